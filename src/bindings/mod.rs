@@ -1,0 +1,13 @@
+//! The PyO3 module `monomig._native`: thin wrappers over the core. Each concern
+//! registers its own functions and classes from its own file.
+
+use pyo3::prelude::*;
+
+mod errors;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! monomig's core: Alembic's configuration, revision files and revision graph,
+//! read and resolved in Rust, and the databases reached through sqlx.
+//!
+//! One module per concern:
+//! - [`config`]: `alembic.ini` and `pyproject.toml`, read as Alembic reads them, and the services they define;
+//! - [`scripts`]: discovery of revision files and static reading of their module-level values;
+//! - [`graph`]: the revision graph with Alembic's semantics (heads, bases, labels, identifiers);
+//! - [`plan`]: upgrade, downgrade and stamp plans and their order;
+//! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
+//! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
+//!
+//! Every fallible operation returns [`Error`].
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graph;
+pub mod plan;
+pub mod scripts;
+
+#[cfg(feature = "python")]
+mod bindings;
+
+pub use error::{Error, Result, RevisionErrorKind};

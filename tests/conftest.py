@@ -1,0 +1,41 @@
+"""Shared fixtures. The suite runs against the installed monomig wheel, never the source tree."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the tests' own helpers (tests/support)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import monomig
+
+    location = Path(monomig.__file__).resolve()
+    if REPO / "python" in location.parents:
+        raise pytest.UsageError(
+            f"monomig was imported from the source tree ({location}); "
+            "run the suite with `make test`, which installs the wheel into a fresh virtualenv"
+        )
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A private copy of the demo monorepo (alembic.ini, migrations/, services/)."""
+    dest = tmp_path / "demo"
+    dest.mkdir()
+    shutil.copy2(REPO / "alembic.ini", dest / "alembic.ini")
+    shutil.copytree(REPO / "migrations", dest / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "services", dest / "services", ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "var").mkdir()
+    return dest
