@@ -221,13 +221,18 @@ impl PyProject {
 /// Read the project: `config` defaults to `$ALEMBIC_CONFIG`, else `alembic.ini`;
 /// `toml` to `pyproject.toml` in the working directory. A `config` named
 /// `pyproject.toml` is taken as the TOML file, as `alembic -c` does.
+///
+/// With `find_services=False` the services are not looked for (`services` is
+/// empty) and only `Project.section(name)` resolves a section, so that a broken
+/// service does not stop work on another one.
 #[pyfunction]
-#[pyo3(signature = (config=None, toml=None, *, allow_missing_ini=false))]
+#[pyo3(signature = (config=None, toml=None, *, allow_missing_ini=false, find_services=true))]
 fn load_project(
     py: Python<'_>,
     config: Option<PathBuf>,
     toml: Option<PathBuf>,
     allow_missing_ini: bool,
+    find_services: bool,
 ) -> PyResult<PyProject> {
     let env: Option<String> = py
         .import("os")?
@@ -242,6 +247,7 @@ fn load_project(
     opts.toml_file = Some(toml.unwrap_or_else(|| PathBuf::from(default_toml)));
     opts.resolve_package = Some(python_resolver());
     opts.allow_missing_ini = allow_missing_ini;
+    opts.find_services = find_services;
     let inner = config::load_project(std::path::Path::new(&ini), &opts).map_err(errors::py_err(py))?;
     Ok(PyProject { inner })
 }

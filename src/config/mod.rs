@@ -60,6 +60,10 @@ pub struct LoadOptions {
     /// Alembic reads a missing ini file as an empty one (everything then comes
     /// from `pyproject.toml`). By default monomig reports it instead.
     pub allow_missing_ini: bool,
+    /// Find and resolve the services (the default). Without, `services` and
+    /// `warnings` stay empty and only [`Project::section`] resolves, so that
+    /// one broken service does not stop work on another (`alembic -n`).
+    pub find_services: bool,
 }
 
 impl LoadOptions {
@@ -69,6 +73,7 @@ impl LoadOptions {
             toml_file: None,
             resolve_package: None,
             allow_missing_ini: false,
+            find_services: true,
         }
     }
 }
@@ -80,6 +85,7 @@ impl fmt::Debug for LoadOptions {
             .field("toml_file", &self.toml_file)
             .field("resolve_package", &self.resolve_package.as_ref().map(|_| "<resolver>"))
             .field("allow_missing_ini", &self.allow_missing_ini)
+            .field("find_services", &self.find_services)
             .finish()
     }
 }
@@ -268,7 +274,9 @@ pub fn load_project(config_file: &Path, opts: &LoadOptions) -> Result<Project> {
         resolver: opts.resolve_package.clone(),
         cwd_str: cwd,
     };
-    project.find_services()?;
+    if opts.find_services {
+        project.find_services()?;
+    }
     Ok(project)
 }
 
@@ -419,6 +427,9 @@ impl Project {
             return match self.toml.as_ref().map(|t| t.value(name)).transpose()?.flatten() {
                 None => Ok(None),
                 Some(OptionValue::List(v)) => Ok(Some(v)),
+                // Alembic treats any false value as "not set".
+                Some(v) if v.is_falsy() => Ok(Some(Vec::new())),
+                // A string or table would be iterated character by character or key by key.
                 Some(_) => Err(self.err(
                     section,
                     format!("{name} in [tool.alembic] must be a list of strings, such as [\"%(here)s/versions\"]"),

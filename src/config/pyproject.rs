@@ -34,6 +34,20 @@ pub enum OptionValue {
     Bool(bool),
 }
 
+impl OptionValue {
+    /// Python's truth value of the same value (`""`, `[]`, `{}`, `0` and `false` are false).
+    pub fn is_falsy(&self) -> bool {
+        match self {
+            OptionValue::Str(s) => s.is_empty(),
+            OptionValue::List(v) => v.is_empty(),
+            OptionValue::Tables(v) => v.is_empty(),
+            OptionValue::Table(v) => v.is_empty(),
+            OptionValue::Int(i) => *i == 0,
+            OptionValue::Bool(b) => !*b,
+        }
+    }
+}
+
 impl TomlConfig {
     /// Read `file` (`display` names it in messages; `here` is its directory).
     /// `Ok(None)` when the file does not exist, as Alembic ignores it then.
