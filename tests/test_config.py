@@ -210,3 +210,30 @@ def test_demo_copy_services(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) ->
     shutil.rmtree(demo_copy / "migrations")
     with pytest.raises(monomig.ConfigError, match=r"section \[service_one\]: Path doesn't exist"):
         monomig.load_project()
+
+
+def test_percent_in_the_ini_directory_fails_like_alembic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # %(here)s expands to a path with '%' in it, which configparser then interpolates again.
+    import configparser
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    root = tmp_path / "100%done"
+    (root / "migrations").mkdir(parents=True)
+    write(root / "alembic.ini", "[alembic]\nscript_location = %(here)s/migrations\n")
+    monkeypatch.chdir(root)
+    with pytest.raises(monomig.ConfigError, match=r"alembic.ini, line 2, \[alembic\], option 'script_location'"):
+        monomig.load_project()
+    with pytest.raises(configparser.InterpolationSyntaxError):
+        ScriptDirectory.from_config(Config("alembic.ini"))
+
+
+def test_option_errors_name_their_line(proj: Path) -> None:
+    write(proj / "alembic.ini", "[DEFAULT]\npath_separator = tab\n[alembic]\nscript_location = migrations\nversion_locations = a\n")
+    with pytest.raises(monomig.ConfigError, match=r"^alembic.ini, line 2, section \[alembic\] \(from \[DEFAULT\]\): 'tab'"):
+        monomig.load_project()
+    write(proj / "alembic.ini", "[alembic]\n")
+    write(proj / "pyproject.toml", '[tool.alembic]\nscript_location = "nowhere"\n')
+    with pytest.raises(monomig.ConfigError, match=r"^pyproject.toml, \[tool.alembic\] script_location .*Path doesn't exist"):
+        monomig.load_project()

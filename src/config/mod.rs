@@ -353,6 +353,32 @@ impl Project {
         Error::config(format!("{}, section [{section}]: {msg}", self.ini.source()))
     }
 
+    /// An error about option `key` as section `section` reads it: names the
+    /// line (and `[DEFAULT]`) or the `[tool.alembic]` key it comes from.
+    fn opt_err(&self, section: &str, key: &str, msg: impl fmt::Display) -> Error {
+        if self.ini.has_option(section, key) {
+            if let Some(entry) = self.ini.get_raw(section, key)
+                && entry.line > 0
+            {
+                let own = self.ini.section(section).is_some_and(|s| s.entry(key).is_some());
+                let origin = if own { "" } else { " (from [DEFAULT])" };
+                return Error::config(format!(
+                    "{}, line {}, section [{section}]{origin}: {msg}",
+                    self.ini.source(),
+                    entry.line
+                ));
+            }
+        } else if let Some(t) = &self.toml
+            && t.contains(key)
+        {
+            return Error::config(format!(
+                "{}, [tool.alembic] {key} (read for section [{section}]): {msg}",
+                t.file
+            ));
+        }
+        self.err(section, msg)
+    }
+
     fn find_services(&mut self) -> Result<()> {
         let mut warnings = Vec::new();
         let databases: Vec<String> = match self.ini.get(DEFAULT_SECTION_NAME, "databases")? {
@@ -417,7 +443,7 @@ impl Project {
         match self.alembic_option(section, name)? {
             None => Ok(None),
             Some(OptionValue::Str(s)) => Ok(Some(s)),
-            Some(_) => Err(self.err(section, format!("{name} in [tool.alembic] must be a string"))),
+            Some(_) => Err(self.opt_err(section, name, format!("{name} must be a string"))),
         }
     }
 
@@ -430,9 +456,10 @@ impl Project {
                 // Alembic treats any false value as "not set".
                 Some(v) if v.is_falsy() => Ok(Some(Vec::new())),
                 // A string or table would be iterated character by character or key by key.
-                Some(_) => Err(self.err(
+                Some(_) => Err(self.opt_err(
                     section,
-                    format!("{name} in [tool.alembic] must be a list of strings, such as [\"%(here)s/versions\"]"),
+                    name,
+                    format!("{name} must be a list of strings, such as [\"%(here)s/versions\"]"),
                 )),
             };
         };
@@ -483,8 +510,9 @@ impl Project {
                 ":" => ':',
                 ";" => ';',
                 _ => {
-                    return Err(self.err(
+                    return Err(self.opt_err(
                         section,
+                        name,
                         format!(
                             "'{value}' is not a valid value for {name}; expected 'space', 'newline', 'os', ':', ';'"
                         ),
@@ -503,11 +531,17 @@ impl Project {
     }
 
     /// `util.coerce_resource_to_filename(location)` as a path string (not yet absolute).
-    fn coerce(&self, section: &str, what: &str, location: &str) -> Result<String> {
+    fn coerce(&self, section: &str, key: &str, location: &str) -> Result<String> {
+        let what = if key == "script_location" {
+            key
+        } else {
+            "version_locations item"
+        };
         if !location.starts_with('/') && location.contains(':') {
             let Some(resolve) = &self.resolver else {
-                return Err(self.err(
+                return Err(self.opt_err(
                     section,
+                    key,
                     format!(
                         "{what} '{location}' names a package resource (package:path), which only monomig's \
                          Python package can resolve"
@@ -515,8 +549,9 @@ impl Project {
                 ));
             };
             let path = resolve(location).map_err(|why| {
-                self.err(
+                self.opt_err(
                     section,
+                    key,
                     format!("{what} '{location}' names a package resource (package:path) that cannot be found: {why}"),
                 )
             })?;
@@ -593,8 +628,9 @@ impl Project {
         let truncate_slug_length = match self.alembic_option(name, "truncate_slug_length")? {
             None => None,
             Some(OptionValue::Str(s)) => Some(pytext::parse_int(&s).ok_or_else(|| {
-                self.err(
+                self.opt_err(
                     name,
+                    "truncate_slug_length",
                     format!(
                         "truncate_slug_length must be an integer: invalid literal for int() with base 10: {}",
                         ini::shown(&s)
@@ -603,7 +639,9 @@ impl Project {
             })?),
             Some(OptionValue::Int(i)) => Some(i),
             Some(OptionValue::Bool(b)) => Some(i64::from(b)),
-            Some(_) => return Err(self.err(name, "truncate_slug_length in [tool.alembic] must be an integer")),
+            Some(_) => {
+                return Err(self.opt_err(name, "truncate_slug_length", "truncate_slug_length must be an integer"));
+            }
         };
         let prepend_sys_path = self
             .list_option(name, "prepend_sys_path", &mut warnings)?
@@ -621,8 +659,9 @@ impl Project {
         let post_write_hooks = self.hooks()?;
 
         if std::fs::metadata(self.cwd.join(&dir)).is_err() {
-            return Err(self.err(
+            return Err(self.opt_err(
                 name,
+                "script_location",
                 format!(
                     "Path doesn't exist: {dir}.  Please use the 'init' command to create a new scripts folder. \
                      (script_location = {script_location}; relative paths are relative to the working \
@@ -635,7 +674,7 @@ impl Project {
             Some(locs) => locs
                 .iter()
                 .map(|loc| {
-                    let p = self.coerce(name, "version_locations item", loc)?;
+                    let p = self.coerce(name, "version_locations", loc)?;
                     Ok(PathBuf::from(pytext::absolute(&self.cwd_str, &p)))
                 })
                 .collect::<Result<_>>()?,
