@@ -20,9 +20,11 @@ use crate::error::Error;
 /// `configparser.MAX_INTERPOLATION_DEPTH`.
 pub const MAX_INTERPOLATION_DEPTH: usize = 10;
 
-/// An interpolated value larger than this is refused (Python would build it,
-/// slowly); it only happens with deliberately exploding references.
+/// An interpolated value larger than this, or that takes more reference
+/// expansions than [`MAX_INTERPOLATION_STEPS`], is refused (Python would build
+/// it, slowly); it only happens with deliberately exploding references.
 const MAX_INTERPOLATED_LEN: usize = 32 * 1024 * 1024;
+const MAX_INTERPOLATION_STEPS: usize = 1_000_000;
 
 /// The name of the defaults section, `configparser.DEFAULTSECT`.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
@@ -328,10 +330,12 @@ impl Ini {
             return Ok(entry.value.clone());
         }
         let mut out = String::with_capacity(entry.value.len());
-        self.interpolate_some(section, sec, entry, &entry.value, 1, &mut out)?;
+        let mut steps = 0;
+        self.interpolate_some(section, sec, entry, &entry.value, 1, &mut out, &mut steps)?;
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn interpolate_some(
         &self,
         section: &str,
@@ -340,6 +344,7 @@ impl Ini {
         value: &str,
         depth: usize,
         out: &mut String,
+        steps: &mut usize,
     ) -> Result<(), IniError> {
         if depth > MAX_INTERPOLATION_DEPTH {
             return Err(self.interp_error(
@@ -395,8 +400,9 @@ impl Ini {
                             ),
                         ));
                     };
+                    *steps += 1;
                     if target.value.contains('%') {
-                        self.interpolate_some(section, sec, entry, &target.value, depth + 1, out)?;
+                        self.interpolate_some(section, sec, entry, &target.value, depth + 1, out, steps)?;
                     } else {
                         out.push_str(&target.value);
                     }
@@ -414,12 +420,12 @@ impl Ini {
                     ));
                 }
             }
-            if out.len() > MAX_INTERPOLATED_LEN {
+            if out.len() > MAX_INTERPOLATED_LEN || *steps > MAX_INTERPOLATION_STEPS {
                 return Err(self.interp_error(
                     IniErrorKind::InterpolationTooLarge,
                     section,
                     entry,
-                    "its references expand to more than 32 MiB of text".to_string(),
+                    "its references expand to more than 32 MiB of text or a million references".to_string(),
                 ));
             }
         }
@@ -843,6 +849,21 @@ mod tests {
             parse(&chain(10)).unwrap().get("s", "a0").unwrap_err().kind,
             IniErrorKind::InterpolationDepth
         );
+    }
+
+    #[test]
+    fn exploding_references_are_refused() {
+        let mut text = String::from("[s]\n");
+        for i in 0..9 {
+            text.push_str(&format!("a{i} = {}\n", format!("%(a{})s", i + 1).repeat(20)));
+        }
+        text.push_str("a9 = %%\n");
+        let ini = parse(&text).unwrap();
+        assert_eq!(
+            ini.get("s", "a0").unwrap_err().kind,
+            IniErrorKind::InterpolationTooLarge
+        );
+        assert_eq!(ini.get("s", "a7").unwrap().unwrap(), "%".repeat(400));
     }
 
     #[test]

@@ -72,7 +72,7 @@ impl TomlConfig {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let line = e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .map(|s| text.as_bytes().iter().take(s.start).filter(|&&b| b == b'\n').count() + 1)
                 .map(|l| format!(", line {l}"))
                 .unwrap_or_default();
             Error::config(format!(

@@ -376,6 +376,17 @@ proptest! {
     }
 
     #[test]
+    fn random_toml_never_panics(text in "[\\[\\]=\"'a-z.%()\\n {},0-9]{0,120}") {
+        if let Ok(t) = TomlConfig::parse(&format!("[tool.alembic]\n{text}"), "p.toml", "/h".into()) {
+            let keys: Vec<String> = t.keys().map(str::to_owned).collect();
+            for k in &keys {
+                let _ = t.value(k);
+                let _ = t.boolean(k);
+            }
+        }
+    }
+
+    #[test]
     fn percent_format_never_panics(text in "[%()a-z.0-9 *#+-]{0,40}") {
         let _ = pytext::percent_format(&text, &[("here".into(), "/h".into())]);
     }
