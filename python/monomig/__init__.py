@@ -7,6 +7,9 @@ shim over it.
 from monomig._native import (
     __version__,
     ConfigError,
+    Project,
+    Service,
+    load_project,
     CycleDetected,
     DatabaseError,
     DependencyCycleDetected,
@@ -24,6 +27,9 @@ from monomig._native import (
 __all__ = [
     "__version__",
     "ConfigError",
+    "Project",
+    "Service",
+    "load_project",
     "CycleDetected",
     "DatabaseError",
     "DependencyCycleDetected",

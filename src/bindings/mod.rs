@@ -3,11 +3,13 @@
 
 use pyo3::prelude::*;
 
+mod config;
 mod errors;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    config::register(m)?;
     Ok(())
 }
