@@ -3,11 +3,14 @@
 
 use pyo3::prelude::*;
 
+mod db;
 mod errors;
+mod runtime;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    db::register(m)?;
     Ok(())
 }
