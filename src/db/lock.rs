@@ -9,7 +9,9 @@
 //!   `IS_USED_LOCK` and the process list.
 //! - SQLite: an exclusive `flock` on `<database file>.monomig-lock`, never a lock inside
 //!   the database; the file holds the holder's description. The file is never deleted
-//!   (deleting a lock file races with processes waiting on it).
+//!   (deleting a lock file races with processes waiting on it). There is one lock file per
+//!   database file, so every lock name on one SQLite database is the same lock: coarser
+//!   than on the servers, and harmless, since SQLite admits one writer at a time anyway.
 //!
 //! Every lock lives on its own connection or file descriptor and dies with it: release,
 //! error, drop, or the death of the process all free it. A guard inherited through
@@ -324,7 +326,8 @@ fn timeout_err(lock_name: &str, target: &DbTarget, timeout: Duration, holder: Op
     Error::lock(format!(
         "Timed out after {} waiting for the migration lock '{lock_name}' on {}: it is held by \
          {who}. Another migration of this database is running; wait for it to finish, or stop \
-         that process if it is stuck (the lock is freed as soon as its connection closes).",
+         that process if it is stuck (its lock is freed as soon as it releases it, its \
+         connection closes or the process ends).",
         secs(timeout),
         target.masked()
     ))
@@ -506,7 +509,7 @@ async fn acquire_mysql(
 }
 
 async fn mysql_holder(conn: &mut MySqlConnection, name: &str) -> Option<String> {
-    let id: Option<u64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
+    let id: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
         .bind(name)
         .fetch_one(&mut *conn)
         .await
