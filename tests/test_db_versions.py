@@ -355,3 +355,21 @@ def test_demo_monorepo_round_trip(demo_copy: Path) -> None:
     )
     assert rs[0].state == "present" and len(rs[0].rows) == 1
     assert rs[1].state == "no_database"
+
+
+def test_tls_problems(pg_database: ServerDb, mysql_database: ServerDb) -> None:
+    rs = native.read_versions(
+        [
+            # The server's certificate is self-signed: verification must fail, not be skipped.
+            (pg_database.url + "?sslmode=verify-full", None, None),
+            (pg_database.url + "?sslmode=verify-ca&sslrootcert=/nonexistent/root.pem", None, None),
+            (pg_database.url + "?sslmode=require", None, None),
+            # This MariaDB has no TLS: requiring it must fail rather than fall back.
+            (mysql_database.url.replace("+pymysql", "") + "?ssl_mode=REQUIRED", None, None),
+        ]
+    )
+    assert (rs[0].state, rs[0].error_kind) == ("error", "tls"), rs[0].error
+    assert (rs[1].state, rs[1].error_kind) == ("error", "config"), rs[1].error
+    assert "sslrootcert" in rs[1].error and "/nonexistent/root.pem" in rs[1].error
+    assert rs[2].state == "no_table", rs[2].error
+    assert (rs[3].state, rs[3].error_kind) == ("error", "tls"), rs[3].error

@@ -264,3 +264,26 @@ def test_parse_errors_are_clear_and_never_echo(text: str) -> None:
     msg = str(info.value)
     assert "hunter2" not in msg
     assert "URL" in msg
+
+
+def test_stubs_describe_the_database_surface() -> None:
+    """_native.pyi names every class, method and property the database surface has."""
+    import ast
+    from pathlib import Path
+
+    stub = ast.parse((Path(native.__file__).parent / "_native.pyi").read_text())
+    declared = {}
+    for node in stub.body:
+        if isinstance(node, ast.ClassDef):
+            declared[node.name] = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AnnAssign)) and hasattr(n, "name")}
+        elif isinstance(node, ast.FunctionDef):
+            declared[node.name] = set()
+    for name in ("DatabaseURL", "VersionRead", "MigrationLock", "parse_url", "connect_info", "ping", "read_versions"):
+        assert name in declared, name
+        obj = getattr(native, name)
+        for member in declared[name]:
+            if not member.startswith("__"):
+                assert hasattr(obj, member), f"{name}.{member}"
+        if isinstance(obj, type):
+            public = {m for m in dir(obj) if not m.startswith("_")}
+            assert public <= declared[name], f"{name}: undeclared {public - declared[name]}"

@@ -246,6 +246,7 @@ def test_mysql_random() -> None:
         check_mysql(url.render_as_string(hide_password=False))
 
 
+@pytest.mark.filterwarnings("ignore:Query string argument")
 def test_sqlite_paths_random(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     rng = random.Random(99)

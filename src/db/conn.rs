@@ -200,7 +200,21 @@ pub fn classify_connect_error(target: &DbTarget, err: sqlx::Error) -> DbError {
         sqlx::Error::Io(e) => {
             let text = e.to_string();
             let lower = text.to_lowercase();
-            if lower.contains("failed to lookup address")
+            if lower.contains("certificate")
+                || lower.contains("tls")
+                || lower.contains("handshake")
+                || lower.contains("peer sent")
+                || lower.contains("received fatal alert")
+            {
+                (
+                    DbErrorKind::Tls,
+                    format!(
+                        "TLS could not be set up with {at} ({}). Check the ssl options in the URL \
+                         (sslmode, sslrootcert / ssl_ca) and the server's certificate.",
+                        scrub(text)
+                    ),
+                )
+            } else if lower.contains("failed to lookup address")
                 || lower.contains("name or service not known")
                 || lower.contains("nodename nor servname")
                 || lower.contains("temporary failure in name resolution")
@@ -393,6 +407,17 @@ pub async fn connect(target: &DbTarget, timeout: Duration, extras: &ConnectExtra
         && let SqliteLocation::File(path) = &p.location
     {
         check_sqlite_file(target, path)?;
+    }
+    for (option, file) in target.tls_files() {
+        if let Err(e) = std::fs::metadata(file) {
+            return Err(DbError::new(
+                DbErrorKind::Config,
+                format!(
+                    "Cannot connect to {url}: the file {file} named by the option '{option}' \
+                     cannot be read ({e}). Fix the path in the URL."
+                ),
+            ));
+        }
     }
     match tokio::time::timeout(timeout, fut).await {
         Ok(Ok(conn)) => Ok(conn),

@@ -426,7 +426,8 @@ async fn acquire_pg(
 async fn pg_holder(conn: &mut PgConnection, key: i64) -> Option<String> {
     let classid = ((key as u64) >> 32) as i64;
     let objid = ((key as u64) & 0xffff_ffff) as i64;
-    let row: Option<(i32, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    type HolderRow = (i32, Option<String>, Option<String>, Option<String>);
+    let row: Option<HolderRow> = sqlx::query_as(
         "SELECT a.pid, a.application_name, host(a.client_addr), \
                 to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
          FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \

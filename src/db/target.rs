@@ -78,6 +78,8 @@ pub struct DbTarget {
     identity: String,
     /// The password, for scrubbing driver messages.
     secrets: Vec<String>,
+    /// Files the TLS options name (`sslrootcert`, `ssl_ca`, ...), checked before connecting.
+    files: Vec<(&'static str, String)>,
 }
 
 impl fmt::Debug for DbTarget {
@@ -204,6 +206,11 @@ impl DbTarget {
             Params::Sqlite(p) => Some(&p.location),
             _ => None,
         }
+    }
+
+    /// The files named by TLS options, with the option naming each.
+    pub fn tls_files(&self) -> &[(&'static str, String)] {
+        &self.files
     }
 
     /// Replace every occurrence of a secret (the password, raw and percent-encoded) in a
@@ -572,6 +579,7 @@ fn translate_pg(url: SqlaUrl, driver: PgDriver) -> Result<DbTarget> {
         use_pgpass = false;
     }
     let mut timeout = None;
+    let mut files = Vec::new();
     let mut password: Option<String> = None;
     let mut pg_options: Vec<(String, String)> = Vec::new();
     let mut application_name = None;
@@ -623,10 +631,19 @@ fn translate_pg(url: SqlaUrl, driver: PgDriver) -> Result<DbTarget> {
                 if v == "system" {
                     return Err(ctx.unsupported(k, "'system' (use the path of a CA file)."));
                 }
+                files.push(("sslrootcert", v.clone()));
                 o = o.ssl_root_cert(v);
             }
-            (PgDriver::Libpq, "sslcert") => o = o.ssl_client_cert(ctx.text(k, value)?),
-            (PgDriver::Libpq, "sslkey") => o = o.ssl_client_key(ctx.text(k, value)?),
+            (PgDriver::Libpq, "sslcert") => {
+                let v = ctx.text(k, value)?;
+                files.push(("sslcert", v.clone()));
+                o = o.ssl_client_cert(v);
+            }
+            (PgDriver::Libpq, "sslkey") => {
+                let v = ctx.text(k, value)?;
+                files.push(("sslkey", v.clone()));
+                o = o.ssl_client_key(v);
+            }
             (PgDriver::Libpq | PgDriver::Pg8000, "application_name") => {
                 application_name = Some(ctx.text(k, value)?);
             }
@@ -781,6 +798,7 @@ fn translate_pg(url: SqlaUrl, driver: PgDriver) -> Result<DbTarget> {
         url_connect_timeout: timeout,
         identity,
         secrets,
+        files,
         url,
     })
 }
@@ -822,6 +840,7 @@ fn translate_mysql(url: SqlaUrl, driver: MyDriver) -> Result<DbTarget> {
         .no_engine_substitution(false)
         .timezone(None);
     let mut user = None;
+    let mut files = Vec::new();
     let mut password: Option<String> = None;
     let mut database: Option<String> = None;
     let mut timeout = None;
@@ -871,15 +890,21 @@ fn translate_mysql(url: SqlaUrl, driver: MyDriver) -> Result<DbTarget> {
                 }
             }
             "ssl_ca" => {
-                o = o.ssl_ca(ctx.text(k, value)?);
+                let v = ctx.text(k, value)?;
+                files.push(("ssl_ca", v.clone()));
+                o = o.ssl_ca(v);
                 ssl_ca = true;
             }
             "ssl_cert" => {
-                o = o.ssl_client_cert(ctx.text(k, value)?);
+                let v = ctx.text(k, value)?;
+                files.push(("ssl_cert", v.clone()));
+                o = o.ssl_client_cert(v);
                 ssl_client = true;
             }
             "ssl_key" => {
-                o = o.ssl_client_key(ctx.text(k, value)?);
+                let v = ctx.text(k, value)?;
+                files.push(("ssl_key", v.clone()));
+                o = o.ssl_client_key(v);
                 ssl_client = true;
             }
             "ssl_check_hostname" | "ssl_verify_identity" => check_hostname = ctx.boolean(k, value)?,
@@ -975,6 +1000,7 @@ fn translate_mysql(url: SqlaUrl, driver: MyDriver) -> Result<DbTarget> {
         url_connect_timeout: timeout,
         identity,
         secrets,
+        files,
         url,
     })
 }
@@ -1195,6 +1221,7 @@ fn translate_sqlite(url: SqlaUrl, base_dir: &Path) -> Result<DbTarget> {
         url_connect_timeout: None,
         identity,
         secrets: Vec::new(),
+        files: Vec::new(),
         url,
     })
 }

@@ -596,16 +596,16 @@ impl SqlaUrl {
 mod tests {
     use super::*;
 
-    fn parts(
-        u: &SqlaUrl,
-    ) -> (
+    type Parts = (
         String,
         Option<String>,
         Option<String>,
         Option<String>,
         Option<i64>,
         Option<String>,
-    ) {
+    );
+
+    fn parts(u: &SqlaUrl) -> Parts {
         (
             u.drivername().to_owned(),
             u.username().map(str::to_owned),
