@@ -258,3 +258,10 @@ def test_lock_errors_are_clear(tmp_path: Path, lock_name: str) -> None:
         MigrationLock("sqlite://", lock_name, timeout=-1)
     lock = MigrationLock("postgresql://u:hunter2@h/db", lock_name)
     assert "hunter2" not in repr(lock) and "hunter2" not in lock.url
+
+
+def test_extreme_timeouts_are_not_a_crash(sqlite_database: SqliteDb, lock_name: str) -> None:
+    with MigrationLock(sqlite_database.url, lock_name, timeout=1e15, connect_timeout=1e15) as lock:
+        assert lock.held
+    (r,) = read_versions([(sqlite_database.url, None, None)], concurrency=2**62, connect_timeout=1e15)
+    assert r.state == "no_database"

@@ -360,7 +360,11 @@ pub async fn acquire(
     connect_timeout: Duration,
     holder: &HolderInfo,
 ) -> Result<LockGuard> {
-    let deadline = Instant::now() + timeout;
+    let now = Instant::now();
+    // A timeout too large for the clock means "wait for ever": about a century.
+    let deadline = now
+        .checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
     let held = match target.sqlite_location() {
         Some(SqliteLocation::Memory) => Held::Nothing,
         Some(SqliteLocation::File(path)) => acquire_file(target, path, lock_name, timeout, deadline, holder).await?,

@@ -1212,7 +1212,8 @@ fn translate_sqlite(url: SqlaUrl, base_dir: &Path) -> Result<DbTarget> {
         }
     }
     let identity = match &params.location {
-        SqliteLocation::Memory => format!("sqlite|:memory:|{:p}", &url),
+        // Every in-memory database starts empty: one connection answers for all of them.
+        SqliteLocation::Memory => "sqlite|:memory:".to_owned(),
         SqliteLocation::File(p) => format!("sqlite|{}|{}|{}", p.display(), params.read_only, params.immutable),
     };
     Ok(DbTarget {

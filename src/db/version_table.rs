@@ -231,7 +231,9 @@ pub async fn read_version_tables(targets: Vec<Target>, concurrency: usize) -> Ve
         }
     }
 
-    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        concurrency.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+    ));
     let mut set = tokio::task::JoinSet::new();
     for group in groups {
         let permits = Arc::clone(&permits);
