@@ -1,5 +1,10 @@
 """Type stubs for monomig's Rust core, ``monomig._native``."""
 
+import os
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Literal
+
 __version__: str
 
 class MonomigError(Exception): ...
@@ -24,12 +29,14 @@ class CycleDetected(RevisionError):
 class DependencyCycleDetected(CycleDetected): ...
 class LoopDetected(CycleDetected): ...
 class DependencyLoopDetected(DependencyCycleDetected): ...
-class DatabaseError(MonomigError): ...
+class DatabaseError(MonomigError):
+    # Set by ping(): unreachable, unknown_host, auth_failed, database_absent, tls, timeout,
+    # query or other.
+    kind: str
+
 class LockError(MonomigError): ...
 
 # --- configuration (alembic.ini / pyproject.toml) ---
-
-import os  # noqa: E402
 
 class Service:
     """One ini section as ``alembic -n NAME`` sees it."""
@@ -107,3 +114,120 @@ class Ini:
 
 def read_ini(path: str | os.PathLike[str], defaults: list[tuple[str, str]] | None = None) -> Ini: ...
 def parse_ini(text: str, source: str = "<string>", defaults: list[tuple[str, str]] | None = None) -> Ini: ...
+
+# --- databases (src/bindings/db.rs) -------------------------------------------------
+
+_Path = str | os.PathLike[str]
+
+class DatabaseURL:
+    """A SQLAlchemy URL parsed exactly as ``sqlalchemy.engine.make_url`` parses it.
+
+    ``masked`` is SQLAlchemy's ``render_as_string()``; ``str()``/``repr()`` also mask
+    secret query options such as ``?password=``.
+    """
+
+    def __init__(self, url: str) -> None: ...
+    @property
+    def drivername(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def port(self) -> int | None: ...
+    @property
+    def database(self) -> str | None: ...
+    @property
+    def query(self) -> dict[str, str | tuple[str, ...]]: ...
+    @property
+    def driver(self) -> str | None: ...
+    @property
+    def masked(self) -> str: ...
+    def get_backend_name(self) -> str: ...
+    def render_as_string(self, hide_password: bool = True) -> str: ...
+
+def parse_url(url: str) -> DatabaseURL:
+    """Parse as ``make_url``; raises ConfigError where SQLAlchemy raises."""
+
+def connect_info(url: str, base_dir: _Path | None = None) -> dict[str, str]:
+    """What monomig connects to for ``url`` (no password): backend, host or socket or
+    path, port, username, database, ssl_mode, ... plus ``masked``."""
+
+def ping(url: str, connect_timeout: float = 5.0, base_dir: _Path | None = None) -> None:
+    """Connect once and close; raises DatabaseError (with ``kind``) or ConfigError."""
+
+class VersionRead:
+    """What one version table said (see ``read_versions``)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def version_table(self) -> str: ...
+    @property
+    def version_table_schema(self) -> str | None: ...
+    @property
+    def state(self) -> Literal["present", "no_table", "no_database", "error"]: ...
+    @property
+    def rows(self) -> list[str] | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def error_kind(
+        self,
+    ) -> (
+        Literal["config", "unreachable", "unknown_host", "auth_failed", "tls", "timeout", "query", "other"] | None
+    ): ...
+
+_VersionTarget = (
+    tuple[str]
+    | tuple[str, str | None]
+    | tuple[str, str | None, str | None]
+    | tuple[str, str | None, str | None, _Path | None]
+)
+
+def read_versions(
+    targets: Sequence[_VersionTarget],
+    concurrency: int = 8,
+    connect_timeout: float = 5.0,
+    base_dir: _Path | None = None,
+) -> list[VersionRead]:
+    """Read Alembic version tables: ``(url, version_table, version_table_schema[, base_dir])``
+    per target, one connection per distinct database, at most ``concurrency`` at once;
+    answers in order. The GIL is released while waiting; Ctrl-C interrupts."""
+
+class MigrationLock:
+    """A per-database migration lock on its own connection (PostgreSQL advisory lock,
+    MySQL GET_LOCK) or lock file (SQLite: ``<db>.monomig-lock``).
+
+    ``with MigrationLock(url, "monomig:alembic_version", timeout=30): ...``
+    """
+
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        timeout: float = 30.0,
+        *,
+        base_dir: _Path | None = None,
+        service: str | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None: ...
+    def acquire(self) -> None: ...
+    def release(self) -> None: ...
+    def __enter__(self) -> MigrationLock: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...
+    @property
+    def held(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def location(self) -> str: ...

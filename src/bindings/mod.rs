@@ -4,12 +4,15 @@
 use pyo3::prelude::*;
 
 mod config;
+mod db;
 mod errors;
+mod runtime;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     config::register(m)?;
+    db::register(m)?;
     Ok(())
 }
