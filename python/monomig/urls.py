@@ -1,0 +1,202 @@
+"""Where a service's database URL comes from.
+
+One order, shared by ``monomig.run_env()`` (inside env.py) and by monomig's
+fleet commands (``monomig status``, ``monomig upgrade --all``):
+
+1. the environment variable ``MONOMIG_URL_<SERVICE>`` (the service name
+   upper-cased, every character other than A-Z, 0-9 and ``_`` turned into ``_``);
+2. the service module's ``DB_URL`` (``services.<service>.config`` by default):
+   a string or a SQLAlchemy ``URL``;
+3. the service section's ``sqlalchemy.url``;
+4. ``[alembic]``'s ``sqlalchemy.url`` (the fallback URL of the seed layout).
+
+The service module is read without importing it when ``DB_URL`` is a plain
+literal (``DB_URL = "..."`` or ``DB_URL = make_url("...")``), so the fleet
+commands need neither SQLAlchemy nor the service's own imports; otherwise it is
+imported. Nothing here imports Alembic or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+DEFAULT_MODULE = "services.{service}.config"
+DEFAULT_ATTRIBUTE = "DB_URL"
+
+# Names a plain-literal DB_URL may be wrapped in: make_url("..."), engine.make_url("..."),
+# sqlalchemy.engine.make_url("..."), URL("...") is not a constructor, so it is not listed.
+_URL_FACTORIES = {"make_url"}
+
+
+@dataclass(frozen=True)
+class ResolvedURL:
+    """A database URL and where it came from (``source`` never contains the password)."""
+
+    url: str
+    source: str
+
+    def __repr__(self) -> str:  # the URL may hold a password: never show it
+        return f"ResolvedURL(source={self.source!r})"
+
+
+def env_var_name(service: str) -> str:
+    """The environment variable that overrides ``service``'s URL."""
+    return "MONOMIG_URL_" + re.sub(r"[^A-Z0-9_]", "_", service.upper())
+
+
+def resolve_url(
+    service: str,
+    *,
+    section_url: str | None = None,
+    fallback_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    module: str | None = DEFAULT_MODULE,
+    attribute: str = DEFAULT_ATTRIBUTE,
+    sys_path: Sequence[str] | None = None,
+) -> ResolvedURL | None:
+    """The URL of ``service`` in monomig's documented order, or ``None`` when nothing names one.
+
+    ``section_url`` is the section's ``sqlalchemy.url``, ``fallback_url`` the one of
+    ``[alembic]``. ``module`` is a pattern with ``{service}`` (``None`` skips step 2).
+    ``sys_path`` entries (e.g. the ini's ``prepend_sys_path``) are searched first for the
+    module. A module that exists but fails to import, or whose ``DB_URL`` is neither a
+    string nor a URL, raises :class:`monomig.ConfigError` naming the service.
+    """
+    env = os.environ if environ is None else environ
+    name = env_var_name(service)
+    value = env.get(name)
+    if value:
+        return ResolvedURL(value, f"environment variable {name}")
+    if module:
+        module_name = module.format(service=service)
+        found = _module_url(service, module_name, attribute, sys_path or ())
+        if found is not None:
+            return ResolvedURL(found, f"{module_name}.{attribute}")
+    if section_url:
+        return ResolvedURL(section_url, f"sqlalchemy.url in [{service}]")
+    if fallback_url:
+        return ResolvedURL(fallback_url, "sqlalchemy.url in [alembic]")
+    return None
+
+
+def _module_url(service: str, module_name: str, attribute: str, sys_path: Sequence[str]) -> str | None:
+    added = [p for p in sys_path if p not in sys.path]
+    sys.path[:0] = added
+    try:
+        origin = _find_module_file(module_name)
+        if origin is None:
+            return None
+        static = _static_value(origin, attribute)
+        if static is not _NOT_STATIC:
+            return static
+        return _imported_value(service, module_name, attribute)
+    finally:
+        for p in added:
+            try:
+                sys.path.remove(p)
+            except ValueError:
+                pass
+
+
+def _find_module_file(module_name: str) -> str | None:
+    if module_name in sys.modules:
+        return getattr(sys.modules[module_name], "__file__", None) or "<loaded>"
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    return spec.origin or "<namespace>"
+
+
+class _NotStatic:
+    pass
+
+
+_NOT_STATIC = _NotStatic()
+
+
+def _static_value(path: str, attribute: str) -> str | None | _NotStatic:
+    """``DB_URL``'s value when the module assigns it once, at module level, from a literal."""
+    if not path.endswith(".py"):
+        return _NOT_STATIC
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return _NOT_STATIC
+    value: str | None | _NotStatic = None
+    assigned = 0
+    for node in ast.walk(tree):
+        # Any other way of binding the name (for, with, import, global, walrus, del...) is not static.
+        if isinstance(node, ast.Name) and node.id == attribute and not isinstance(node.ctx, ast.Load):
+            assigned += 1
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name) in (attribute, "*") for a in node.names):
+                return _NOT_STATIC
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        expr: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, expr = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, expr = [node.target], node.value
+        if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
+            if len(targets) != 1:
+                return _NOT_STATIC
+            value = _literal_url(expr)
+            assigned -= 1
+    if assigned != 0 or value is None:
+        return _NOT_STATIC
+    return value
+
+
+def _literal_url(expr: ast.expr | None) -> str | _NotStatic:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if (
+        isinstance(expr, ast.Call)
+        and len(expr.args) == 1
+        and not expr.keywords
+        and isinstance(expr.args[0], ast.Constant)
+        and isinstance(expr.args[0].value, str)
+    ):
+        func = expr.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name in _URL_FACTORIES:
+            return expr.args[0].value
+    return _NOT_STATIC
+
+
+def _imported_value(service: str, module_name: str, attribute: str) -> str | None:
+    from monomig import ConfigError
+
+    try:
+        mod = importlib.import_module(module_name)
+    except Exception as exc:  # the service's own code failed: say which module and why
+        raise ConfigError(
+            f"service {service!r}: importing {module_name} (for its {attribute}) failed: "
+            f"{type(exc).__name__}: {exc}; fix the module or set {env_var_name(service)}"
+        ) from None
+    if not hasattr(mod, attribute):
+        return None
+    value = getattr(mod, attribute)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    render = getattr(value, "render_as_string", None)
+    if callable(render):
+        return render(hide_password=False)
+    raise ConfigError(
+        f"service {service!r}: {module_name}.{attribute} is a {type(value).__name__}, "
+        "not a URL string or a SQLAlchemy URL"
+    )
