@@ -231,8 +231,9 @@ changed = []
 if len(sys.argv) > 1:
     importlib.import_module(sys.argv[1])
     after = snapshot()
+    missing = object()
     changed = sorted(f"{o}.{k}" for (o, k) in set(before) | set(after)
-                     if before.get((o, k), changed) is not after.get((o, k), changed))
+                     if before.get((o, k), missing) is not after.get((o, k), missing))
 print(json.dumps({"stock_foreign": stock_foreign, "changed": changed, "foreign_after": foreign()}))
 """
 
@@ -484,10 +485,15 @@ class Bench:
                     outputs[name] = run.stdout
                     budget_unit += run.seconds
                     self.log(f"  {row.key}: {name} warm-up {run.seconds:.2f} s")
-        reps = self.args.reps
-        if self.args.row_budget and budget_unit:
-            reps = max(1, min(reps, int(self.args.row_budget // budget_unit)))
-        for i in range(reps):
+        # Up to --reps pairs, fewer if they would not fit in the row budget: the cost of a
+        # pair is the warm-up pair's, or (without warm-up) the mean of the pairs so far.
+        pairs: list[float] = []
+        for i in range(self.args.reps):
+            if i and self.args.row_budget:
+                unit = budget_unit or statistics.mean(pairs)
+                if unit * (i + 1) > self.args.row_budget:
+                    break
+            pair = 0.0
             for name in ("stock", "monomig"):  # A B A B ...
                 side = sides[name][0]
                 if side.status != "ok":
@@ -498,7 +504,9 @@ class Bench:
                 side.runs.append(run.seconds)
                 side.maxrss_kb.append(run.maxrss_kb)
                 outputs.setdefault(name, run.stdout)
-                self.log(f"  {row.key}: {name} run {i + 1}/{reps} {run.seconds:.2f} s")
+                pair += run.seconds
+                self.log(f"  {row.key}: {name} run {i + 1} {run.seconds:.2f} s")
+            pairs.append(pair)
 
         # Same answers as stock Alembic, or the speed means nothing.
         if row.compare_output and result.stock.ok and result.monomig.ok:
