@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,9 @@ class Proc:
     stderr: str
 
 
+CHILD_TIMEOUT = 3600.0  # seconds; --timeout
+
+
 def run_child(cmd: list[str], cwd: Path, env: dict[str, str], scratch: Path) -> Proc:
     """Run one command; wall time and the child's own peak RSS (os.wait4)."""
     exe = shutil.which(cmd[0], path=str(BIN)) or shutil.which(cmd[0], path=env.get("PATH"))
@@ -135,11 +139,19 @@ def run_child(cmd: list[str], cwd: Path, env: dict[str, str], scratch: Path) -> 
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen([exe, *cmd[1:]], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        _, status, usage = os.wait4(p.pid, 0)
+        timer = threading.Timer(CHILD_TIMEOUT, p.kill)  # a hung command must not hang the benchmark
+        timer.start()
+        try:
+            _, status, usage = os.wait4(p.pid, 0)
+        finally:
+            timer.cancel()
         seconds = time.perf_counter() - t0
     p.returncode = rc = os.waitstatus_to_exitcode(status)
     read = lambda path: path.read_text(encoding="utf-8", errors="replace")  # noqa: E731
-    return Proc(cmd, rc, seconds, usage.ru_maxrss, read(out_path), read(err_path))
+    stderr = read(err_path)
+    if seconds >= CHILD_TIMEOUT:
+        stderr += f"\nkilled after the {CHILD_TIMEOUT:g} s timeout"
+    return Proc(cmd, rc, seconds, usage.ru_maxrss, read(out_path), stderr)
 
 
 @dataclass
@@ -722,6 +734,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="no warm-up runs (the default with --quick)")
     ap.add_argument("--monomig", default=None, metavar="COMMAND",
                     help="the monomig command to measure (default: `monomig` from this virtualenv)")
+    ap.add_argument("--timeout", type=float, default=CHILD_TIMEOUT,
+                    help=f"seconds before one command is killed (default {CHILD_TIMEOUT:g})")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args(argv)
     args.reps = args.reps if args.reps is not None else (1 if args.quick else 3)
@@ -739,7 +753,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global CHILD_TIMEOUT
     args = parse_args(argv)
+    CHILD_TIMEOUT = args.timeout
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load_start = "%.2f" % os.getloadavg()[0]
