@@ -125,6 +125,7 @@ class Proc:
     maxrss_kb: int
     stdout: str
     stderr: str
+    cpu: float = 0.0  # the child's user + system CPU seconds
 
 
 CHILD_TIMEOUT = 3600.0  # seconds; --timeout
@@ -151,7 +152,7 @@ def run_child(cmd: list[str], cwd: Path, env: dict[str, str], scratch: Path) -> 
     stderr = read(err_path)
     if seconds >= CHILD_TIMEOUT:
         stderr += f"\nkilled after the {CHILD_TIMEOUT:g} s timeout"
-    return Proc(cmd, rc, seconds, usage.ru_maxrss, read(out_path), stderr)
+    return Proc(cmd, rc, seconds, usage.ru_maxrss, read(out_path), stderr, usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
@@ -159,6 +160,10 @@ class Run:
     seconds: float
     maxrss_kb: int
     procs: list[Proc]
+
+    @property
+    def cpu(self) -> float:
+        return sum(p.cpu for p in self.procs)
 
     @property
     def failed(self) -> Proc | None:
@@ -326,6 +331,7 @@ class HarnessError(Exception):
 class Side:
     runs: list[float] = field(default_factory=list)
     maxrss_kb: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # CPU seconds of the children (JSON only)
     warmup: float | None = None
     status: str = "ok"  # ok | n/a (not built yet) | failed (...)
 
@@ -337,7 +343,8 @@ class Side:
         return statistics.median(self.runs)
 
     def to_json(self) -> dict:
-        return {"status": self.status, "warmup": self.warmup, "runs": self.runs, "maxrss_kb": self.maxrss_kb}
+        return {"status": self.status, "warmup": self.warmup, "runs": self.runs, "cpu": self.cpu,
+                "maxrss_kb": self.maxrss_kb}
 
 
 @dataclass
@@ -515,9 +522,10 @@ class Bench:
                     continue
                 side.runs.append(run.seconds)
                 side.maxrss_kb.append(run.maxrss_kb)
+                side.cpu.append(run.cpu)
                 outputs.setdefault(name, run.stdout)
                 pair += run.seconds
-                self.log(f"  {row.key}: {name} run {i + 1} {run.seconds:.2f} s")
+                self.log(f"  {row.key}: {name} run {i + 1} {run.seconds:.2f} s (cpu {run.cpu:.2f} s)")
             pairs.append(pair)
 
         # Same answers as stock Alembic, or the speed means nothing.
