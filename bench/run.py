@@ -713,6 +713,14 @@ def render(results: list[Result], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the project when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -809,7 +817,7 @@ def main(argv: list[str] | None = None) -> int:
              "stock": r.stock.to_json(), "monomig": r.monomig.to_json()}
             for r in results
         ],
-        "repositories": {role: {"path": str(p), **bench.manifests[role]["spec"]} for role, p in bench.repos.items()},
+        "repositories": {role: {"path": _shown(p), **bench.manifests[role]["spec"]} for role, p in bench.repos.items()},
     }
     write_atomic(args.results / "latest.json", json.dumps(raw, indent=2) + "\n")
     bench.log(f"wrote {args.results / 'latest.md'} and latest.json in {meta['total']}")
