@@ -333,14 +333,20 @@ fn cookie_in(line: &[u8]) -> Option<&[u8]> {
     None
 }
 
-/// Python's `get_normal_name` for UTF-8: `utf-8`, `utf_8`, `UTF8`, `utf-8-...`.
-fn is_utf8_name(enc: &[u8]) -> bool {
+/// Python's tokenizer's `get_normal_name`, for UTF-8: `utf-8` and `utf-8-...`
+/// (case-insensitive, `_` for `-`, first 12 characters).
+fn is_normal_utf8(enc: &[u8]) -> bool {
     let e: Vec<u8> = enc
         .iter()
         .take(12)
         .map(|c| if *c == b'_' { b'-' } else { c.to_ascii_lowercase() })
         .collect();
-    e == b"utf-8" || e.starts_with(b"utf-8-") || e == b"utf8"
+    e == b"utf-8" || e.starts_with(b"utf-8-")
+}
+
+/// A cookie Python decodes as UTF-8: its normal name, or the `utf8` codec alias.
+fn is_utf8_cookie(enc: &[u8]) -> bool {
+    is_normal_utf8(enc) || enc.eq_ignore_ascii_case(b"utf8")
 }
 
 fn line_of(bytes: &[u8], pos: usize) -> u32 {
@@ -365,7 +371,17 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     let bom = raw.starts_with(b"\xef\xbb\xbf");
     let body = if bom { &raw[3..] } else { raw };
     if let Some(enc) = coding_cookie(body) {
-        if !is_utf8_name(enc) {
+        if bom && !is_normal_utf8(enc) {
+            return Err(script_error(
+                path,
+                Some(1),
+                &format!(
+                    "encoding problem: the file starts with a UTF-8 byte order mark but declares {:?}",
+                    String::from_utf8_lossy(enc)
+                ),
+            ));
+        }
+        if !is_utf8_cookie(enc) {
             return Ok(ScriptSource::NeedsImport {
                 path: path.to_path_buf(),
                 reason: format!(

@@ -1330,7 +1330,8 @@ impl Reader<'_> {
                 | Kw::Await
                 | Kw::Break
                 | Kw::Continue
-                | Kw::Nonlocal),
+                | Kw::Nonlocal
+                | Kw::Global),
             ) => {
                 return Err(Halt::Import(format!(
                     "line {} has a module-level `{}` statement",
