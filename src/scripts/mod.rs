@@ -381,6 +381,16 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
                 ),
             ));
         }
+        if !is_normal_utf8(enc) && is_utf8_cookie(enc) {
+            // A codec alias: Python decodes the whole file with it, comments included.
+            if let Err(e) = std::str::from_utf8(body) {
+                return Err(script_error(
+                    path,
+                    Some(line_of(body, e.valid_up_to())),
+                    "the file is not valid UTF-8, the encoding its coding cookie declares",
+                ));
+            }
+        }
         if !is_utf8_cookie(enc) {
             return Ok(ScriptSource::NeedsImport {
                 path: path.to_path_buf(),
@@ -391,13 +401,9 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
             });
         }
     }
-    if let Err(e) = std::str::from_utf8(body) {
-        return Err(script_error(
-            path,
-            Some(line_of(body, e.valid_up_to())),
-            "the file is not valid UTF-8 and declares no other encoding",
-        ));
-    }
+    // Undecodable bytes: Python tolerates them in comments only; the
+    // tokenizer checks string literals, and anything else outside comments is
+    // left to Python.
     // Universal newlines, as Python reads source.
     let normalized;
     let src: &[u8] = if memchr::memchr(b'\r', body).is_some() {

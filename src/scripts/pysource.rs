@@ -91,6 +91,9 @@ pub(crate) struct Lexer<'a> {
     /// Indentation levels: (column with tab size 8, column with tab size 1).
     indents: Vec<(u32, u32)>,
     pending_dedents: u32,
+    /// The file is not valid UTF-8 as a whole: check each string literal
+    /// (Python tolerates undecodable bytes in comments only).
+    check_utf8: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -104,12 +107,23 @@ impl<'a> Lexer<'a> {
             parens: Vec::new(),
             indents: vec![(0, 0)],
             pending_dedents: 0,
+            check_utf8: std::str::from_utf8(b).is_err(),
         }
     }
 
     /// 1 at module level, more inside indented blocks.
     pub fn depth(&self) -> usize {
         self.indents.len()
+    }
+
+    /// How many brackets are open.
+    pub fn paren_depth(&self) -> usize {
+        self.parens.len()
+    }
+
+    /// The innermost open bracket (`(`, `[` or `{`).
+    pub fn innermost(&self) -> Option<u8> {
+        self.parens.last().map(|p| p.0)
     }
 
     fn tok(&self, k: K, start: usize, end: usize, line: u32) -> Tok {
@@ -285,6 +299,12 @@ impl<'a> Lexer<'a> {
                     Some(b'\n') => {
                         self.pos += 2;
                         self.newline_consumed()?;
+                        if self.pos == self.b.len() {
+                            return Err(syntax(
+                                line,
+                                "unexpected end of file after a line continuation character",
+                            ));
+                        }
                         continue;
                     }
                     None => {
@@ -594,6 +614,9 @@ impl<'a> Lexer<'a> {
             }
         }
         let body = &b[body_start..body_end];
+        if self.check_utf8 && !pre.bytes && std::str::from_utf8(body).is_err() {
+            return Err(syntax(start_line, "a string literal is not valid UTF-8"));
+        }
         if pre.bytes && !body.is_ascii() {
             return Err(syntax(start_line, "bytes can only contain ASCII literal characters"));
         }
@@ -619,7 +642,15 @@ fn check_escapes(body: &[u8], bytes: bool, line: u32) -> Result<(), Halt> {
             b'u' if !bytes => 4,
             b'U' if !bytes => 8,
             b'N' if !bytes => {
-                if body.get(j + 2) != Some(&b'{') || memchr(b'}', &body[j + 2..]).is_none() {
+                // Unicode character names use letters, digits, spaces and hyphens only.
+                let name_ok = body.get(j + 2) == Some(&b'{')
+                    && memchr(b'}', &body[j + 3..]).is_some_and(|end| {
+                        end > 0
+                            && body[j + 3..j + 3 + end]
+                                .iter()
+                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b' ' | b'-'))
+                    });
+                if !name_ok {
                     return Err(syntax(line, "a string literal has a malformed \\N character escape"));
                 }
                 0
@@ -929,6 +960,27 @@ fn cannot_end(k: K, c: Cls) -> bool {
     }
 }
 
+/// Keywords that open a compound statement (which needs a `:`).
+fn is_compound_keyword(c: Cls) -> bool {
+    matches!(
+        c,
+        Cls::Kw(
+            Kw::If
+                | Kw::Elif
+                | Kw::Else
+                | Kw::For
+                | Kw::While
+                | Kw::Try
+                | Kw::Except
+                | Kw::Finally
+                | Kw::With
+                | Kw::Def
+                | Kw::Class
+                | Kw::Async
+        )
+    )
+}
+
 /// Tokens that cannot start a statement.
 fn cannot_start(k: K) -> bool {
     matches!(
@@ -1002,6 +1054,17 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut stmt_start = true;
     let mut in_global = false;
     let mut line_first_line = 0u32;
+    // A compound statement's header must have its `:` outside brackets.
+    let mut needs_colon = false;
+    let mut colon_seen = false;
+    let mut from_stmt = false;
+    let mut match_bodies: Vec<usize> = Vec::new();
+    let mut try_pending: Vec<(usize, u32)> = Vec::new();
+    let mut lambdas: Vec<usize> = Vec::new();
+    let mut decorator_pending: Option<(usize, u32)> = None;
+    let mut ntoks = 0usize;
+    let mut import_seen = false;
+    let mut line_first = (K::End, Cls::NotName);
     loop {
         let t = lex.next_tok()?;
         match t.k {
@@ -1016,6 +1079,15 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     return Err(syntax(h, "expected an indented block after this line"));
                 }
                 if t.k == K::End {
+                    if let Some((_, line)) = decorator_pending {
+                        return Err(syntax(
+                            line,
+                            "a decorator must be followed by a function or class definition",
+                        ));
+                    }
+                    if let Some(&(_, line)) = try_pending.last() {
+                        return Err(syntax(line, "expected 'except' or 'finally' block"));
+                    }
                     break;
                 }
                 continue;
@@ -1032,6 +1104,52 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             prev = None;
             stmt_start = true;
             line_first_line = t.line;
+            colon_seen = false;
+            ntoks = 0;
+            // The body of a `match` holds `case` clauses only.
+            let depth = lex.depth();
+            while match_bodies.last().is_some_and(|&d| d > depth) {
+                match_bodies.pop();
+            }
+            let in_match_body = match_bodies.last() == Some(&depth);
+            if in_match_body && (t.k != K::Name || classify(&src[t.start..t.end]) != Cls::Soft(Soft::Case)) {
+                return Err(syntax(t.line, "expected 'case' in the body of a match statement"));
+            }
+            needs_colon = in_match_body;
+            line_first = (
+                t.k,
+                if t.k == K::Name {
+                    classify(&src[t.start..t.end])
+                } else {
+                    Cls::NotName
+                },
+            );
+            // A `try` block is followed by `except` or `finally` at its level.
+            while let Some(&(d, line)) = try_pending.last() {
+                if d < depth {
+                    break;
+                }
+                if d == depth && matches!(line_first.1, Cls::Kw(Kw::Except | Kw::Finally)) {
+                    try_pending.pop();
+                    break;
+                }
+                return Err(syntax(line, "expected 'except' or 'finally' block"));
+            }
+            lambdas.clear();
+            // A decorator is followed by another decorator, a `def` or a `class`.
+            if let Some((d, line)) = decorator_pending.take() {
+                let ok =
+                    d == depth && (t.k == K::At || matches!(line_first.1, Cls::Kw(Kw::Def | Kw::Class | Kw::Async)));
+                if !ok {
+                    return Err(syntax(
+                        line,
+                        "a decorator must be followed by a function or class definition",
+                    ));
+                }
+            }
+            if t.k == K::At {
+                decorator_pending = Some((depth, t.line));
+            }
         }
         let cls = if t.k == K::Name {
             classify(&src[t.start..t.end])
@@ -1045,14 +1163,67 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     return Err(syntax(t.line, "invalid syntax: the statement is incomplete"));
                 }
             }
+            if from_stmt && !import_seen {
+                return Err(syntax(t.line, "invalid syntax: `from` without `import`"));
+            }
+            from_stmt = false;
+        }
+        if cls == Cls::Kw(Kw::Import) {
+            import_seen = true;
+        }
+        ntoks += 1;
+        if ntoks == 2 && line_first == (K::Name, Cls::Soft(Soft::Match)) && starts_operand(t.k, cls)
+            || ntoks == 2 && line_first == (K::Name, Cls::Soft(Soft::Match)) && t.k == K::LBrace
+        {
+            // `match x ...` can only be a match statement.
+            needs_colon = true;
+        }
+        let pdepth = lex.paren_depth();
+        match t.k {
+            K::Colon => {
+                if lambdas.last() == Some(&pdepth) {
+                    lambdas.pop();
+                } else if pdepth == 0 {
+                    colon_seen = true;
+                }
+            }
+            K::Name if cls == Cls::Kw(Kw::Lambda) => lambdas.push(pdepth),
+            K::RPar | K::RSqb | K::RBrace | K::Newline if lambdas.last().is_some_and(|&d| d > pdepth) => {
+                return Err(syntax(t.line, "a lambda has no ':'"));
+            }
+            K::Equal if pdepth > 0 && lambdas.is_empty() => {
+                // Inside brackets `=` only names a keyword argument (or a
+                // parameter default in a `def`/`class`/`type` header).
+                let header = matches!(
+                    line_first.1,
+                    Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
+                );
+                let after_name = prev.is_some_and(|(k, _)| k == K::Name);
+                if !header && (lex.innermost() != Some(b'(') || !after_name) {
+                    return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
+                }
+            }
+            _ => {}
         }
         if t.k == K::Newline {
+            if !lambdas.is_empty() {
+                return Err(syntax(t.line, "a lambda has no ':'"));
+            }
+            if needs_colon && !colon_seen {
+                return Err(syntax(line_first_line, "expected ':'"));
+            }
             if buffering {
                 block = r.module_line(&buf, first_line, line_first_line)?;
                 first_line = false;
             }
             if prev.is_some_and(|(k, _)| k == K::Colon) {
                 expect_indent = Some(t.line);
+                if line_first == (K::Name, Cls::Soft(Soft::Match)) {
+                    match_bodies.push(lex.depth() + 1);
+                }
+            }
+            if line_first.1 == Cls::Kw(Kw::Try) {
+                try_pending.push((lex.depth(), line_first_line));
             }
             line_started = false;
             in_global = false;
@@ -1061,7 +1232,21 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
         if stmt_start && cannot_start(t.k) {
             return Err(syntax(t.line, "invalid syntax"));
         }
+        if stmt_start {
+            from_stmt = cls == Cls::Kw(Kw::From);
+            import_seen = false;
+        }
+        if stmt_start && is_compound_keyword(cls) {
+            if prev.is_some() {
+                // After `;`: compound statements cannot share a line.
+                return Err(syntax(t.line, "invalid syntax"));
+            }
+            needs_colon = true;
+        }
         if let Some((pk, pc)) = prev {
+            if pk == K::Dot && t.k != K::Name && !(from_stmt && matches!(t.k, K::Dot | K::Ellipsis)) {
+                return Err(syntax(t.line, "invalid syntax after '.'"));
+            }
             if ends_operand(pk, pc) && starts_operand(t.k, cls) && !(pk == K::Str && t.k == K::Str) {
                 return Err(syntax(t.line, "invalid syntax. Perhaps you forgot a comma?"));
             }
@@ -1393,6 +1578,15 @@ impl Reader<'_> {
             return Ok(());
         }
         if eqs.is_empty() {
+            // An expression statement. A bare name there is most likely a
+            // half-typed line that would fail with a NameError.
+            if s.len() == 1 && s[0].k == K::Name && matches!(self.cls(&s[0]), Cls::Plain | Cls::Watched(_)) {
+                return Err(Halt::Import(format!(
+                    "line {}: a bare name `{}` at module level",
+                    s[0].line,
+                    name_text(self.src, &s[0])
+                )));
+            }
             return Ok(());
         }
         let value = &s[eqs[eqs.len() - 1] + 1..];
