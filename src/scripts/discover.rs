@@ -195,7 +195,7 @@ fn join_realpath(
 }
 
 /// `Path.resolve()` of `resolved_dir/rel`, with its refusal of symbolic link loops.
-fn resolve(resolved_dir: &Path, rel: &Path, plain: bool) -> Result<PathBuf> {
+fn resolve(resolved_dir: &Path, rel: &Path, plain: bool, dialect: &Dialect) -> Result<PathBuf> {
     if plain {
         return Ok(resolved_dir.join(rel));
     }
@@ -204,6 +204,7 @@ fn resolve(resolved_dir: &Path, rel: &Path, plain: bool) -> Result<PathBuf> {
     match fs::metadata(&p) {
         Ok(_) => Ok(p),
         Err(e) if e.raw_os_error() == Some(ENOENT) => Ok(p),
+        Err(e) if e.raw_os_error() == Some(ELOOP) && !dialect.symlink_loops_fail => Ok(p),
         Err(e) if e.raw_os_error() == Some(ELOOP) => Err(Error::script(format!(
             "{} is a symbolic link loop in a version location; Alembic cannot load it either. \
              Fix or remove the link.",
@@ -368,7 +369,7 @@ pub(crate) fn discover_files(
         list_py_dir(loc, &resolved_top, recursive, sourceless, dialect, &mut dirs)?;
         for (resolved_dir, cands) in dirs {
             for c in cands {
-                let real = resolve(&resolved_dir, &c.rel, c.plain)?;
+                let real = resolve(&resolved_dir, &c.rel, c.plain, dialect)?;
                 if seen.contains(&real) {
                     warnings.push(format!(
                         "File {} loaded twice! ignoring. Please ensure version_locations is unique.",

@@ -40,6 +40,9 @@ pub struct Dialect {
     /// `Path.walk` (used by Alembic on Python 3.12+) lists a symbolic link to a
     /// directory among the files; `os.walk` (3.10, 3.11) among the directories.
     pub dir_symlinks_as_files: bool,
+    /// `Path.resolve()` raises on a symbolic link loop up to Python 3.12; from
+    /// 3.13 it returns the looping path as it is.
+    pub symlink_loops_fail: bool,
 }
 
 impl Dialect {
@@ -49,6 +52,7 @@ impl Dialect {
         Dialect {
             clean_docstrings: v >= (3, 13),
             dir_symlinks_as_files: v >= (3, 12),
+            symlink_loops_fail: v < (3, 13),
         }
     }
 }
@@ -137,11 +141,11 @@ pub fn read_revision_file(path: &Path) -> Result<ScriptSource> {
 
 pub fn read_revision_file_with(path: &Path, dialect: &Dialect) -> Result<ScriptSource> {
     let name = path.file_name().map(|n| n.as_bytes()).unwrap_or(b"");
-    let compiled = matches!(
-        discover::match_rev_name(name, true),
-        Some(Ok(NameKind::Compiled { .. }))
-    );
-    read_found(path, compiled, dialect)
+    let kind = match discover::match_rev_name(name, true) {
+        Some(Ok(k)) => k,
+        _ => NameKind::Source,
+    };
+    read_found(path, kind, dialect)
 }
 
 /// Discovery, then every file read (in parallel), in discovery order. The
@@ -152,9 +156,7 @@ pub fn scan(locations: &[PathBuf], recursive: bool, sourceless: bool) -> Result<
 
 pub fn scan_with(locations: &[PathBuf], recursive: bool, sourceless: bool, dialect: &Dialect) -> Result<Scan> {
     let (found, warnings) = discover::discover_files(locations, recursive, sourceless, dialect)?;
-    let results = parallel_map(&found, |f| {
-        read_found(&f.path, matches!(f.kind, NameKind::Compiled { .. }), dialect)
-    });
+    let results = parallel_map(&found, |f| read_found(&f.path, f.kind, dialect));
     let mut scripts = Vec::with_capacity(results.len());
     for r in results {
         scripts.push(r?);
@@ -221,12 +223,23 @@ fn script_error(path: &Path, line: Option<u32>, msg: &str) -> Error {
     }
 }
 
-fn read_found(path: &Path, compiled: bool, dialect: &Dialect) -> Result<ScriptSource> {
-    if compiled {
-        return Ok(ScriptSource::NeedsImport {
-            path: path.to_path_buf(),
-            reason: "compiled bytecode without its source (sourceless)".into(),
-        });
+fn read_found(path: &Path, kind: NameKind, dialect: &Dialect) -> Result<ScriptSource> {
+    match kind {
+        NameKind::Source => {}
+        NameKind::Compiled { pyo: false } => {
+            return Ok(ScriptSource::NeedsImport {
+                path: path.to_path_buf(),
+                reason: "compiled bytecode without its source (sourceless)".into(),
+            });
+        }
+        NameKind::Compiled { pyo: true } => {
+            // Python 3 has no loader for `.pyo` files: Alembic fails on an assertion.
+            return Err(Error::script(format!(
+                "{} is a .pyo file, which Python 3 cannot load (Alembic fails on it too). \
+                 Remove it, or keep its .py source or a .pyc beside it.",
+                path.display()
+            )));
+        }
     }
     let bytes = match read_bytes(path) {
         Ok(b) => b,

@@ -379,16 +379,23 @@ fn discovery_sourceless() {
     touch(&v.join("b.pyc"));
     touch(&v.join("b.pyo"));
     touch(&v.join("c.pyo"));
+    touch(&v.join("c.py"));
     touch(&v.join("__pycache__/a.cpython-311.pyc"));
     touch(&v.join("__pycache__/d.cpython-311.pyc"));
     let d = discover(std::slice::from_ref(&v), false, true).unwrap();
     assert_eq!(
         names(&d.files, &v),
-        ["a.py", "b.pyc", "c.pyo", "__pycache__/d.cpython-311.pyc"]
+        ["a.py", "b.pyc", "c.py", "__pycache__/d.cpython-311.pyc"]
     );
     let s = scan(std::slice::from_ref(&v), false, true).unwrap();
     assert!(matches!(s.scripts[0], ScriptSource::Static(_)));
     assert!(matches!(s.scripts[1], ScriptSource::NeedsImport { .. }));
+    // A lone .pyo: Python 3 cannot load it.
+    fs::remove_file(v.join("c.py")).unwrap();
+    match scan(std::slice::from_ref(&v), false, true) {
+        Err(Error::Script(m)) => assert!(m.contains("c.pyo"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
