@@ -7,6 +7,7 @@ mod config;
 mod db;
 mod errors;
 mod runtime;
+mod scripts;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -14,5 +15,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     config::register(m)?;
     db::register(m)?;
+    scripts::register(m)?;
     Ok(())
 }

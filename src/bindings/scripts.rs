@@ -1,0 +1,200 @@
+//! `monomig._native.scan_revisions` and `read_revision_file`: revision files
+//! read without importing them, shaped as Alembic's `Script` shows them.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
+
+use super::errors;
+use crate::scripts::{self, Dialect, ScriptSource};
+
+/// One revision file as Alembic would load it. When `needs_import` is true the
+/// values could not be read from the text (`reason` says why): only `path` is
+/// set, and the file must be imported as Alembic imports it.
+#[pyclass(frozen, name = "RevisionEntry", module = "monomig._native")]
+pub struct RevisionEntry {
+    source: ScriptSource,
+}
+
+fn scalar<'py>(py: Python<'py>, items: &[String]) -> PyResult<Bound<'py, PyAny>> {
+    // Alembic's tuple_rev_as_scalar(to_tuple(x)).
+    Ok(match items {
+        [] => py.None().into_bound(py),
+        [one] => PyString::new(py, one).into_any(),
+        many => PyTuple::new(py, many)?.into_any(),
+    })
+}
+
+#[pymethods]
+impl RevisionEntry {
+    /// The resolved path, as Alembic's `Script.path`.
+    #[getter]
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.source.path().as_os_str().into_pyobject(py)?.into_any())
+    }
+
+    /// True when the file must be imported to know its values.
+    #[getter]
+    fn needs_import(&self) -> bool {
+        matches!(self.source, ScriptSource::NeedsImport { .. })
+    }
+
+    /// Why the file must be imported; None when it was read statically.
+    #[getter]
+    fn reason(&self) -> Option<&str> {
+        match &self.source {
+            ScriptSource::NeedsImport { reason, .. } => Some(reason),
+            ScriptSource::Static(_) => None,
+        }
+    }
+
+    #[getter]
+    fn revision(&self) -> Option<&str> {
+        match &self.source {
+            ScriptSource::Static(f) => Some(&f.revision),
+            ScriptSource::NeedsImport { .. } => None,
+        }
+    }
+
+    /// True when `revision` was taken from a legacy hexadecimal file name.
+    #[getter]
+    fn revision_from_filename(&self) -> bool {
+        match &self.source {
+            ScriptSource::Static(f) => f.revision_from_filename,
+            ScriptSource::NeedsImport { .. } => false,
+        }
+    }
+
+    /// As `Script.down_revision`: None, a str, or a tuple of str.
+    #[getter]
+    fn down_revision<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.source {
+            ScriptSource::Static(f) => scalar(py, &f.down_revision),
+            ScriptSource::NeedsImport { .. } => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// As `Script._orig_branch_labels`: a tuple in the file's order.
+    #[getter]
+    fn branch_labels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        match &self.source {
+            ScriptSource::Static(f) => PyTuple::new(py, &f.branch_labels),
+            ScriptSource::NeedsImport { .. } => Ok(PyTuple::empty(py)),
+        }
+    }
+
+    /// As `Script.dependencies`: None, a str, or a tuple of str.
+    #[getter]
+    fn depends_on<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.source {
+            ScriptSource::Static(f) => scalar(py, &f.depends_on),
+            ScriptSource::NeedsImport { .. } => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// The module's `__doc__` as the running Python would compile it.
+    #[getter]
+    fn module_doc(&self) -> Option<&str> {
+        match &self.source {
+            ScriptSource::Static(f) => f.module_doc.as_deref(),
+            ScriptSource::NeedsImport { .. } => None,
+        }
+    }
+
+    /// As `Script.doc`.
+    #[getter]
+    fn doc(&self) -> Option<&str> {
+        match &self.source {
+            ScriptSource::Static(f) => Some(&f.doc),
+            ScriptSource::NeedsImport { .. } => None,
+        }
+    }
+
+    /// As `Script.longdoc`.
+    #[getter]
+    fn longdoc(&self) -> Option<&str> {
+        match &self.source {
+            ScriptSource::Static(f) => Some(&f.longdoc),
+            ScriptSource::NeedsImport { .. } => None,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.source {
+            ScriptSource::Static(f) => format!(
+                "RevisionEntry(path={:?}, revision={:?}, down_revision={:?})",
+                f.path.display().to_string(),
+                f.revision,
+                f.down_revision
+            ),
+            ScriptSource::NeedsImport { path, reason } => format!(
+                "RevisionEntry(path={:?}, needs_import=True, reason={:?})",
+                path.display().to_string(),
+                reason
+            ),
+        }
+    }
+}
+
+fn dialect(py: Python<'_>) -> Dialect {
+    let v = py.version_info();
+    Dialect::python(v.major as u32, v.minor as u32)
+}
+
+/// Discover and read the revision files of one service's version locations,
+/// in Alembic's load order. Returns `(entries, warnings)`.
+#[pyfunction]
+#[pyo3(signature = (version_locations, recursive = false, sourceless = false))]
+fn scan_revisions(
+    py: Python<'_>,
+    version_locations: Vec<PathBuf>,
+    recursive: bool,
+    sourceless: bool,
+) -> PyResult<(Vec<RevisionEntry>, Vec<String>)> {
+    let d = dialect(py);
+    let scan = py
+        .detach(|| scripts::scan_with(&version_locations, recursive, sourceless, &d))
+        .map_err(errors::py_err(py))?;
+    let entries = scan
+        .scripts
+        .into_iter()
+        .map(|source| RevisionEntry { source })
+        .collect();
+    Ok((entries, scan.warnings))
+}
+
+/// Read one revision file without importing it.
+#[pyfunction]
+fn read_revision_file(py: Python<'_>, path: PathBuf) -> PyResult<RevisionEntry> {
+    let d = dialect(py);
+    let source = py
+        .detach(|| scripts::read_revision_file_with(&path, &d))
+        .map_err(errors::py_err(py))?;
+    Ok(RevisionEntry { source })
+}
+
+/// Only the discovery: the resolved paths Alembic would load, and its warnings.
+#[pyfunction]
+#[pyo3(signature = (version_locations, recursive = false, sourceless = false))]
+fn discover_revision_files(
+    py: Python<'_>,
+    version_locations: Vec<PathBuf>,
+    recursive: bool,
+    sourceless: bool,
+) -> PyResult<(Vec<std::ffi::OsString>, Vec<String>)> {
+    let d = dialect(py);
+    let found = py
+        .detach(|| scripts::discover_with(&version_locations, recursive, sourceless, &d))
+        .map_err(errors::py_err(py))?;
+    let files = found.files.into_iter().map(PathBuf::into_os_string).collect();
+    Ok((files, found.warnings))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<RevisionEntry>()?;
+    m.add_function(wrap_pyfunction!(scan_revisions, m)?)?;
+    m.add_function(wrap_pyfunction!(read_revision_file, m)?)?;
+    m.add_function(wrap_pyfunction!(discover_revision_files, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,486 @@
+//! Unit tests of the static reader and discovery. The differential tests
+//! against Alembic itself live in `tests/test_scripts_*.py`.
+
+use super::*;
+use proptest::prelude::*;
+use std::os::unix::fs::symlink;
+
+fn read(src: &str) -> Result<ScriptSource> {
+    read_named("1234abcd.py", src.as_bytes())
+}
+
+fn read_named(name: &str, src: &[u8]) -> Result<ScriptSource> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    fs::write(&p, src).unwrap();
+    read_revision_file(&p)
+}
+
+fn stat(src: &str) -> RevisionFile {
+    match read(src) {
+        Ok(ScriptSource::Static(f)) => f,
+        other => panic!("expected a static read of {src:?}, got {other:?}"),
+    }
+}
+
+fn needs_import(src: &str) -> String {
+    match read(src) {
+        Ok(ScriptSource::NeedsImport { reason, .. }) => reason,
+        other => panic!("expected needs-import for {src:?}, got {other:?}"),
+    }
+}
+
+fn script_err(src: &str) -> String {
+    match read(src) {
+        Err(Error::Script(m)) => m,
+        other => panic!("expected a script error for {src:?}, got {other:?}"),
+    }
+}
+
+const TEMPLATE: &str = r#""""add field
+
+Revision ID: 2b3c4d5e6f70
+Revises: 1a2b3c4d5e6f
+Create Date: 2024-06-20 10:00:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '2b3c4d5e6f70'
+down_revision: Union[str, Sequence[str], None] = '1a2b3c4d5e6f'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    op.add_column("t", sa.Column("x", sa.Integer(), nullable=True))
+    revision = "local"
+
+
+def downgrade() -> None:
+    op.drop_column("t", "x")
+"#;
+
+#[test]
+fn alembic_template() {
+    let f = stat(TEMPLATE);
+    assert_eq!(f.revision, "2b3c4d5e6f70");
+    assert_eq!(f.down_revision, vec!["1a2b3c4d5e6f"]);
+    assert!(f.branch_labels.is_empty());
+    assert!(f.depends_on.is_empty());
+    assert_eq!(f.doc, "add field");
+    assert!(f.longdoc.starts_with("add field\n\nRevision ID: 2b3c4d5e6f70"));
+    assert!(f.longdoc.ends_with("10:00:00.000000"));
+}
+
+#[test]
+fn values_in_many_spellings() {
+    let f = stat("revision = 'a'\ndown_revision = ('b', \"c\",)\nbranch_labels = ['x']\ndepends_on = 'd' 'e'\n");
+    assert_eq!(f.down_revision, vec!["b", "c"]);
+    assert_eq!(f.branch_labels, vec!["x"]);
+    assert_eq!(f.depends_on, vec!["de"]);
+    let f = stat("revision = r'a\\b'; down_revision = 'b', 'c'\n");
+    assert_eq!(f.revision, "a\\b");
+    assert_eq!(f.down_revision, vec!["b", "c"]);
+    let f = stat("revision = ('a')\ndown_revision = ()\nrevision = \"z\"\n");
+    assert_eq!(f.revision, "z");
+    assert!(f.down_revision.is_empty());
+    let f = stat("revision = 'a'\ndown_revision = (\n  'b',  # comment\n  'c'\n)\n");
+    assert_eq!(f.down_revision, vec!["b", "c"]);
+    let f = stat("revision = 'a'\\\n\ndown_revision = None\n");
+    assert_eq!(f.revision, "a");
+    let f = stat("revision = '\\u00e9\\x41\\101'\ndown_revision = ''\n");
+    assert_eq!(f.revision, "éAA");
+    assert_eq!(f.down_revision, vec![""]);
+    let f = stat("revision: str\nrevision: str = 'q'\ndown_revision: None = None\n");
+    assert_eq!(f.revision, "q");
+}
+
+#[test]
+fn docstrings() {
+    assert_eq!(stat("'''a\n\nb'''\ndown_revision=None\n").doc, "a");
+    assert_eq!(stat("('a' \"b\")\ndown_revision=None\n").longdoc, "ab");
+    assert_eq!(stat("b'a'\ndown_revision=None\n").module_doc, None);
+    assert_eq!(stat("f'a'\ndown_revision=None\n").module_doc, None);
+    assert_eq!(stat("'a' + 'b'\ndown_revision=None\n").module_doc, None);
+    assert_eq!(stat("x = 1\n'a'\ndown_revision=None\n").module_doc, None);
+    assert_eq!(
+        stat("# c\n\n'a'; down_revision=None\n").module_doc.as_deref(),
+        Some("a")
+    );
+    assert_eq!(
+        stat("\u{feff}'a'\ndown_revision=None\n").module_doc.as_deref(),
+        Some("a")
+    );
+    assert_eq!(
+        stat("'''x\r\ny'''\r\ndown_revision=None\r\n").module_doc.as_deref(),
+        Some("x\ny")
+    );
+    assert_eq!(stat("'x'\rdown_revision=None\r").module_doc.as_deref(), Some("x"));
+}
+
+#[test]
+fn legacy_names_and_missing_values() {
+    let f = stat("down_revision = None\n");
+    assert_eq!(f.revision, "1234abcd");
+    assert!(f.revision_from_filename);
+    match read_named("not_legacy.py", b"down_revision = None\n") {
+        Err(Error::Script(m)) => assert!(m.starts_with("Could not determine revision id from filename not_legacy.py.")),
+        other => panic!("{other:?}"),
+    }
+    assert!(script_err("").contains("down_revision"));
+    assert!(script_err("revision = 'a'\n").contains("down_revision"));
+}
+
+#[test]
+fn revision_errors_in_alembic_order() {
+    match read("revision = 'a-b'\ndown_revision = None\n") {
+        Err(Error::Revision { message, .. }) => {
+            assert_eq!(message, "Character(s) '-' not allowed in revision identifier 'a-b'")
+        }
+        other => panic!("{other:?}"),
+    }
+    match read("revision = '@a:b+c-'\ndown_revision = None\n") {
+        Err(Error::Revision { message, .. }) => {
+            assert_eq!(
+                message,
+                "Character(s) '+, -, :, @' not allowed in revision identifier '@a:b+c-'"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    match read("revision = 'a-'\ndown_revision = 'a-'\n") {
+        Err(Error::Revision {
+            kind: RevisionErrorKind::Loop { .. },
+            message,
+        }) => assert_eq!(message, "Self-loop is detected in revisions (a-)"),
+        other => panic!("{other:?}"),
+    }
+    match read("revision = 'a'\ndown_revision = None\ndepends_on = ['a']\n") {
+        Err(Error::Revision {
+            kind: RevisionErrorKind::DependencyLoop { .. },
+            ..
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    // A falsy down_revision never loops.
+    stat("revision = ''\ndown_revision = ''\n");
+}
+
+#[test]
+fn non_literal_values_need_import() {
+    for src in [
+        "revision = 'a' + 'b'\ndown_revision = None\n",
+        "revision = 'a'\ndown_revision = REV\n",
+        "revision = 'a'\ndown_revision = None\nif True:\n    down_revision = 'b'\n",
+        "revision = 'a'\ndown_revision = None\ntry:\n    import x\nexcept ImportError:\n    revision = 'c'\n",
+        "from x import revision\ndown_revision = None\n",
+        "from x import *\ndown_revision = None\n",
+        "import revision\ndown_revision = None\n",
+        "import a as revision\ndown_revision = None\n",
+        "revision = 'a'\ndown_revision = None\nrevision += 'x'\n",
+        "revision, down_revision = 'a', None\n",
+        "revision = 'a'\ndown_revision = None\ndel revision\n",
+        "revision = 'a'\ndown_revision = None\nglobals()['revision'] = 'b'\n",
+        "revision = 'a'\ndown_revision = None\nexec('revision = 1')\n",
+        "revision = 'a'\ndown_revision = None\nimport sys\nsetattr(sys.modules[__name__], 'revision', 'b')\n",
+        "revision = 'a'\ndown_revision = None\n(revision := 'b')\n",
+        "revision = 'a'\ndown_revision = None\nfor revision in 'xy': pass\n",
+        "revision = 'a'\ndown_revision = None\nwith open('x') as revision: pass\n",
+        "revision = 'a'\ndown_revision = None\ndef f():\n    global revision\n    revision = 'b'\nf()\n",
+        "revision = 'a'\ndown_revision = None\ndef revision(): pass\n",
+        "revision = 'a'\ndown_revision = None\nclass revision: pass\n",
+        "revision = 1\ndown_revision = None\n",
+        "revision = 'a'\ndown_revision = [None]\n",
+        "revision = 'a'\ndown_revision = None\n__doc__ = 'x'\n",
+        "revision = 'a'\ndown_revision = None\ndef __getattr__(name): return 1\n",
+        "revision = f'a'\ndown_revision = None\n",
+        "revision = b'a'\ndown_revision = None\n",
+        "revision = 'a'\ndown_revision = {'b'}\n",
+        "# -*- coding: latin-1 -*-\nrevision = 'a'\ndown_revision = None\n",
+        "revision = 'a'\ndown_revision = None\nraise SystemExit\n",
+        "revision = 'a'\ndown_revision = None\nwhile False: pass\n",
+        "revision = 'a'\ndown_revision = None\nrevisión = 1\n",
+        "revision = '\\N{BULLET}'\ndown_revision = None\n",
+        "revision = 'a'\ndown_revision = None\nmatch 1:\n    case revision:\n        pass\n",
+        "revision = x = 'a'\ndown_revision = None\nrevision = (a, b) = 'ab'\n",
+    ] {
+        needs_import(src);
+    }
+}
+
+#[test]
+fn harmless_code_is_ignored() {
+    let f = stat(concat!(
+        "import sqlalchemy as sa\n",
+        "from alembic import op\n",
+        "from typing import TYPE_CHECKING\n",
+        "if TYPE_CHECKING:\n    from typing import Sequence\n",
+        "revision = 'a'\n",
+        "down_revision = 'b'\n",
+        "TABLE = sa.table('t', sa.column('revision'))\n",
+        "x = {'revision': 1}\n",
+        "op.revision = 'attribute only'\n",
+        "class Model:\n    revision = 'class attribute'\n    down_revision: str = 'x'\n",
+        "def upgrade():\n    revision = 'local'\n    down_revision, x = 1, 2\n    for revision in []:\n        pass\n",
+        "print(revision)\n",
+        "lambda revision: revision\n",
+    ));
+    assert_eq!(f.revision, "a");
+    assert_eq!(f.down_revision, vec!["b"]);
+}
+
+#[test]
+fn syntax_damage_is_an_error_with_a_line() {
+    for (src, line) in [
+        ("revision = 'a\ndown_revision = None\n", 1),
+        ("revision = 'a'\ndown_revision = None\nx = '''abc\n", 3),
+        ("revision = 'a'\ndown_revision = (None\n", 2),
+        ("revision = 'a'\ndown_revision = None)\n", 2),
+        ("revision = 'a'\ndown_revision = [None)\n", 2),
+        (
+            "revision = 'a'\n<<<<<<< HEAD\ndown_revision = None\n=======\ndown_revision = 'b'\n>>>>>>> x\n",
+            2,
+        ),
+        (
+            "revision = 'a'\ndown_revision = None\ndef f():\n    x = 1\n  y = 2\n",
+            5,
+        ),
+        ("revision = 'a'\n  down_revision = None\n", 2),
+        ("revision = 'a'\ndown_revision = None\ndef f():\nx = 1\n", 3),
+        ("revision = 'a'\ndown_revision = None\ndef f():\n    op.add(x y)\n", 4),
+        ("revision = 'a'\ndown_revision = None\nx = 1 +\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = $\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = '\\x4'\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = 1 \\ y\n", 3),
+    ] {
+        let m = script_err(src);
+        assert!(m.contains(&format!(", line {line}: ")), "{src:?}: {m}");
+        assert!(m.contains("fix the file or remove it"), "{m}");
+    }
+    match read_named("1234.py", b"revision = 'a'\x00\n") {
+        Err(Error::Script(m)) => assert!(m.contains("NUL"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match read_named("1234.py", b"revision = '\xff'\ndown_revision = None\n") {
+        Err(Error::Script(m)) => assert!(m.contains("line 1") && m.contains("UTF-8"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn big_file_is_linear() {
+    let mut src = String::from("revision = 'a'\ndown_revision = None\n");
+    let body = "def f():\n    x = {'a': [1, 2, (3, 4)], \"b\": '''s\ns'''}  # comment\n    return x\n";
+    while src.len() < 1_000_000 {
+        src.push_str(body);
+    }
+    let start = std::time::Instant::now();
+    assert_eq!(stat(&src).revision, "a");
+    // Generous: this is a sanity bound for debug builds, not a benchmark.
+    assert!(start.elapsed().as_secs_f64() < 5.0);
+    // A deeply nested expression neither recurses nor goes quadratic.
+    let deep = format!(
+        "revision = 'a'\ndown_revision = None\nx = {}1{}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert_eq!(stat(&deep).revision, "a");
+}
+
+// ---------------------------------------------------------------------------
+// Discovery
+
+fn touch(p: &Path) {
+    if let Some(d) = p.parent() {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::write(p, "down_revision = None\n").unwrap();
+}
+
+fn names(files: &[PathBuf], root: &Path) -> Vec<String> {
+    files
+        .iter()
+        .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn discovery_order_and_filters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(tmp.path()).unwrap();
+    let v = root.join("versions");
+    for n in [
+        "b.py",
+        "a.py",
+        "__init__.py",
+        ".#c.py",
+        "_p.py",
+        "x.txt",
+        "sub/c.py",
+        "sub/a/d.py",
+        "zz/e.py",
+    ] {
+        touch(&v.join(n));
+    }
+    touch(&v.join("__pycache__/f.py"));
+    let d = discover(std::slice::from_ref(&v), false, false).unwrap();
+    assert_eq!(names(&d.files, &v), ["_p.py", "a.py", "b.py"]);
+    let d = discover(std::slice::from_ref(&v), true, false).unwrap();
+    assert_eq!(
+        names(&d.files, &v),
+        ["_p.py", "a.py", "b.py", "sub/c.py", "sub/a/d.py", "zz/e.py"]
+    );
+    // A missing location is skipped; a location listed twice warns per file.
+    let d = discover(&[root.join("missing"), v.clone(), v.clone()], false, false).unwrap();
+    assert_eq!(d.files.len(), 3);
+    assert_eq!(d.warnings.len(), 6);
+    assert!(d.warnings[0].starts_with("File "));
+    assert!(d.warnings[0].ends_with(" loaded twice! ignoring. Please ensure version_locations is unique."));
+}
+
+#[test]
+fn discovery_symlinks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(tmp.path()).unwrap();
+    let v = root.join("v");
+    touch(&root.join("elsewhere/real.py"));
+    touch(&root.join("elsewhere/target.txt"));
+    fs::create_dir_all(&v).unwrap();
+    symlink(root.join("elsewhere/real.py"), v.join("link.py")).unwrap();
+    symlink(root.join("elsewhere/target.txt"), v.join("other.py")).unwrap();
+    symlink(root.join("elsewhere"), v.join("dirlink")).unwrap();
+    symlink(v.join("loop_a.py"), v.join("loop_b.py")).unwrap();
+    symlink(v.join("loop_b.py"), v.join("loop_a.py")).unwrap();
+    symlink(&v, v.join("self")).unwrap();
+    match discover(std::slice::from_ref(&v), true, false) {
+        Err(Error::Script(m)) => assert!(m.contains("symbolic link loop"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    fs::remove_file(v.join("loop_a.py")).unwrap();
+    fs::remove_file(v.join("loop_b.py")).unwrap();
+    let d = discover(std::slice::from_ref(&v), true, false).unwrap();
+    // link.py resolves to real.py; other.py to target.txt (skipped by name).
+    assert_eq!(d.files, vec![root.join("elsewhere/real.py")]);
+}
+
+#[test]
+fn discovery_sourceless() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(tmp.path()).unwrap();
+    let v = root.join("v");
+    touch(&v.join("a.py"));
+    touch(&v.join("a.pyc"));
+    touch(&v.join("b.pyc"));
+    touch(&v.join("b.pyo"));
+    touch(&v.join("c.pyo"));
+    touch(&v.join("c.py"));
+    touch(&v.join("__pycache__/a.cpython-311.pyc"));
+    touch(&v.join("__pycache__/d.cpython-311.pyc"));
+    let d = discover(std::slice::from_ref(&v), false, true).unwrap();
+    assert_eq!(
+        names(&d.files, &v),
+        ["a.py", "b.pyc", "c.py", "__pycache__/d.cpython-311.pyc"]
+    );
+    let s = scan(std::slice::from_ref(&v), false, true).unwrap();
+    assert!(matches!(s.scripts[0], ScriptSource::Static(_)));
+    assert!(matches!(s.scripts[1], ScriptSource::NeedsImport { .. }));
+    // A lone .pyo: Python 3 cannot load it.
+    fs::remove_file(v.join("c.py")).unwrap();
+    match scan(std::slice::from_ref(&v), false, true) {
+        Err(Error::Script(m)) => assert!(m.contains("c.pyo"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn scan_keeps_order_and_reports_first_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = fs::canonicalize(tmp.path()).unwrap();
+    for i in 0..200 {
+        fs::write(
+            v.join(format!("{i:04}.py")),
+            format!(
+                "revision = 'r{i}'\ndown_revision = {}\n",
+                if i == 0 { "None".into() } else { format!("'r{}'", i - 1) }
+            ),
+        )
+        .unwrap();
+    }
+    let s = scan(std::slice::from_ref(&v), false, false).unwrap();
+    let revs: Vec<_> = s
+        .scripts
+        .iter()
+        .map(|s| match s {
+            ScriptSource::Static(f) => f.revision.clone(),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(revs, (0..200).map(|i| format!("r{i}")).collect::<Vec<_>>());
+    fs::write(v.join("0150.py"), "revision = (\n").unwrap();
+    fs::write(v.join("0170.py"), "revision = 'x\n").unwrap();
+    match scan(std::slice::from_ref(&v), false, false) {
+        Err(Error::Script(m)) => assert!(m.contains("0150.py"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// No panic, whatever the input.
+
+fn corpus() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revfiles");
+    let mut out: Vec<Vec<u8>> = fs::read_dir(&dir)
+        .map(|rd| rd.flatten().filter_map(|e| fs::read(e.path()).ok()).collect())
+        .unwrap_or_default();
+    out.push(TEMPLATE.as_bytes().to_vec());
+    out
+}
+
+fn read_bytes_anyhow(src: &[u8]) {
+    // Straight to the reader: no file system in the loop.
+    let _ = read_source(Path::new("/x/1234abcd.py"), src, &Dialect::default());
+    let _ = read_source(Path::new("/x/1234abcd.py"), src, &Dialect::python(3, 13));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(src in proptest::collection::vec(any::<u8>(), 0..400)) {
+        read_bytes_anyhow(&src);
+    }
+
+    #[test]
+    fn random_python_ish_text_never_panics(src in "[ \t\n\\\\'\"#()\\[\\]{}:;,.=+*@<>!$a-z0-9_rbfuRBFU\u{e9}\x0c\r]{0,300}") {
+        read_bytes_anyhow(src.as_bytes());
+    }
+
+    #[test]
+    fn mutated_revision_files_never_panic(
+        pick in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..8),
+    ) {
+        let files = corpus();
+        let mut src = files[pick.index(files.len())].clone();
+        for (at, op, byte) in edits {
+            let i = if src.is_empty() { 0 } else { at.index(src.len()) };
+            match op {
+                0 => src.insert(i, byte),
+                1 if !src.is_empty() => { src.remove(i); }
+                2 if !src.is_empty() => src[i] = byte,
+                _ => {
+                    let n = (byte as usize % 16).min(src.len() - i.min(src.len()));
+                    let chunk: Vec<u8> = src[i..i + n].to_vec();
+                    src.splice(i..i, chunk);
+                }
+            }
+        }
+        read_bytes_anyhow(&src);
+    }
+}
