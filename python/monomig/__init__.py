@@ -6,6 +6,7 @@ shim over it.
 
 from monomig._native import (
     __version__,
+    CommandError,
     ConfigError,
     CycleDetected,
     DatabaseError,
@@ -14,15 +15,18 @@ from monomig._native import (
     LockError,
     LoopDetected,
     MonomigError,
+    MigrationStep,
     MultipleHeads,
     RangeNotAncestorError,
     ResolutionError,
     RevisionError,
+    RevisionGraph,
     ScriptError,
 )
 
 __all__ = [
     "__version__",
+    "CommandError",
     "ConfigError",
     "CycleDetected",
     "DatabaseError",
@@ -31,9 +35,11 @@ __all__ = [
     "LockError",
     "LoopDetected",
     "MonomigError",
+    "MigrationStep",
     "MultipleHeads",
     "RangeNotAncestorError",
     "ResolutionError",
     "RevisionError",
+    "RevisionGraph",
     "ScriptError",
 ]

@@ -4,10 +4,12 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod graph;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    graph::register(m)?;
     Ok(())
 }
