@@ -51,6 +51,23 @@ def merges(n: int) -> list[tuple]:
     return out
 
 
+def services(n: int) -> list[tuple]:
+    """Five labelled lines (one per service); every 10th revision depends on
+    the newest revision of the next line, by id or by label."""
+    ids = ["%012x" % (i * 2654435761 % (1 << 48)) for i in range(n)]
+    tips: list[str | None] = [None] * 5
+    out: list[tuple] = []
+    for i in range(n):
+        line = i % 5
+        deps = None
+        if i % 10 == 9 and tips[(line + 1) % 5]:
+            deps = tips[(line + 1) % 5] if i % 20 == 9 else "svc%d" % ((line + 1) % 5)
+        label = "svc%d" % line if tips[line] is None else None
+        out.append((ids[i], tips[line], deps, label))
+        tips[line] = ids[i]
+    return out
+
+
 def timed(fn):
     t = time.perf_counter()
     r = fn()
@@ -83,7 +100,7 @@ def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000]
     print(f"{'shape':8} {'n':>6} | {'alembic build+heads':>19} {'plan':>8} {'current':>8} | "
           f"{'monomig build+heads':>19} {'plan':>8} {'current':>8} | same order")
-    for shape in (linear, merges):
+    for shape in (linear, merges, services):
         for n in sizes:
             entries = shape(n)
             ab, ap, ac, aorder, _ = alembic(entries)

@@ -151,14 +151,14 @@ fn percent_format(template: &str, values: &[(&str, &str)]) -> String {
             rest = after;
             continue;
         }
-        if let Some(inner) = tail.strip_prefix("%(") {
-            if let Some(close) = inner.find(")s") {
-                let name = &inner[..close];
-                if let Some((_, v)) = values.iter().find(|(k, _)| *k == name) {
-                    out.push_str(v);
-                    rest = &inner[close + 2..];
-                    continue;
-                }
+        if let Some(inner) = tail.strip_prefix("%(")
+            && let Some(close) = inner.find(")s")
+        {
+            let name = &inner[..close];
+            if let Some((_, v)) = values.iter().find(|(k, _)| *k == name) {
+                out.push_str(v);
+                rest = &inner[close + 2..];
+                continue;
             }
         }
         out.push('%');

@@ -101,7 +101,7 @@ fn ident() -> impl Strategy<Value = Ident> {
             "base",
             "-99999999999999999999999"
         ])
-        .prop_map(|s| Ident::str(s)),
+        .prop_map(Ident::str),
         Just(Ident::Other("b'x'".to_string())),
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {

@@ -138,7 +138,7 @@ impl PyHook<'_> {
         let mut v = Vec::new();
         for item in out.try_iter().map_err(|e| self.fail(e))? {
             let item = item.map_err(|e| self.fail(e))?;
-            v.push(item.extract::<String>().map_err(|e| self.fail(e.into()))?);
+            v.push(item.extract::<String>().map_err(|e| self.fail(e))?);
         }
         Ok(v)
     }
@@ -166,7 +166,7 @@ impl SetOrder for PyHook<'_> {
         let mut v = Vec::new();
         for item in out.try_iter().map_err(|e| self.fail(e))? {
             let item = item.map_err(|e| self.fail(e))?;
-            v.push(item.extract::<usize>().map_err(|e| self.fail(e.into()))?);
+            v.push(item.extract::<usize>().map_err(|e| self.fail(e))?);
         }
         Ok(v)
     }
@@ -180,6 +180,7 @@ pub struct MigrationStep {
 }
 
 #[pymethods]
+#[allow(clippy::wrong_self_convention)]
 impl MigrationStep {
     /// A `StampStep(from_, to_, is_upgrade, branch_move)`.
     #[staticmethod]
@@ -546,10 +547,9 @@ impl RevisionGraph {
         test_against_revs: &Bound<'_, PyAny>,
         include_dependencies: bool,
     ) -> PyResult<bool> {
-        let t = if let Ok(i) = target.extract::<u32>() {
-            LineageTarget::Node(i.min(self.graph.len().saturating_sub(1) as u32))
-        } else {
-            LineageTarget::Id(to_ident(target, 0)?)
+        let t = match self.lineage_targets(&PyTuple::new(py, [target])?.into_any())?.pop() {
+            Some((t, _)) => t,
+            None => return Err(RevisionError::new_err("no target given")),
         };
         let tests: Vec<Ident> = match to_ident(test_against_revs, 0)? {
             Ident::Nil => Vec::new(),

@@ -452,9 +452,20 @@ impl Graph {
                     last = v;
                 }
                 let mut parent = last as usize;
+                let mut steps = 0usize;
                 loop {
                     if all_nextrev[parent].len() > 1 || inputs[parent].down_revision.len() > 1 {
                         break;
+                    }
+                    steps += 1;
+                    if steps > n {
+                        // Only a cycle of single-parent revisions gets here; Alembic loops forever.
+                        return Err(Error::revision_generic(format!(
+                            "The down_revision links of revision '{}' lead round in a circle \
+                             (Alembic never finishes loading such a graph); correct down_revision \
+                             in the revisions of that circle.",
+                            inputs[parent].revision
+                        )));
                     }
                     union_into(&mut labels_of[parent], &spread);
                     match (inputs[parent].down_revision.as_slice(), vdown[parent].as_slice()) {

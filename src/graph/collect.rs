@@ -305,35 +305,35 @@ impl Graph {
             }
         }
         let mut lower = lower.clone();
-        if let Ident::Str(l) = &lower {
-            if let Some((branch, _)) = l.split_once('@') {
-                let mut branch = branch.to_string();
-                if let Rev::Node(b) = self.get_revision(&Ident::str(branch.clone()))? {
-                    if self.id(b) == branch {
-                        let labels = self.branch_labels(b);
-                        match labels.as_slice() {
-                            [one] => branch = one.to_string(),
-                            _ => {
-                                return Err(Error::revision_generic(format!(
-                                    "'{}' names revision {} as a branch, but that revision has {} \
+        if let Ident::Str(l) = &lower
+            && let Some((branch, _)) = l.split_once('@')
+        {
+            let mut branch = branch.to_string();
+            if let Rev::Node(b) = self.get_revision(&Ident::str(branch.clone()))?
+                && self.id(b) == branch
+            {
+                let labels = self.branch_labels(b);
+                match labels.as_slice() {
+                    [one] => branch = one.to_string(),
+                    _ => {
+                        return Err(Error::revision_generic(format!(
+                            "'{}' names revision {} as a branch, but that revision has {} \
                                      branch labels, not exactly one; Alembic stops with an \
                                      AssertionError here. Use a branch label before '@'.",
-                                    l,
-                                    branch,
-                                    labels.len()
-                                )));
-                            }
-                        }
+                            l,
+                            branch,
+                            labels.len()
+                        )));
                     }
                 }
-                let mut kept: Vec<NodeId> = Vec::new();
-                for &t in &targets {
-                    if self.has_label(t, &branch) && !kept.contains(&t) {
-                        kept.push(t);
-                    }
-                }
-                targets = kept;
             }
+            let mut kept: Vec<NodeId> = Vec::new();
+            for &t in &targets {
+                if self.has_label(t, &branch) && !kept.contains(&t) {
+                    kept.push(t);
+                }
+            }
+            targets = kept;
         }
         let target_revs: Vec<Rev> = targets.iter().map(|&t| Rev::Node(t)).collect();
         let required = self.node_set(
@@ -427,30 +427,30 @@ impl Graph {
                 .map(Rev::Node)
                 .collect(),
         };
-        if let Some(label) = branch_label.as_deref().filter(|l| !l.is_empty()) {
-            if roots.len() > 1 {
-                let branch = self.resolve_branch(label)?;
-                let anc = self.ancestors(&[branch], false, false)?;
-                let mut anc_ids = vec![false; self.nodes.len()];
-                for a in anc {
-                    anc_ids[self.canonical(a) as usize] = true;
-                }
-                let mut keep_ids: Vec<Ident> = Vec::new();
-                for r in &roots {
-                    if let Rev::Node(x) = r {
-                        let c = self.canonical(*x);
-                        let id = self.ident_of(c);
-                        if anc_ids[c as usize] && !keep_ids.contains(&id) {
-                            keep_ids.push(id);
-                        }
+        if let Some(label) = branch_label.as_deref().filter(|l| !l.is_empty())
+            && roots.len() > 1
+        {
+            let branch = self.resolve_branch(label)?;
+            let anc = self.ancestors(&[branch], false, false)?;
+            let mut anc_ids = vec![false; self.nodes.len()];
+            for a in anc {
+                anc_ids[self.canonical(a) as usize] = true;
+            }
+            let mut keep_ids: Vec<Ident> = Vec::new();
+            for r in &roots {
+                if let Rev::Node(x) = r {
+                    let c = self.canonical(*x);
+                    let id = self.ident_of(c);
+                    if anc_ids[c as usize] && !keep_ids.contains(&id) {
+                        keep_ids.push(id);
                     }
                 }
-                roots = self.get_revisions(&Ident::List(keep_ids))?;
-                if roots.is_empty() {
-                    return Err(Error::revision_generic(
-                        "Not a valid downgrade target from current heads",
-                    ));
-                }
+            }
+            roots = self.get_revisions(&Ident::List(keep_ids))?;
+            if roots.is_empty() {
+                return Err(Error::revision_generic(
+                    "Not a valid downgrade target from current heads",
+                ));
             }
         }
         let heads = self.get_revisions(upper)?;
@@ -468,10 +468,11 @@ impl Graph {
                 }
             }
         }
-        if let Rev::Node(t) = target {
-            if result.is_empty() && !heads.contains(&Rev::Node(t)) {
-                return Err(range_not_ancestor(&Ident::str("Nothing to drop"), upper));
-            }
+        if let Rev::Node(t) = target
+            && result.is_empty()
+            && !heads.contains(&Rev::Node(t))
+        {
+            return Err(range_not_ancestor(&Ident::str("Nothing to drop"), upper));
         }
         Ok((result, heads))
     }

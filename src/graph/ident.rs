@@ -263,14 +263,15 @@ pub(crate) fn match_relative(s: &str) -> Option<Relative<'_>> {
         if c == '\n' {
             break;
         }
-        if c == '@' && i > 0 {
-            if let Some((symbol, relative)) = match_rest(s, i + 1) {
-                return Some(Relative {
-                    label: Some(&s[..i]),
-                    symbol,
-                    relative,
-                });
-            }
+        if c == '@'
+            && i > 0
+            && let Some((symbol, relative)) = match_rest(s, i + 1)
+        {
+            return Some(Relative {
+                label: Some(&s[..i]),
+                symbol,
+                relative,
+            });
         }
     }
     match_rest(s, 0).map(|(symbol, relative)| Relative {

@@ -378,3 +378,6 @@ impl Graph {
         self.info(self.lookup(key)?)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,19 +11,19 @@
 //! to what Alembic itself would compute there.
 //!
 //! The places, and what they affect:
-//! - [`SetOrder::frozenset_unions`]: `Revision.nextrev` and `_all_nextrev`,
+//! - [`SetOrder::frozenset_unions`], for `Revision.nextrev` and `_all_nextrev`,
 //!   frozensets grown by `fs = fs.union([rev])` in map order. Their order is
 //!   visible in `nextrev` itself (the `branches` command) and steers
 //!   depth-first walks; the label spreading of `_add_branches` depends on it
 //!   only when revision ids are duplicated.
-//! - [`SetOrder::set_removals`]: `Revision._normalized_resolved_dependencies
+//! - [`SetOrder::set_removals`], for `Revision._normalized_resolved_dependencies
 //!   = tuple(set(resolved) - ...)`. Its order feeds `_normalized_down_revisions`
 //!   and so the order of `_topological_sort`, i.e. upgrade and downgrade
 //!   order, whenever a revision keeps two or more dependencies.
-//! - [`SetOrder::set_difference`]: `HeadMaintainer` merge/unmerge
+//! - [`SetOrder::set_difference`], for `HeadMaintainer` merge/unmerge
 //!   (`list(set(from_revisions).difference(ancestors))`): which version row is
 //!   UPDATEd and which are DELETEd or INSERTed.
-//! - [`SetOrder::object_set`]: the set of revisions that carry branch labels,
+//! - [`SetOrder::object_set`], for the set of revisions that carry branch labels,
 //!   iterated by `_map_branch_labels` (which of two revisions sharing a label
 //!   is named in the error, and the order of label keys in the revision map,
 //!   visible in "Multiple revisions start with ..." messages) and by

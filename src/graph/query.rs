@@ -164,31 +164,30 @@ impl Graph {
             }
             _ => {
                 let (resolved, label) = self.resolve_revision_number(id)?;
-                if let [Ident::Str(s)] = resolved.as_slice() {
-                    if let Some(rint) = py_int(s) {
-                        if rint < 0 {
-                            // branch@-n: walk down from the heads
-                            let mut heads = self.get_revisions(&Ident::str("heads"))?;
-                            if let Some(l) = &label {
-                                let mut kept = Vec::with_capacity(heads.len());
-                                for h in heads {
-                                    match h {
-                                        Rev::Node(x) => {
-                                            if self.has_label(x, l) {
-                                                kept.push(h);
-                                            }
-                                        }
-                                        other => return Err(not_a_revision(other)),
+                if let [Ident::Str(s)] = resolved.as_slice()
+                    && let Some(rint) = py_int(s)
+                    && rint < 0
+                {
+                    // branch@-n: walk down from the heads
+                    let mut heads = self.get_revisions(&Ident::str("heads"))?;
+                    if let Some(l) = &label {
+                        let mut kept = Vec::with_capacity(heads.len());
+                        for h in heads {
+                            match h {
+                                Rev::Node(x) => {
+                                    if self.has_label(x, l) {
+                                        kept.push(h);
                                     }
                                 }
-                                heads = kept;
+                                other => return Err(not_a_revision(other)),
                             }
-                            return heads
-                                .into_iter()
-                                .map(|h| self.walk(WalkStart::Rev(h), rint, None, true))
-                                .collect();
                         }
+                        heads = kept;
                     }
+                    return heads
+                        .into_iter()
+                        .map(|h| self.walk(WalkStart::Rev(h), rint, None, true))
+                        .collect();
                 }
                 resolved
                     .iter()

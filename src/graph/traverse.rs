@@ -147,11 +147,11 @@ impl Graph {
         let mut seen = vec![false; self.nodes.len()];
         let mut stack: Vec<NodeId> = Vec::new();
         for s in starts {
-            if let Some(f) = seen.get_mut(s as usize) {
-                if !*f {
-                    *f = true;
-                    stack.push(s);
-                }
+            if let Some(f) = seen.get_mut(s as usize)
+                && !*f
+            {
+                *f = true;
+                stack.push(s);
             }
         }
         while let Some(v) = stack.pop() {
@@ -200,13 +200,11 @@ impl Graph {
         // Nodes with a strict descendant among the targets.
         let mut covered = vec![false; n];
         let mut stack: Vec<NodeId> = Vec::new();
-        for v in 0..n {
-            if member[v] {
-                for &p in self.r_nextrev.get(v as NodeId) {
-                    if !covered[p as usize] {
-                        covered[p as usize] = true;
-                        stack.push(p);
-                    }
+        for (v, _) in member.iter().enumerate().filter(|(_, m)| **m) {
+            for &p in self.r_nextrev.get(v as NodeId) {
+                if !covered[p as usize] {
+                    covered[p as usize] = true;
+                    stack.push(p);
                 }
             }
         }

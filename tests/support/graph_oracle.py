@@ -10,6 +10,7 @@ on both and reports any difference.
 from __future__ import annotations
 
 import re
+import signal
 import types
 import warnings
 from collections.abc import Callable
@@ -32,13 +33,29 @@ class OracleRevision(alembic_revision.Revision):
     path = None
 
 
+class AlembicHangs(Exception):
+    """Alembic loops forever on some graphs it accepts (cycles through labels)."""
+
+
+def _hang(signum: int, frame: Any) -> None:
+    raise AlembicHangs()
+
+
+HANG_SECONDS = 20.0
+
+
 def alembic_outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
+    previous = signal.signal(signal.SIGALRM, _hang)
+    signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
     try:
         return ("ok", fn())
     except (alembic_revision.RevisionError, CommandError) as e:
         return ("err", type(e).__name__, str(e))
-    except Exception as e:  # Alembic crashes: KeyError, AssertionError, TypeError, ...
+    except Exception as e:  # Alembic crashes: KeyError, AssertionError, TypeError, hangs...
         return ("crash", type(e).__name__, str(e))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def monomig_outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
