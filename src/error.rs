@@ -29,6 +29,9 @@ pub enum RevisionErrorKind {
     Loop { revision: String },
     /// `DependencyLoopDetected(revision)`.
     DependencyLoop { revision: String },
+    /// `alembic.util.CommandError`, as `ScriptDirectory._catch_revision_errors`
+    /// turns revision errors into it for the commands.
+    Command,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

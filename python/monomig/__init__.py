@@ -6,6 +6,7 @@ shim over it.
 
 from monomig._native import (
     __version__,
+    CommandError,
     ConfigError,
     Project,
     Service,
@@ -17,15 +18,18 @@ from monomig._native import (
     LockError,
     LoopDetected,
     MonomigError,
+    MigrationStep,
     MultipleHeads,
     RangeNotAncestorError,
     ResolutionError,
     RevisionError,
+    RevisionGraph,
     ScriptError,
 )
 
 __all__ = [
     "__version__",
+    "CommandError",
     "ConfigError",
     "Project",
     "Service",
@@ -37,9 +41,11 @@ __all__ = [
     "LockError",
     "LoopDetected",
     "MonomigError",
+    "MigrationStep",
     "MultipleHeads",
     "RangeNotAncestorError",
     "ResolutionError",
     "RevisionError",
+    "RevisionGraph",
     "ScriptError",
 ]

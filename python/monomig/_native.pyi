@@ -1,9 +1,9 @@
 """Type stubs for monomig's Rust core, ``monomig._native``."""
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 __version__: str
 
@@ -29,6 +29,7 @@ class CycleDetected(RevisionError):
 class DependencyCycleDetected(CycleDetected): ...
 class LoopDetected(CycleDetected): ...
 class DependencyLoopDetected(DependencyCycleDetected): ...
+class CommandError(RevisionError): ...
 class DatabaseError(MonomigError):
     # Set by ping(): unreachable, unknown_host, auth_failed, database_absent, tls, timeout,
     # query or other.
@@ -276,3 +277,159 @@ def discover_revision_files(
     recursive: bool = False,
     sourceless: bool = False,
 ) -> tuple[list[str], list[str]]: ...
+
+# --- revision graph (Alembic's RevisionMap semantics) -------------------------
+
+_Ident = str | tuple[Any, ...] | list[Any] | set[Any] | frozenset[Any] | None
+_Revs = str | Sequence[str] | None
+_Entry = (
+    tuple[str, _Revs, _Revs, _Revs]
+    | tuple[str, _Revs, _Revs, _Revs, str | None]
+)
+_SetOrder = Callable[..., Sequence[Any]]
+_VersionOp = tuple[Literal["insert"], str] | tuple[Literal["delete"], str] | tuple[Literal["update"], str, str]
+
+class RevisionInfo(TypedDict):
+    index: int
+    revision: str
+    down_revision: str | tuple[str, ...] | None
+    dependencies: str | tuple[str, ...] | None
+    orig_branch_labels: tuple[str, ...]
+    branch_labels: tuple[str, ...]
+    nextrev: tuple[str, ...]
+    all_nextrev: tuple[str, ...]
+    resolved_dependencies: tuple[str, ...]
+    normalized_resolved_dependencies: tuple[str, ...]
+    versioned_down_revisions: tuple[str, ...]
+    all_down_revisions: tuple[str, ...]
+    normalized_down_revisions: tuple[str, ...]
+    is_head: bool
+    is_real_head: bool
+    is_base: bool
+    is_real_base: bool
+    is_branch_point: bool
+    is_real_branch_point: bool
+    is_merge_point: bool
+    path: str | None
+
+class MigrationStep:
+    """Alembic's ``RevisionStep`` or ``StampStep``."""
+
+    @staticmethod
+    def stamp(from_: Sequence[str], to_: Sequence[str], is_upgrade: bool, branch_move: bool) -> MigrationStep: ...
+    @property
+    def is_stamp(self) -> bool: ...
+    @property
+    def is_upgrade(self) -> bool: ...
+    @property
+    def is_downgrade(self) -> bool: ...
+    @property
+    def revision(self) -> str | None: ...
+    @property
+    def index(self) -> int | None: ...
+    @property
+    def branch_move(self) -> bool: ...
+    @property
+    def is_merge_point(self) -> bool: ...
+    @property
+    def is_branch_point(self) -> bool: ...
+    @property
+    def from_revisions(self) -> tuple[str, ...]: ...
+    @property
+    def to_revisions(self) -> tuple[str, ...]: ...
+    @property
+    def from_revisions_no_deps(self) -> tuple[str, ...]: ...
+    @property
+    def to_revisions_no_deps(self) -> tuple[str, ...]: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class RevisionGraph:
+    """A revision graph with the semantics of Alembic 1.20.1's ``RevisionMap``.
+
+    Revisions are named by id; with ``indices=True`` by load position. Alembic's
+    ``"base"`` marker is returned as ``"base"``, its ``None`` as ``None``.
+    """
+
+    def __init__(self, revisions: Iterable[_Entry], *, set_order: _SetOrder | None = None) -> None: ...
+    def __len__(self) -> int: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def heads(self) -> tuple[str, ...]: ...
+    @property
+    def bases(self) -> tuple[str, ...]: ...
+    @property
+    def real_heads(self) -> tuple[str, ...]: ...
+    @property
+    def real_bases(self) -> tuple[str, ...]: ...
+    def head_indices(self) -> list[int]: ...
+    def base_indices(self) -> list[int]: ...
+    @property
+    def keys(self) -> list[str]: ...
+    def lookup(self, key: str) -> int | None: ...
+    def get_revisions(self, id_: _Ident, *, indices: bool = False) -> tuple[Any, ...]: ...
+    def get_revision(self, id_: _Ident, *, indices: bool = False) -> Any: ...
+    def revision_for_ident(self, resolved_id: _Ident, check_branch: str | None = None, *, indices: bool = False) -> Any: ...
+    def resolve_branch(self, branch_label: str, *, indices: bool = False) -> Any: ...
+    def resolve_revision_number(self, id_: _Ident) -> tuple[tuple[Any, ...], str | None]: ...
+    def get_current_head(self, branch_label: str | None = None) -> str | None: ...
+    def get_base_revisions(self, identifier: _Ident) -> list[str]: ...
+    def filter_for_lineage(
+        self, targets: Iterable[str | int | None], check_against: _Ident, include_dependencies: bool = False
+    ) -> tuple[Any, ...]: ...
+    def shares_lineage(
+        self, target: str | int, test_against_revs: _Ident, include_dependencies: bool = False
+    ) -> bool: ...
+    def walk(
+        self,
+        start: str | int | None,
+        steps: int,
+        branch_label: str | None = None,
+        no_overwalk: bool = True,
+        *,
+        indices: bool = False,
+    ) -> Any: ...
+    def parse_upgrade_target(
+        self, current_revisions: _Ident, target: _Ident, assert_relative_length: bool = True, *, indices: bool = False
+    ) -> tuple[Any, ...]: ...
+    def parse_downgrade_target(
+        self, current_revisions: _Ident, target: _Ident, assert_relative_length: bool = True, *, indices: bool = False
+    ) -> tuple[str | None, Any]: ...
+    def iterate_revisions(
+        self,
+        upper: _Ident,
+        lower: _Ident,
+        implicit_base: bool = False,
+        inclusive: bool = False,
+        assert_relative_length: bool = True,
+        select_for_downgrade: bool = False,
+        *,
+        indices: bool = False,
+    ) -> list[Any]: ...
+    def get_all_current(self, id_: _Ident, *, indices: bool = False) -> list[Any]: ...
+    def filter_into_branch_heads(self, targets: Iterable[str | int | None], *, indices: bool = False) -> list[Any]: ...
+    def descendants(
+        self,
+        targets: Iterable[str | int | None],
+        include_dependencies: bool = True,
+        omit_immediate_dependencies: bool = False,
+        check: bool = False,
+        *,
+        indices: bool = False,
+    ) -> list[Any]: ...
+    def ancestors(
+        self,
+        targets: Iterable[str | int | None],
+        include_dependencies: bool = True,
+        check: bool = False,
+        *,
+        indices: bool = False,
+    ) -> list[Any]: ...
+    def revision_info(self, key: str | int) -> RevisionInfo: ...
+    def upgrade_plan(self, destination: _Ident, current_heads: _Ident) -> list[MigrationStep]: ...
+    def downgrade_plan(self, destination: _Ident, current_heads: _Ident) -> list[MigrationStep]: ...
+    def stamp_plan(self, revision: _Ident, current_heads: _Ident) -> list[MigrationStep]: ...
+    def walk_revisions(self, base: str = "base", head: str = "heads", *, indices: bool = False) -> list[Any]: ...
+    def apply_steps(
+        self, current_heads: Sequence[str], steps: Sequence[MigrationStep]
+    ) -> tuple[list[_VersionOp], tuple[str, ...]]: ...

@@ -8,6 +8,7 @@
 //! │   ├── MultipleHeads             (.heads, .argument)
 //! │   ├── ResolutionError           (.argument)
 //! │   ├── RangeNotAncestorError     (.lower, .upper)
+//! │   ├── CommandError              (Alembic's CommandError texts, from plans)
 //! │   └── CycleDetected             (.revisions)
 //! │       ├── DependencyCycleDetected
 //! │       │   └── DependencyLoopDetected
@@ -80,6 +81,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     monomig,
+    CommandError,
+    RevisionError,
+    "A command cannot proceed with the given revisions (Alembic's CommandError)."
+);
+pyo3::create_exception!(
+    monomig,
     DatabaseError,
     MonomigError,
     "A database cannot be reached or answered with an error."
@@ -99,6 +106,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DependencyCycleDetected", py.get_type::<DependencyCycleDetected>())?;
     m.add("LoopDetected", py.get_type::<LoopDetected>())?;
     m.add("DependencyLoopDetected", py.get_type::<DependencyLoopDetected>())?;
+    m.add("CommandError", py.get_type::<CommandError>())?;
     m.add("DatabaseError", py.get_type::<DatabaseError>())?;
     m.add("LockError", py.get_type::<LockError>())?;
     Ok(())
@@ -114,6 +122,7 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::Lock(m) => (LockError::new_err(m), vec![]),
         Error::Revision { kind, message } => match kind {
             RevisionErrorKind::Generic => (RevisionError::new_err(message), vec![]),
+            RevisionErrorKind::Command => (CommandError::new_err(message), vec![]),
             RevisionErrorKind::MultipleHeads { heads, argument } => (
                 MultipleHeads::new_err(message),
                 vec![

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod config;
 mod db;
 mod errors;
+mod graph;
 mod runtime;
 mod scripts;
 
@@ -16,5 +17,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     config::register(m)?;
     db::register(m)?;
     scripts::register(m)?;
+    graph::register(m)?;
     Ok(())
 }
