@@ -74,10 +74,77 @@ pub(crate) enum K {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tok {
     pub k: K,
-    pub start: usize,
-    pub end: usize,
+    /// What a name is (keyword, Alembic variable, ...); `NotName` otherwise.
+    c: Cls,
+    /// `F_*` bits: what the token may follow or precede.
+    f: u8,
+    start: u32,
+    end: u32,
     pub line: u32,
 }
+
+impl Tok {
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Ends an operand: a following operand with nothing between is a syntax error.
+const F_ENDS: u8 = 1;
+/// Starts an operand.
+const F_STARTS: u8 = 2;
+/// Cannot end a statement.
+const F_NO_END: u8 = 4;
+/// Cannot start a statement.
+const F_NO_START: u8 = 8;
+/// Opens a compound statement (needs a `:`).
+const F_COMPOUND: u8 = 16;
+/// A name the reader looks at more closely (keywords, Alembic's variables, banned names).
+const F_SPECIAL: u8 = 32;
+
+#[inline]
+const fn flags(k: K, c: Cls) -> u8 {
+    let mut f = 0;
+    if ends_operand(k, c) {
+        f |= F_ENDS;
+    }
+    if starts_operand(k, c) {
+        f |= F_STARTS;
+    }
+    if cannot_end(k, c) {
+        f |= F_NO_END;
+    }
+    if cannot_start(k) {
+        f |= F_NO_START;
+    }
+    if is_compound_keyword(c) {
+        f |= F_COMPOUND;
+    }
+    if !matches!(c, Cls::NotName | Cls::Plain) {
+        f |= F_SPECIAL;
+    }
+    f
+}
+
+/// Identifier bytes: 1 for ASCII letters, digits and `_`, 2 for non-ASCII.
+static IDENT: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphanumeric() || c == b'_' {
+            1
+        } else if c >= 0x80 {
+            2
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+type LexResult<T> = Result<T, Box<Halt>>;
 
 /// The tokenizer: Python's rules for indentation, brackets, continuation lines,
 /// comments, strings (all prefixes, triple quotes, f-strings) and numbers.
@@ -126,43 +193,52 @@ impl<'a> Lexer<'a> {
         self.parens.last().map(|p| p.0)
     }
 
+    #[inline]
     fn tok(&self, k: K, start: usize, end: usize, line: u32) -> Tok {
-        Tok { k, start, end, line }
+        // Positions fit: longer sources are refused before tokenizing.
+        Tok {
+            k,
+            c: Cls::NotName,
+            f: flags(k, Cls::NotName),
+            start: start as u32,
+            end: end as u32,
+            line,
+        }
     }
 
     /// A merge-conflict marker at the start of the line beginning at `self.pos`.
-    fn check_marker(&self) -> Result<(), Halt> {
+    fn check_marker(&self) -> LexResult<()> {
         let rest = &self.b[self.pos..];
-        if rest.len() >= 7 {
+        if rest.len() >= 7 && matches!(rest[0], b'<' | b'=' | b'>' | b'|') {
             let c = rest[0];
             if matches!(c, b'<' | b'=' | b'>' | b'|')
                 && rest[..7].iter().all(|&x| x == c)
                 && rest.get(7).is_none_or(|&n| matches!(n, b' ' | b'\t' | b'\n'))
             {
-                return Err(syntax(
+                return Err(Box::new(syntax(
                     self.line,
                     format!(
                         "a merge conflict marker (`{}`); resolve the conflict",
                         String::from_utf8_lossy(&rest[..7])
                     ),
-                ));
+                )));
             }
         }
         Ok(())
     }
 
-    pub fn check_start(&self) -> Result<(), Halt> {
+    pub fn check_start(&self) -> LexResult<()> {
         self.check_marker()
     }
 
-    fn newline_consumed(&mut self) -> Result<(), Halt> {
+    fn newline_consumed(&mut self) -> LexResult<()> {
         self.line += 1;
         self.check_marker()
     }
 
     /// At the beginning of a logical line: skip blank and comment-only lines,
     /// then compare the indentation with the enclosing levels.
-    fn begin_line(&mut self) -> Result<Option<Tok>, Halt> {
+    fn begin_line(&mut self) -> LexResult<Option<Tok>> {
         loop {
             let mut col = 0u32;
             let mut alt = 0u32;
@@ -197,23 +273,29 @@ impl<'a> Lexer<'a> {
                     self.newline_consumed()?;
                 }
                 Some(b'\\') => {
-                    return Err(Halt::Import(format!(
+                    return Err(Box::new(Halt::Import(format!(
                         "line {} begins with a backslash continuation",
                         self.line
-                    )));
+                    ))));
                 }
                 Some(_) => {
                     self.at_bol = false;
                     let (top, top_alt) = *self.indents.last().unwrap_or(&(0, 0));
                     if col == top {
                         if alt != top_alt {
-                            return Err(syntax(self.line, "inconsistent use of tabs and spaces in indentation"));
+                            return Err(Box::new(syntax(
+                                self.line,
+                                "inconsistent use of tabs and spaces in indentation",
+                            )));
                         }
                         return Ok(None);
                     }
                     if col > top {
                         if alt <= top_alt {
-                            return Err(syntax(self.line, "inconsistent use of tabs and spaces in indentation"));
+                            return Err(Box::new(syntax(
+                                self.line,
+                                "inconsistent use of tabs and spaces in indentation",
+                            )));
                         }
                         self.indents.push((col, alt));
                         return Ok(Some(self.tok(K::Indent, self.pos, self.pos, self.line)));
@@ -225,10 +307,16 @@ impl<'a> Lexer<'a> {
                     }
                     let (top, top_alt) = *self.indents.last().unwrap_or(&(0, 0));
                     if col != top {
-                        return Err(syntax(self.line, "unindent does not match any outer indentation level"));
+                        return Err(Box::new(syntax(
+                            self.line,
+                            "unindent does not match any outer indentation level",
+                        )));
                     }
                     if alt != top_alt {
-                        return Err(syntax(self.line, "inconsistent use of tabs and spaces in indentation"));
+                        return Err(Box::new(syntax(
+                            self.line,
+                            "inconsistent use of tabs and spaces in indentation",
+                        )));
                     }
                     self.pending_dedents = n - 1;
                     return Ok(Some(self.tok(K::Dedent, self.pos, self.pos, self.line)));
@@ -237,9 +325,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn end_of_file(&mut self) -> Result<Tok, Halt> {
+    fn end_of_file(&mut self) -> LexResult<Tok> {
         if let Some(&(c, line)) = self.parens.last() {
-            return Err(syntax(line, format!("'{}' was never closed", c as char)));
+            return Err(Box::new(syntax(line, format!("'{}' was never closed", c as char))));
         }
         if self.indents.len() > 1 {
             self.indents.pop();
@@ -248,7 +336,98 @@ impl<'a> Lexer<'a> {
         Ok(self.tok(K::End, self.pos, self.pos, self.line))
     }
 
-    pub fn next_tok(&mut self) -> Result<Tok, Halt> {
+    /// The next token. The common tokens in the middle of a line (names,
+    /// brackets, simple operators) take a short path; everything else goes
+    /// through [`Lexer::next_slow`].
+    #[inline(always)]
+    pub fn next_tok(&mut self) -> LexResult<Tok> {
+        if self.pending_dedents == 0 && !self.at_bol {
+            let b = self.b;
+            let mut p = self.pos;
+            while p < b.len() && b[p] == b' ' {
+                p += 1;
+            }
+            self.pos = p;
+            if let Some(&c) = b.get(p) {
+                let line = self.line;
+                let simple = |k: K, n: usize| Tok {
+                    k,
+                    c: Cls::NotName,
+                    f: flags(k, Cls::NotName),
+                    start: p as u32,
+                    end: (p + n) as u32,
+                    line,
+                };
+                let next = b.get(p + 1).copied().unwrap_or(0);
+                let t = match c {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                        let mut e = p + 1;
+                        while e < b.len() && IDENT[b[e] as usize] == 1 {
+                            e += 1;
+                        }
+                        match b.get(e) {
+                            // A string prefix, or a non-ASCII name: the long way.
+                            Some(b'"' | b'\'' | 0x80..=0xff) => return self.next_slow(),
+                            _ => {}
+                        }
+                        let cls = classify(&b[p..e]);
+                        Tok {
+                            k: K::Name,
+                            c: cls,
+                            f: if matches!(cls, Cls::Plain) {
+                                flags(K::Name, Cls::Plain)
+                            } else {
+                                flags(K::Name, cls)
+                            },
+                            start: p as u32,
+                            end: e as u32,
+                            line,
+                        }
+                    }
+                    b',' => simple(K::Comma, 1),
+                    b'(' => {
+                        self.parens.push((c, line));
+                        simple(K::LPar, 1)
+                    }
+                    b'[' => {
+                        self.parens.push((c, line));
+                        simple(K::LSqb, 1)
+                    }
+                    b')' if self.parens.last().is_some_and(|x| x.0 == b'(') => {
+                        self.parens.pop();
+                        simple(K::RPar, 1)
+                    }
+                    b']' if self.parens.last().is_some_and(|x| x.0 == b'[') => {
+                        self.parens.pop();
+                        simple(K::RSqb, 1)
+                    }
+                    b'"' | b'\'' if next != c => {
+                        // A short plain string on one line: find its end here.
+                        let mut e = p + 1;
+                        let limit = b.len().min(p + 80);
+                        while e < limit && b[e] != c && b[e] != b'\\' && b[e] != b'\n' {
+                            e += 1;
+                        }
+                        if e >= limit || b[e] != c || (self.check_utf8 && !b[p..e].is_ascii()) {
+                            return self.next_slow();
+                        }
+                        simple(K::Str, e + 1 - p)
+                    }
+                    b'.' if next != b'.' && !next.is_ascii_digit() => simple(K::Dot, 1),
+                    b'=' if next != b'=' => simple(K::Equal, 1),
+                    b':' if next != b'=' => simple(K::Colon, 1),
+                    _ => return self.next_slow(),
+                };
+                self.pos = t.end as usize;
+                self.line_has_tokens = true;
+                return Ok(t);
+            }
+        }
+        self.next_slow()
+    }
+
+    #[inline(never)]
+    fn next_slow(&mut self) -> LexResult<Tok> {
         if self.pending_dedents > 0 {
             self.pending_dedents -= 1;
             return Ok(self.tok(K::Dedent, self.pos, self.pos, self.line));
@@ -265,7 +444,7 @@ impl<'a> Lexer<'a> {
             let start = self.pos;
             let Some(&c) = self.b.get(start) else {
                 if let Some(&(c, line)) = self.parens.last() {
-                    return Err(syntax(line, format!("'{}' was never closed", c as char)));
+                    return Err(Box::new(syntax(line, format!("'{}' was never closed", c as char))));
                 }
                 self.at_bol = true;
                 if self.line_has_tokens {
@@ -300,20 +479,25 @@ impl<'a> Lexer<'a> {
                         self.pos += 2;
                         self.newline_consumed()?;
                         if self.pos == self.b.len() {
-                            return Err(syntax(
+                            return Err(Box::new(syntax(
                                 line,
                                 "unexpected end of file after a line continuation character",
-                            ));
+                            )));
                         }
                         continue;
                     }
                     None => {
-                        return Err(syntax(
+                        return Err(Box::new(syntax(
                             line,
                             "unexpected end of file after a line continuation character",
-                        ));
+                        )));
                     }
-                    Some(_) => return Err(syntax(line, "unexpected character after line continuation character")),
+                    Some(_) => {
+                        return Err(Box::new(syntax(
+                            line,
+                            "unexpected character after line continuation character",
+                        )));
+                    }
                 },
                 b'"' | b'\'' => self.string(start, start, literal::Prefix::default())?,
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' | 0x80..=0xff => self.name_or_string(start)?,
@@ -343,15 +527,15 @@ impl<'a> Lexer<'a> {
                         _ => b'{',
                     };
                     match self.parens.pop() {
-                        None => return Err(syntax(line, format!("unmatched '{}'", c as char))),
+                        None => return Err(Box::new(syntax(line, format!("unmatched '{}'", c as char)))),
                         Some((open, oline)) if open != want => {
-                            return Err(syntax(
+                            return Err(Box::new(syntax(
                                 line,
                                 format!(
                                     "closing parenthesis '{}' does not match opening parenthesis '{}' on line {}",
                                     c as char, open as char, oline
                                 ),
-                            ));
+                            )));
                         }
                         Some(_) => {}
                     }
@@ -383,7 +567,7 @@ impl<'a> Lexer<'a> {
                     if self.peek(1) == Some(b'=') {
                         self.op(K::Compare, 2)
                     } else {
-                        return Err(syntax(line, "invalid syntax ('!')"));
+                        return Err(Box::new(syntax(line, "invalid syntax ('!')")));
                     }
                 }
                 b'<' | b'>' => {
@@ -449,12 +633,12 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b'$' | b'?' | b'`' => {
-                    return Err(syntax(line, format!("invalid character '{}'", c as char)));
+                    return Err(Box::new(syntax(line, format!("invalid character '{}'", c as char))));
                 }
                 _ => {
-                    return Err(Halt::Import(format!(
+                    return Err(Box::new(Halt::Import(format!(
                         "line {line} holds the control character U+{c:04X} outside strings and comments"
-                    )));
+                    ))));
                 }
             };
             self.line_has_tokens = true;
@@ -472,26 +656,25 @@ impl<'a> Lexer<'a> {
         t
     }
 
-    fn name_or_string(&mut self, start: usize) -> Result<Tok, Halt> {
+    fn name_or_string(&mut self, start: usize) -> LexResult<Tok> {
         let b = self.b;
         let mut p = start;
-        let mut non_ascii = false;
-        while let Some(&c) = b.get(p) {
-            if c.is_ascii_alphanumeric() || c == b'_' {
-                p += 1;
-            } else if c >= 0x80 {
-                non_ascii = true;
-                p += 1;
-            } else {
+        let mut kinds = 0u8;
+        while p < b.len() {
+            let k = IDENT[b[p] as usize];
+            if k == 0 {
                 break;
             }
+            kinds |= k;
+            p += 1;
         }
+        let non_ascii = kinds & 2 != 0;
         if non_ascii {
-            return Err(Halt::Import(format!(
+            return Err(Box::new(Halt::Import(format!(
                 "line {} has a non-ASCII identifier or character outside strings and comments \
                  (Python normalises identifiers)",
                 self.line
-            )));
+            ))));
         }
         if let Some(&(b'"' | b'\'')) = b.get(p) {
             let letters = &b[start..p];
@@ -499,18 +682,20 @@ impl<'a> Lexer<'a> {
                 return self.string(start, p, pre);
             }
             if literal::is_template_prefix(letters) {
-                return Err(Halt::Import(format!(
+                return Err(Box::new(Halt::Import(format!(
                     "line {} has a template string (t-string), which only Python 3.14 and later accept",
                     self.line
-                )));
+                ))));
             }
         }
-        let t = self.tok(K::Name, start, p, self.line);
+        let mut t = self.tok(K::Name, start, p, self.line);
+        t.c = classify(&b[start..p]);
+        t.f = flags(K::Name, t.c);
         self.pos = p;
         Ok(t)
     }
 
-    fn number(&mut self, start: usize) -> Result<Tok, Halt> {
+    fn number(&mut self, start: usize) -> LexResult<Tok> {
         let b = self.b;
         let mut p = start;
         let digits = |p: &mut usize, ok: fn(u8) -> bool| {
@@ -551,11 +736,11 @@ impl<'a> Lexer<'a> {
         if b.get(p)
             .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
         {
-            return Err(Halt::Import(format!(
+            return Err(Box::new(Halt::Import(format!(
                 "line {} has a number literal running straight into a name, \
                  which Python versions read differently",
                 self.line
-            )));
+            ))));
         }
         let t = self.tok(K::Number, start, p, self.line);
         self.pos = p;
@@ -563,7 +748,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A string literal whose prefix starts at `start` and quote sits at `q`.
-    fn string(&mut self, start: usize, qpos: usize, pre: literal::Prefix) -> Result<Tok, Halt> {
+    fn string(&mut self, start: usize, qpos: usize, pre: literal::Prefix) -> LexResult<Tok> {
         let b = self.b;
         let q = b[qpos];
         let triple = b.get(qpos + 1) == Some(&q) && b.get(qpos + 2) == Some(&q);
@@ -573,18 +758,18 @@ impl<'a> Lexer<'a> {
         let body_end;
         loop {
             let Some(i) = memchr3(q, b'\\', b'\n', &b[p..]) else {
-                return Err(if triple {
+                return Err(Box::new(if triple {
                     syntax(start_line, "unterminated triple-quoted string literal")
                 } else {
                     syntax(start_line, "unterminated string literal")
-                });
+                }));
             };
             let j = p + i;
             match b[j] {
                 b'\\' => {
                     match b.get(j + 1) {
                         None => {
-                            return Err(syntax(start_line, "unterminated string literal"));
+                            return Err(Box::new(syntax(start_line, "unterminated string literal")));
                         }
                         Some(b'\n') => self.line += 1,
                         Some(_) => {}
@@ -593,7 +778,7 @@ impl<'a> Lexer<'a> {
                 }
                 b'\n' => {
                     if !triple {
-                        return Err(syntax(start_line, "unterminated string literal"));
+                        return Err(Box::new(syntax(start_line, "unterminated string literal")));
                     }
                     self.line += 1;
                     p = j + 1;
@@ -615,10 +800,13 @@ impl<'a> Lexer<'a> {
         }
         let body = &b[body_start..body_end];
         if self.check_utf8 && !pre.bytes && std::str::from_utf8(body).is_err() {
-            return Err(syntax(start_line, "a string literal is not valid UTF-8"));
+            return Err(Box::new(syntax(start_line, "a string literal is not valid UTF-8")));
         }
         if pre.bytes && !body.is_ascii() {
-            return Err(syntax(start_line, "bytes can only contain ASCII literal characters"));
+            return Err(Box::new(syntax(
+                start_line,
+                "bytes can only contain ASCII literal characters",
+            )));
         }
         if pre.fstring {
             check_fstring(body, q, triple, pre.raw, start_line)?;
@@ -836,61 +1024,119 @@ enum Cls {
 }
 
 fn classify(s: &[u8]) -> Cls {
-    use Cls::*;
-    match s {
-        b"False" => Kw(self::Kw::False),
-        b"None" => Kw(self::Kw::None),
-        b"True" => Kw(self::Kw::True),
-        b"and" => Kw(self::Kw::And),
-        b"as" => Kw(self::Kw::As),
-        b"assert" => Kw(self::Kw::Assert),
-        b"async" => Kw(self::Kw::Async),
-        b"await" => Kw(self::Kw::Await),
-        b"break" => Kw(self::Kw::Break),
-        b"class" => Kw(self::Kw::Class),
-        b"continue" => Kw(self::Kw::Continue),
-        b"def" => Kw(self::Kw::Def),
-        b"del" => Kw(self::Kw::Del),
-        b"elif" => Kw(self::Kw::Elif),
-        b"else" => Kw(self::Kw::Else),
-        b"except" => Kw(self::Kw::Except),
-        b"finally" => Kw(self::Kw::Finally),
-        b"for" => Kw(self::Kw::For),
-        b"from" => Kw(self::Kw::From),
-        b"global" => Kw(self::Kw::Global),
-        b"if" => Kw(self::Kw::If),
-        b"import" => Kw(self::Kw::Import),
-        b"in" => Kw(self::Kw::In),
-        b"is" => Kw(self::Kw::Is),
-        b"lambda" => Kw(self::Kw::Lambda),
-        b"nonlocal" => Kw(self::Kw::Nonlocal),
-        b"not" => Kw(self::Kw::Not),
-        b"or" => Kw(self::Kw::Or),
-        b"pass" => Kw(self::Kw::Pass),
-        b"raise" => Kw(self::Kw::Raise),
-        b"return" => Kw(self::Kw::Return),
-        b"try" => Kw(self::Kw::Try),
-        b"while" => Kw(self::Kw::While),
-        b"with" => Kw(self::Kw::With),
-        b"yield" => Kw(self::Kw::Yield),
-        b"match" => Soft(self::Soft::Match),
-        b"case" => Soft(self::Soft::Case),
-        b"type" => Soft(self::Soft::Type),
-        b"_" => Soft(self::Soft::Underscore),
-        b"revision" => Watched(self::Watched::Revision),
-        b"down_revision" => Watched(self::Watched::DownRevision),
-        b"branch_labels" => Watched(self::Watched::BranchLabels),
-        b"depends_on" => Watched(self::Watched::DependsOn),
-        b"__doc__" | b"__getattr__" | b"_alembic_source_encoding" => Watched(self::Watched::Special),
-        b"globals" | b"vars" | b"locals" | b"exec" | b"eval" | b"setattr" | b"delattr" | b"__dict__"
-        | b"__globals__" | b"modules" | b"__import__" | b"import_module" | b"_getframe" | b"currentframe"
-        | b"f_globals" | b"f_locals" | b"getmodule" | b"__builtins__" => Banned,
+    use Cls::{Banned, Kw as K_, Plain, Soft as S_, Watched as W_};
+    use Kw::*;
+    let Some(&c0) = s.first() else {
+        return Plain;
+    };
+    // Dispatch on the first byte: most names are none of these.
+    match c0 {
+        b'F' if s == b"False" => K_(False),
+        b'N' if s == b"None" => K_(Kw::None),
+        b'T' if s == b"True" => K_(True),
+        b'_' => match s {
+            b"_" => S_(Soft::Underscore),
+            b"__doc__" | b"__getattr__" | b"_alembic_source_encoding" => W_(Watched::Special),
+            b"__dict__" | b"__globals__" | b"__import__" | b"_getframe" | b"__builtins__" => Banned,
+            _ => Plain,
+        },
+        b'a' => match s {
+            b"and" => K_(And),
+            b"as" => K_(As),
+            b"assert" => K_(Assert),
+            b"async" => K_(Async),
+            b"await" => K_(Await),
+            _ => Plain,
+        },
+        b'b' => match s {
+            b"break" => K_(Break),
+            b"branch_labels" => W_(Watched::BranchLabels),
+            _ => Plain,
+        },
+        b'c' => match s {
+            b"class" => K_(Class),
+            b"continue" => K_(Continue),
+            b"case" => S_(Soft::Case),
+            b"currentframe" => Banned,
+            _ => Plain,
+        },
+        b'd' => match s {
+            b"def" => K_(Def),
+            b"del" => K_(Del),
+            b"down_revision" => W_(Watched::DownRevision),
+            b"depends_on" => W_(Watched::DependsOn),
+            b"delattr" => Banned,
+            _ => Plain,
+        },
+        b'e' => match s {
+            b"elif" => K_(Elif),
+            b"else" => K_(Else),
+            b"except" => K_(Except),
+            b"exec" | b"eval" => Banned,
+            _ => Plain,
+        },
+        b'f' => match s {
+            b"finally" => K_(Finally),
+            b"for" => K_(For),
+            b"from" => K_(From),
+            b"f_globals" | b"f_locals" => Banned,
+            _ => Plain,
+        },
+        b'g' => match s {
+            b"global" => K_(Global),
+            b"globals" | b"getmodule" => Banned,
+            _ => Plain,
+        },
+        b'i' => match s {
+            b"if" => K_(If),
+            b"import" => K_(Import),
+            b"in" => K_(In),
+            b"is" => K_(Is),
+            b"import_module" => Banned,
+            _ => Plain,
+        },
+        b'l' => match s {
+            b"lambda" => K_(Lambda),
+            b"locals" => Banned,
+            _ => Plain,
+        },
+        b'm' => match s {
+            b"match" => S_(Soft::Match),
+            b"modules" => Banned,
+            _ => Plain,
+        },
+        b'n' => match s {
+            b"nonlocal" => K_(Nonlocal),
+            b"not" => K_(Not),
+            _ => Plain,
+        },
+        b'o' if s == b"or" => K_(Or),
+        b'p' if s == b"pass" => K_(Pass),
+        b'r' => match s {
+            b"raise" => K_(Raise),
+            b"return" => K_(Return),
+            b"revision" => W_(Watched::Revision),
+            _ => Plain,
+        },
+        b's' if s == b"setattr" => Banned,
+        b't' => match s {
+            b"try" => K_(Try),
+            b"type" => S_(Soft::Type),
+            _ => Plain,
+        },
+        b'v' if s == b"vars" => Banned,
+        b'w' => match s {
+            b"while" => K_(While),
+            b"with" => K_(With),
+            _ => Plain,
+        },
+        b'y' if s == b"yield" => K_(Yield),
         _ => Plain,
     }
 }
 
 /// Ends an operand: a following operand with nothing between is a syntax error.
-fn ends_operand(k: K, c: Cls) -> bool {
+const fn ends_operand(k: K, c: Cls) -> bool {
     match k {
         K::Name => matches!(
             c,
@@ -901,7 +1147,7 @@ fn ends_operand(k: K, c: Cls) -> bool {
     }
 }
 
-fn starts_operand(k: K, c: Cls) -> bool {
+const fn starts_operand(k: K, c: Cls) -> bool {
     match k {
         K::Name => matches!(
             c,
@@ -913,7 +1159,7 @@ fn starts_operand(k: K, c: Cls) -> bool {
 }
 
 /// Tokens that cannot end a statement.
-fn cannot_end(k: K, c: Cls) -> bool {
+const fn cannot_end(k: K, c: Cls) -> bool {
     match k {
         K::Equal
         | K::AugAssign
@@ -961,7 +1207,7 @@ fn cannot_end(k: K, c: Cls) -> bool {
 }
 
 /// Keywords that open a compound statement (which needs a `:`).
-fn is_compound_keyword(c: Cls) -> bool {
+const fn is_compound_keyword(c: Cls) -> bool {
     matches!(
         c,
         Cls::Kw(
@@ -982,7 +1228,7 @@ fn is_compound_keyword(c: Cls) -> bool {
 }
 
 /// Tokens that cannot start a statement.
-fn cannot_start(k: K) -> bool {
+const fn cannot_start(k: K) -> bool {
     matches!(
         k,
         K::Equal
@@ -1038,11 +1284,23 @@ struct Reader<'a> {
 /// Read a module's docstring and Alembic's values from normalised source
 /// (UTF-8, `\n` newlines, no BOM, no NUL bytes).
 pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
+    if u32::try_from(src.len()).is_err() {
+        return Err(Halt::Import("the file is larger than 4 GiB".into()));
+    }
     let mut lex = Lexer::new(src);
-    lex.check_start()?;
+    lex.check_start().map_err(|e| *e)?;
     let mut r = Reader {
         src,
         module: Module::default(),
+    };
+    // No previous token on the line.
+    let none = Tok {
+        k: K::Newline,
+        c: Cls::NotName,
+        f: 0,
+        start: 0,
+        end: 0,
+        line: 0,
     };
     let mut buf: Vec<Tok> = Vec::with_capacity(64);
     let mut line_started = false;
@@ -1050,7 +1308,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut first_line = true;
     let mut block = Block::None;
     let mut expect_indent: Option<u32> = None;
-    let mut prev: Option<(K, Cls)> = None;
+    let mut prev = none;
     let mut stmt_start = true;
     let mut in_global = false;
     let mut line_first_line = 0u32;
@@ -1058,15 +1316,15 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut needs_colon = false;
     let mut colon_seen = false;
     let mut from_stmt = false;
+    let mut import_seen = false;
     let mut match_bodies: Vec<usize> = Vec::new();
     let mut try_pending: Vec<(usize, u32)> = Vec::new();
     let mut lambdas: Vec<usize> = Vec::new();
     let mut decorator_pending: Option<(usize, u32)> = None;
     let mut ntoks = 0usize;
-    let mut import_seen = false;
-    let mut line_first = (K::End, Cls::NotName);
+    let mut line_first = none;
     loop {
-        let t = lex.next_tok()?;
+        let t = lex.next_tok().map_err(|e| *e)?;
         match t.k {
             K::Indent => {
                 if expect_indent.take().is_none() {
@@ -1095,51 +1353,44 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             _ => {}
         }
         if !line_started {
+            // The first token of a logical line.
             if let Some(h) = expect_indent {
                 return Err(syntax(h, "expected an indented block after this line"));
             }
             line_started = true;
             buffering = lex.depth() == 1;
             buf.clear();
-            prev = None;
+            prev = none;
             stmt_start = true;
             line_first_line = t.line;
+            line_first = t;
             colon_seen = false;
             ntoks = 0;
-            // The body of a `match` holds `case` clauses only.
+            lambdas.clear();
             let depth = lex.depth();
+            // The body of a `match` holds `case` clauses only.
             while match_bodies.last().is_some_and(|&d| d > depth) {
                 match_bodies.pop();
             }
             let in_match_body = match_bodies.last() == Some(&depth);
-            if in_match_body && (t.k != K::Name || classify(&src[t.start..t.end]) != Cls::Soft(Soft::Case)) {
+            if in_match_body && !matches!(t.c, Cls::Soft(Soft::Case)) {
                 return Err(syntax(t.line, "expected 'case' in the body of a match statement"));
             }
             needs_colon = in_match_body;
-            line_first = (
-                t.k,
-                if t.k == K::Name {
-                    classify(&src[t.start..t.end])
-                } else {
-                    Cls::NotName
-                },
-            );
             // A `try` block is followed by `except` or `finally` at its level.
             while let Some(&(d, line)) = try_pending.last() {
                 if d < depth {
                     break;
                 }
-                if d == depth && matches!(line_first.1, Cls::Kw(Kw::Except | Kw::Finally)) {
+                if d == depth && matches!(t.c, Cls::Kw(Kw::Except | Kw::Finally)) {
                     try_pending.pop();
                     break;
                 }
                 return Err(syntax(line, "expected 'except' or 'finally' block"));
             }
-            lambdas.clear();
             // A decorator is followed by another decorator, a `def` or a `class`.
             if let Some((d, line)) = decorator_pending.take() {
-                let ok =
-                    d == depth && (t.k == K::At || matches!(line_first.1, Cls::Kw(Kw::Def | Kw::Class | Kw::Async)));
+                let ok = d == depth && (t.k == K::At || matches!(t.c, Cls::Kw(Kw::Def | Kw::Class | Kw::Async)));
                 if !ok {
                     return Err(syntax(
                         line,
@@ -1151,59 +1402,17 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 decorator_pending = Some((depth, t.line));
             }
         }
-        let cls = if t.k == K::Name {
-            classify(&src[t.start..t.end])
-        } else {
-            Cls::NotName
-        };
-        // Checks on every token, at any depth.
+        let f = t.f;
+        // The end of a statement.
         if t.k == K::Newline || t.k == K::Semi {
-            if let Some((pk, pc)) = prev {
-                if cannot_end(pk, pc) {
-                    return Err(syntax(t.line, "invalid syntax: the statement is incomplete"));
-                }
+            if prev.f & F_NO_END != 0 {
+                return Err(syntax(t.line, "invalid syntax: the statement is incomplete"));
             }
             if from_stmt && !import_seen {
                 return Err(syntax(t.line, "invalid syntax: `from` without `import`"));
             }
             from_stmt = false;
-        }
-        if cls == Cls::Kw(Kw::Import) {
-            import_seen = true;
-        }
-        ntoks += 1;
-        if ntoks == 2 && line_first == (K::Name, Cls::Soft(Soft::Match)) && starts_operand(t.k, cls)
-            || ntoks == 2 && line_first == (K::Name, Cls::Soft(Soft::Match)) && t.k == K::LBrace
-        {
-            // `match x ...` can only be a match statement.
-            needs_colon = true;
-        }
-        let pdepth = lex.paren_depth();
-        match t.k {
-            K::Colon => {
-                if lambdas.last() == Some(&pdepth) {
-                    lambdas.pop();
-                } else if pdepth == 0 {
-                    colon_seen = true;
-                }
-            }
-            K::Name if cls == Cls::Kw(Kw::Lambda) => lambdas.push(pdepth),
-            K::RPar | K::RSqb | K::RBrace | K::Newline if lambdas.last().is_some_and(|&d| d > pdepth) => {
-                return Err(syntax(t.line, "a lambda has no ':'"));
-            }
-            K::Equal if pdepth > 0 && lambdas.is_empty() => {
-                // Inside brackets `=` only names a keyword argument (or a
-                // parameter default in a `def`/`class`/`type` header).
-                let header = matches!(
-                    line_first.1,
-                    Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
-                );
-                let after_name = prev.is_some_and(|(k, _)| k == K::Name);
-                if !header && (lex.innermost() != Some(b'(') || !after_name) {
-                    return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
-                }
-            }
-            _ => {}
+            in_global = false;
         }
         if t.k == K::Newline {
             if !lambdas.is_empty() {
@@ -1216,103 +1425,138 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 block = r.module_line(&buf, first_line, line_first_line)?;
                 first_line = false;
             }
-            if prev.is_some_and(|(k, _)| k == K::Colon) {
+            if prev.k == K::Colon {
                 expect_indent = Some(t.line);
-                if line_first == (K::Name, Cls::Soft(Soft::Match)) {
+                if matches!(line_first.c, Cls::Soft(Soft::Match)) {
                     match_bodies.push(lex.depth() + 1);
                 }
             }
-            if line_first.1 == Cls::Kw(Kw::Try) {
+            if matches!(line_first.c, Cls::Kw(Kw::Try)) {
                 try_pending.push((lex.depth(), line_first_line));
             }
             line_started = false;
-            in_global = false;
             continue;
         }
-        if stmt_start && cannot_start(t.k) {
-            return Err(syntax(t.line, "invalid syntax"));
-        }
         if stmt_start {
-            from_stmt = cls == Cls::Kw(Kw::From);
-            import_seen = false;
-        }
-        if stmt_start && is_compound_keyword(cls) {
-            if prev.is_some() {
-                // After `;`: compound statements cannot share a line.
+            if f & F_NO_START != 0 {
                 return Err(syntax(t.line, "invalid syntax"));
             }
+            from_stmt = matches!(t.c, Cls::Kw(Kw::From));
+            import_seen = false;
+            if f & F_COMPOUND != 0 {
+                if prev.k == K::Semi {
+                    // Compound statements cannot follow `;`.
+                    return Err(syntax(t.line, "invalid syntax"));
+                }
+                needs_colon = true;
+            }
+        }
+        ntoks += 1;
+        if ntoks == 2 && matches!(line_first.c, Cls::Soft(Soft::Match)) && (f & F_STARTS != 0 || t.k == K::LBrace) {
+            // `match x ...` can only be a match statement.
             needs_colon = true;
         }
-        if let Some((pk, pc)) = prev {
-            if pk == K::Dot && t.k != K::Name && !(from_stmt && matches!(t.k, K::Dot | K::Ellipsis)) {
-                return Err(syntax(t.line, "invalid syntax after '.'"));
+        if prev.f & F_ENDS != 0 && f & F_STARTS != 0 && !(prev.k == K::Str && t.k == K::Str) {
+            return Err(syntax(t.line, "invalid syntax. Perhaps you forgot a comma?"));
+        }
+        if prev.k == K::Dot && t.k != K::Name && !(from_stmt && matches!(t.k, K::Dot | K::Ellipsis)) {
+            return Err(syntax(t.line, "invalid syntax after '.'"));
+        }
+        match t.k {
+            K::Colon => {
+                let pdepth = lex.paren_depth();
+                if lambdas.last() == Some(&pdepth) {
+                    lambdas.pop();
+                } else if pdepth == 0 {
+                    colon_seen = true;
+                }
             }
-            if ends_operand(pk, pc) && starts_operand(t.k, cls) && !(pk == K::Str && t.k == K::Str) {
-                return Err(syntax(t.line, "invalid syntax. Perhaps you forgot a comma?"));
+            K::RPar | K::RSqb | K::RBrace => {
+                if lambdas.last().is_some_and(|&d| d > lex.paren_depth()) {
+                    return Err(syntax(t.line, "a lambda has no ':'"));
+                }
             }
-            if t.k == K::Walrus {
-                if let Cls::Watched(_) = pc {
+            K::Equal => {
+                if lex.paren_depth() > 0 && lambdas.is_empty() {
+                    // Inside brackets `=` only names a keyword argument (or a
+                    // parameter default in a `def`/`class`/`type` header).
+                    let header = matches!(
+                        line_first.c,
+                        Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
+                    );
+                    if !header && (lex.innermost() != Some(b'(') || prev.k != K::Name) {
+                        return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
+                    }
+                }
+            }
+            K::Walrus => {
+                if let Cls::Watched(_) = prev.c {
                     return Err(Halt::Import(format!(
                         "line {} assigns an Alembic variable with `:=`",
                         t.line
                     )));
                 }
             }
-        }
-        match cls {
-            Cls::Banned => {
-                return Err(Halt::Import(format!(
-                    "line {} uses `{}`, through which code can change module variables",
-                    t.line,
-                    String::from_utf8_lossy(&src[t.start..t.end])
-                )));
-            }
-            Cls::Kw(Kw::Global | Kw::Nonlocal) => in_global = true,
-            Cls::Watched(_) if in_global => {
-                return Err(Halt::Import(format!(
-                    "line {} declares `{}` global",
-                    t.line,
-                    String::from_utf8_lossy(&src[t.start..t.end])
-                )));
+            K::Name if f & F_SPECIAL != 0 => {
+                let control = !buffering && block == Block::Control;
+                match t.c {
+                    Cls::Kw(Kw::Lambda) => lambdas.push(lex.paren_depth()),
+                    Cls::Kw(Kw::Import) => import_seen = true,
+                    Cls::Kw(Kw::Global | Kw::Nonlocal) => in_global = true,
+                    Cls::Banned => {
+                        return Err(Halt::Import(format!(
+                            "line {} uses `{}`, through which code can change module variables",
+                            t.line,
+                            String::from_utf8_lossy(&src[t.range()])
+                        )));
+                    }
+                    Cls::Watched(_) if in_global => {
+                        return Err(Halt::Import(format!(
+                            "line {} declares `{}` global",
+                            t.line,
+                            String::from_utf8_lossy(&src[t.range()])
+                        )));
+                    }
+                    // Inside the body of a module-level `if`/`for`/`try`/`with`/`match`:
+                    // that code runs at import, conditionally.
+                    Cls::Watched(_) if control && prev.k != K::Dot => {
+                        return Err(Halt::Import(format!(
+                            "line {} uses `{}` inside a module-level compound statement",
+                            t.line,
+                            String::from_utf8_lossy(&src[t.range()])
+                        )));
+                    }
+                    Cls::Kw(
+                        Kw::Raise
+                        | Kw::Assert
+                        | Kw::Return
+                        | Kw::Yield
+                        | Kw::Await
+                        | Kw::While
+                        | Kw::Break
+                        | Kw::Continue,
+                    ) if control => {
+                        return Err(Halt::Import(format!(
+                            "line {} has module-level code that can stop or repeat the import",
+                            t.line
+                        )));
+                    }
+                    _ => {}
+                }
             }
             _ => {}
         }
-        if t.k == K::Semi {
-            in_global = false;
-        }
-        stmt_start = t.k == K::Semi;
         if buffering {
             buf.push(t);
-        } else if block == Block::Control {
-            // Inside the body of a module-level `if`/`for`/`try`/`with`/`match`:
-            // that code runs at import, conditionally.
-            let after_dot = prev.is_some_and(|(k, _)| k == K::Dot);
-            match cls {
-                Cls::Watched(_) if !after_dot => {
-                    return Err(Halt::Import(format!(
-                        "line {} uses `{}` inside a module-level compound statement",
-                        t.line,
-                        String::from_utf8_lossy(&src[t.start..t.end])
-                    )));
-                }
-                Cls::Kw(
-                    Kw::Raise | Kw::Assert | Kw::Return | Kw::Yield | Kw::Await | Kw::While | Kw::Break | Kw::Continue,
-                ) => {
-                    return Err(Halt::Import(format!(
-                        "line {} has module-level code that can stop or repeat the import",
-                        t.line
-                    )));
-                }
-                _ => {}
-            }
         }
-        prev = Some((t.k, cls));
+        stmt_start = t.k == K::Semi;
+        prev = t;
     }
     Ok(r.module)
 }
 
 fn name_text(src: &[u8], t: &Tok) -> String {
-    String::from_utf8_lossy(&src[t.start..t.end]).into_owned()
+    String::from_utf8_lossy(&src[t.range()]).into_owned()
 }
 
 /// Index of the bracket closing the one at `open`, within `toks`.
@@ -1333,33 +1577,56 @@ fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
     None
 }
 
-/// Split at top-level tokens of kind `k`.
-fn split_top(toks: &[Tok], k: K) -> Vec<&[Tok]> {
-    let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, t) in toks.iter().enumerate() {
-        match t.k {
-            K::LPar | K::LSqb | K::LBrace => depth += 1,
-            K::RPar | K::RSqb | K::RBrace => depth = depth.saturating_sub(1),
-            kk if kk == k && depth == 0 => {
-                parts.push(&toks[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
+/// The parts of `toks` between top-level (not bracketed) tokens of kind `k`.
+fn split_top(toks: &[Tok], k: K) -> TopSplit<'_> {
+    TopSplit {
+        toks,
+        k,
+        pos: 0,
+        done: false,
     }
-    parts.push(&toks[start..]);
-    parts
+}
+
+struct TopSplit<'a> {
+    toks: &'a [Tok],
+    k: K,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for TopSplit<'a> {
+    type Item = &'a [Tok];
+
+    fn next(&mut self) -> Option<&'a [Tok]> {
+        if self.done {
+            return None;
+        }
+        let mut depth = 0usize;
+        for i in self.pos..self.toks.len() {
+            match self.toks[i].k {
+                K::LPar | K::LSqb | K::LBrace => depth += 1,
+                K::RPar | K::RSqb | K::RBrace => depth = depth.saturating_sub(1),
+                kk if kk == self.k && depth == 0 => {
+                    let part = &self.toks[self.pos..i];
+                    self.pos = i + 1;
+                    return Some(part);
+                }
+                _ => {}
+            }
+        }
+        self.done = true;
+        Some(&self.toks[self.pos..])
+    }
+}
+
+/// Whether `toks` has a top-level token of kind `k`.
+fn has_top(toks: &[Tok], k: K) -> bool {
+    split_top(toks, k).nth(1).is_some()
 }
 
 impl Reader<'_> {
     fn cls(&self, t: &Tok) -> Cls {
-        if t.k == K::Name {
-            classify(&self.src[t.start..t.end])
-        } else {
-            Cls::NotName
-        }
+        t.c
     }
 
     /// The first watched name in `toks` that is not an attribute (`x.revision`).
@@ -1428,7 +1695,7 @@ impl Reader<'_> {
             }
             _ => {}
         }
-        for (i, stmt) in split_top(toks, K::Semi).into_iter().enumerate() {
+        for (i, stmt) in split_top(toks, K::Semi).enumerate() {
             if stmt.is_empty() {
                 continue;
             }
@@ -1645,10 +1912,9 @@ impl Reader<'_> {
         if toks.is_empty() {
             return Err(not_literal());
         }
-        let elems = split_top(toks, K::Comma);
-        if elems.len() > 1 {
+        if has_top(toks, K::Comma) {
             // A tuple without parentheses: a trailing comma leaves an empty last part.
-            return self.seq(&elems);
+            return self.seq(split_top(toks, K::Comma));
         }
         let first = &toks[0];
         if first.k == K::LPar
@@ -1660,14 +1926,14 @@ impl Reader<'_> {
             if inner.is_empty() {
                 return Ok(Value::Seq(Vec::new()));
             }
-            return self.seq(&split_top(inner, K::Comma));
+            return self.seq(split_top(inner, K::Comma));
         }
         if first.k == K::LSqb && matching_close(toks, 0) == Some(toks.len() - 1) {
             let inner = &toks[1..toks.len() - 1];
             if inner.is_empty() {
                 return Ok(Value::Seq(Vec::new()));
             }
-            return self.seq(&split_top(inner, K::Comma));
+            return self.seq(split_top(inner, K::Comma));
         }
         if toks.len() == 1 && self.cls(first) == Cls::Kw(Kw::None) {
             return Ok(Value::None);
@@ -1678,16 +1944,19 @@ impl Reader<'_> {
         }
     }
 
-    fn seq(&self, elems: &[&[Tok]]) -> Result<Value, Halt> {
-        let mut out = Vec::with_capacity(elems.len());
-        for (i, e) in elems.iter().enumerate() {
+    fn seq<'t>(&self, elems: impl Iterator<Item = &'t [Tok]>) -> Result<Value, Halt> {
+        let mut out = Vec::new();
+        let mut elems = elems.peekable();
+        let mut first = true;
+        while let Some(e) = elems.next() {
             if e.is_empty() {
                 // Only a single trailing comma may leave an empty element.
-                if i + 1 == elems.len() && i > 0 {
-                    continue;
+                if elems.peek().is_none() && !first {
+                    break;
                 }
                 return Err(Halt::Import(String::new()));
             }
+            first = false;
             match self.strings(strip_parens(e))? {
                 Some(s) => out.push(s),
                 None => return Err(Halt::Import(String::new())),
@@ -1704,7 +1973,7 @@ impl Reader<'_> {
         }
         let mut out = String::new();
         for t in toks {
-            let (pre, body) = literal::split_token(&self.src[t.start..t.end]);
+            let (pre, body) = literal::split_token(&self.src[t.range()]);
             if pre.bytes || pre.fstring {
                 return Ok(None);
             }
@@ -1723,7 +1992,7 @@ impl Reader<'_> {
         let mut any_str = false;
         let mut any_f = false;
         for t in toks {
-            let (pre, _) = literal::split_token(&self.src[t.start..t.end]);
+            let (pre, _) = literal::split_token(&self.src[t.range()]);
             any_bytes |= pre.bytes;
             any_str |= !pre.bytes;
             any_f |= pre.fstring;
@@ -1751,10 +2020,23 @@ fn strip_parens(mut toks: &[Tok]) -> &[Tok] {
     {
         let inner = &toks[1..toks.len() - 1];
         // `("a",)` is a tuple: keep the parentheses for the caller to see.
-        if split_top(inner, K::Comma).len() > 1 {
+        if has_top(inner, K::Comma) {
             break;
         }
         toks = inner;
     }
     toks
+}
+
+#[cfg(test)]
+pub(crate) fn lex_only(src: &[u8]) -> usize {
+    let mut lex = Lexer::new(src);
+    let mut n = 0;
+    loop {
+        match lex.next_tok() {
+            Ok(t) if t.k == K::End => return n,
+            Ok(_) => n += 1,
+            Err(_) => return n,
+        }
+    }
 }

@@ -484,3 +484,138 @@ proptest! {
         read_bytes_anyhow(&src);
     }
 }
+
+/// A revision file like the ones Alembic's template produces with a real
+/// migration in it (about 1.1 KB).
+fn realistic_revision(i: usize, rev: &str, down: &str) -> String {
+    TEMPLATE
+        .replace("2b3c4d5e6f70", rev)
+        .replace("'1a2b3c4d5e6f'", down)
+        .replace("add field", &format!("change number {i}"))
+        .replace(
+            "    op.add_column(\"t\", sa.Column(\"x\", sa.Integer(), nullable=True))\n",
+            concat!(
+                "    op.create_table(\n",
+                "        \"orders\",\n",
+                "        sa.Column(\"id\", sa.Integer(), nullable=False),\n",
+                "        sa.Column(\"user_id\", sa.Integer(), sa.ForeignKey(\"users.id\"), nullable=False),\n",
+                "        sa.Column(\"total\", sa.Numeric(12, 2), nullable=False, server_default=\"0\"),\n",
+                "        sa.Column(\"status\", sa.String(length=32), nullable=False),\n",
+                "        sa.Column(\"created_at\", sa.DateTime(timezone=True), server_default=sa.text(\"now()\")),\n",
+                "        sa.PrimaryKeyConstraint(\"id\"),\n",
+                "    )\n",
+                "    op.create_index(op.f(\"ix_orders_user_id\"), \"orders\", [\"user_id\"], unique=False)\n",
+            ),
+        )
+}
+
+/// A quick measurement, not a timed test: `cargo test --release --lib scan_speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn scan_speed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = fs::canonicalize(tmp.path()).unwrap();
+    let n = 5000;
+    let mut total = 0;
+    for i in 0..n {
+        let rev = format!("{:012x}", i * 7919 + 1);
+        let down = if i == 0 {
+            "None".to_string()
+        } else {
+            format!("'{:012x}'", (i - 1) * 7919 + 1)
+        };
+        let text = realistic_revision(i, &rev, &down);
+        total += text.len();
+        fs::write(v.join(format!("2024_06_20_{rev}_change_number_{i}.py")), text).unwrap();
+    }
+    let locations = vec![v.clone()];
+    let time = |f: &dyn Fn() -> usize| {
+        let mut best = f64::MAX;
+        let mut out = 0;
+        for _ in 0..7 {
+            let t = std::time::Instant::now();
+            out = f();
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        (best, out)
+    };
+    let (read, bytes) = time(&|| {
+        let mut names: Vec<_> = fs::read_dir(&v).unwrap().map(|e| e.unwrap().path()).collect();
+        names.sort();
+        names.iter().map(|p| fs::read(p).unwrap().len()).sum()
+    });
+    let (discover_only, _) = time(&|| discover(&locations, false, false).unwrap().files.len());
+    let (scanned, count) = time(&|| scan(&locations, false, false).unwrap().scripts.len());
+    assert_eq!(count, n);
+    assert_eq!(bytes, total);
+    println!(
+        "{n} files, {:.1} MB: read bytes {:.1} ms, discover {:.1} ms, scan {:.1} ms ({:.2}x reading)",
+        total as f64 / 1e6,
+        read * 1e3,
+        discover_only * 1e3,
+        scanned * 1e3,
+        scanned / read
+    );
+}
+
+#[test]
+#[ignore]
+fn parse_speed() {
+    let text = realistic_revision(7, "0123456789ab", "'ba9876543210'");
+    let src = text.as_bytes();
+    let n: usize = std::env::var("PARSE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20000);
+    match std::env::var("PARSE_ONLY").as_deref() {
+        Ok("lex") => {
+            for _ in 0..n {
+                std::hint::black_box(pysource::lex_only(std::hint::black_box(src)));
+            }
+            return;
+        }
+        Ok("module") => {
+            for _ in 0..n {
+                std::hint::black_box(pysource::read_module(std::hint::black_box(src)).unwrap());
+            }
+            return;
+        }
+        Ok("full") => {
+            for _ in 0..n {
+                std::hint::black_box(
+                    read_source(Path::new("/x/a.py"), std::hint::black_box(src), &Dialect::default()).unwrap(),
+                );
+            }
+            return;
+        }
+        _ => {}
+    }
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        let r = read_source(Path::new("/x/a.py"), std::hint::black_box(src), &Dialect::default()).unwrap();
+        std::hint::black_box(r);
+    }
+    let el = t.elapsed().as_secs_f64();
+    let t2 = std::time::Instant::now();
+    let mut toks = 0;
+    for _ in 0..n {
+        toks = pysource::lex_only(std::hint::black_box(src));
+    }
+    let lex = t2.elapsed().as_secs_f64();
+    let t3 = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(pysource::read_module(std::hint::black_box(src)).unwrap());
+    }
+    let module = t3.elapsed().as_secs_f64();
+    println!(
+        "{toks} tokens: lex {:.2} us, read_module {:.2} us",
+        lex / n as f64 * 1e6,
+        module / n as f64 * 1e6
+    );
+    println!(
+        "parse: {:.2} us per {}-byte file, {:.0} MB/s",
+        el / n as f64 * 1e6,
+        src.len(),
+        (src.len() * n) as f64 / el / 1e6
+    );
+}
