@@ -263,6 +263,43 @@ fn syntax_damage_is_an_error_with_a_line() {
         assert!(m.contains(&format!(", line {line}: ")), "{src:?}: {m}");
         assert!(m.contains("fix the file or remove it"), "{m}");
     }
+    // Grammar Python checks that a tokenizer-level reader also sees.
+    for (src, line) in [
+        ("revision = 'a'\ndown_revision = None\nclass A\n    pass\n", 3),
+        ("revision = 'a'\ndown_revision = None\ntry:\n    import x\n", 3),
+        ("revision = 'a'\ndown_revision = None\ntry:\n    import x\ny = 1\n", 3),
+        ("revision = 'a'\ndown_revision = None\n@decorator\n", 3),
+        ("revision = 'a'\ndown_revision = None\n@decorator\nx = 1\n", 3),
+        ("revision = 'a'\ndown_revision = None\nmatch x:\n    y = 1\n", 4),
+        ("revision = 'a'\ndown_revision = None\nmatch x\n", 3),
+        ("revision = 'a'\ndown_revision = None\nf = lambda x\n", 3),
+        ("revision = 'a'\ndown_revision = None\nf(lambda x)\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = [a=1]\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = ('a'=1)\n", 3),
+        ("revision = 'a'\ndown_revision = None\nfrom os.path\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = a..b\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = 1; if x: pass\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = 1 \\\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = '\\N{BU[LLET}'\n", 3),
+    ] {
+        let m = script_err(src);
+        assert!(m.contains(&format!(", line {line}: ")), "{src:?}: {m}");
+    }
+    // ... and valid code that looks close to those.
+    for src in [
+        "revision = 'a'\ndown_revision = None\ntry:\n    import x\nexcept ImportError:\n    pass\nelse:\n    pass\nfinally:\n    pass\n",
+        "revision = 'a'\ndown_revision = None\n@a.b(c=1)\n@d\nclass A:\n    @property\n    def f(self): return 1\n",
+        "revision = 'a'\ndown_revision = None\nmatch = 1\nmatch.x = 2\nmatch(x)\nmatch[1]\n",
+        "revision = 'a'\ndown_revision = None\nm = 1\nmatch m:\n    case 1 | 2:\n        pass\n    case {'k': v, **rest}:\n        pass\n",
+        "revision = 'a'\ndown_revision = None\nf = lambda x=1, *a, **k: (x, a, k)\ng = sorted([], key=lambda v: v[1:2])\n",
+        "revision = 'a'\ndown_revision = None\ndef f(a: int = 1, *, b: 'str' = 'x', c: list[int] = []) -> None: pass\n",
+        "revision = 'a'\ndown_revision = None\nclass A(B, metaclass=M): pass\nx = dict(a=1, **{'b': 2})\n",
+        "revision = 'a'\ndown_revision = None\nfrom . import x\nfrom .. import y\nfrom ...z import w\nv = ...\n",
+        "revision = 'a'\ndown_revision = None\nx = 1 \\\n\ny = 2\n",
+        "revision = 'a'\ndown_revision = None\ns = '\\N{LATIN SMALL LETTER E WITH ACUTE}'\n",
+    ] {
+        stat(src);
+    }
     match read_named("1234.py", b"revision = 'a'\x00\n") {
         Err(Error::Script(m)) => assert!(m.contains("NUL"), "{m}"),
         other => panic!("{other:?}"),
