@@ -277,14 +277,12 @@ fn missing_source(path: &Path) -> Result<ScriptSource> {
     let mut pyc = stem.clone();
     pyc.extend_from_slice(b".pyc");
     let mut has_bytecode = dir.join(std::ffi::OsStr::from_bytes(&pyc)).is_file();
-    if !has_bytecode {
-        if let Ok(rd) = fs::read_dir(dir.join("__pycache__")) {
-            has_bytecode = rd.flatten().any(|e| {
-                let n = e.file_name();
-                let n = n.as_bytes();
-                n.len() > stem.len() + 1 && n.starts_with(&stem) && n[stem.len()] == b'.' && n.ends_with(b".pyc")
-            });
-        }
+    if !has_bytecode && let Ok(rd) = fs::read_dir(dir.join("__pycache__")) {
+        has_bytecode = rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.as_bytes();
+            n.len() > stem.len() + 1 && n.starts_with(&stem) && n[stem.len()] == b'.' && n.ends_with(b".pyc")
+        });
     }
     if has_bytecode {
         return Ok(ScriptSource::NeedsImport {

@@ -365,10 +365,9 @@ impl<'a> Lexer<'a> {
                         while e < b.len() && IDENT[b[e] as usize] == 1 {
                             e += 1;
                         }
-                        match b.get(e) {
-                            // A string prefix, or a non-ASCII name: the long way.
-                            Some(b'"' | b'\'' | 0x80..=0xff) => return self.next_slow(),
-                            _ => {}
+                        // A string prefix, or a non-ASCII name: the long way.
+                        if let Some(b'"' | b'\'' | 0x80..=0xff) = b.get(e) {
+                            return self.next_slow();
                         }
                         let cls = classify(&b[p..e]);
                         Tok {
@@ -433,10 +432,10 @@ impl<'a> Lexer<'a> {
             return Ok(self.tok(K::Dedent, self.pos, self.pos, self.line));
         }
         loop {
-            if self.at_bol {
-                if let Some(t) = self.begin_line()? {
-                    return Ok(t);
-                }
+            if self.at_bol
+                && let Some(t) = self.begin_line()?
+            {
+                return Ok(t);
             }
             while let Some(&(b' ' | b'\t' | 0x0c)) = self.b.get(self.pos) {
                 self.pos += 1;
@@ -1378,15 +1377,14 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             }
             needs_colon = in_match_body;
             // A `try` block is followed by `except` or `finally` at its level.
-            while let Some(&(d, line)) = try_pending.last() {
-                if d < depth {
-                    break;
-                }
+            if let Some(&(d, line)) = try_pending.last()
+                && d >= depth
+            {
                 if d == depth && matches!(t.c, Cls::Kw(Kw::Except | Kw::Finally)) {
                     try_pending.pop();
-                    break;
+                } else {
+                    return Err(syntax(line, "expected 'except' or 'finally' block"));
                 }
-                return Err(syntax(line, "expected 'except' or 'finally' block"));
             }
             // A decorator is followed by another decorator, a `def` or a `class`.
             if let Some((d, line)) = decorator_pending.take() {
@@ -1471,22 +1469,18 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     colon_seen = true;
                 }
             }
-            K::RPar | K::RSqb | K::RBrace => {
-                if lambdas.last().is_some_and(|&d| d > lex.paren_depth()) {
-                    return Err(syntax(t.line, "a lambda has no ':'"));
-                }
+            K::RPar | K::RSqb | K::RBrace if lambdas.last().is_some_and(|&d| d > lex.paren_depth()) => {
+                return Err(syntax(t.line, "a lambda has no ':'"));
             }
-            K::Equal => {
-                if lex.paren_depth() > 0 && lambdas.is_empty() {
-                    // Inside brackets `=` only names a keyword argument (or a
-                    // parameter default in a `def`/`class`/`type` header).
-                    let header = matches!(
-                        line_first.c,
-                        Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
-                    );
-                    if !header && (lex.innermost() != Some(b'(') || prev.k != K::Name) {
-                        return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
-                    }
+            K::Equal if lex.paren_depth() > 0 && lambdas.is_empty() => {
+                // Inside brackets `=` only names a keyword argument (or a
+                // parameter default in a `def`/`class`/`type` header).
+                let header = matches!(
+                    line_first.c,
+                    Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
+                );
+                if !header && (lex.innermost() != Some(b'(') || prev.k != K::Name) {
+                    return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
                 }
             }
             K::Walrus => {
@@ -1657,19 +1651,19 @@ impl Reader<'_> {
         let c0 = self.cls(first);
         match c0 {
             Cls::Kw(Kw::Def | Kw::Class) => {
-                if let Some(t) = toks.get(1) {
-                    if let Cls::Watched(_) = self.cls(t) {
-                        return Err(self.import_reason(t, "is bound by a module-level `def` or `class`"));
-                    }
+                if let Some(t) = toks.get(1)
+                    && let Cls::Watched(_) = self.cls(t)
+                {
+                    return Err(self.import_reason(t, "is bound by a module-level `def` or `class`"));
                 }
                 return Ok(if header { Block::Def } else { Block::None });
             }
             Cls::Kw(Kw::Async) => {
                 if toks.get(1).is_some_and(|t| self.cls(t) == Cls::Kw(Kw::Def)) {
-                    if let Some(t) = toks.get(2) {
-                        if let Cls::Watched(_) = self.cls(t) {
-                            return Err(self.import_reason(t, "is bound by a module-level `def`"));
-                        }
+                    if let Some(t) = toks.get(2)
+                        && let Cls::Watched(_) = self.cls(t)
+                    {
+                        return Err(self.import_reason(t, "is bound by a module-level `def`"));
                     }
                     return Ok(if header { Block::Def } else { Block::None });
                 }
@@ -1733,10 +1727,10 @@ impl Reader<'_> {
                         Some(a) => item.get(a + 1),
                         None => item.first(),
                     };
-                    if let Some(t) = bound {
-                        if let Cls::Watched(_) = self.cls(t) {
-                            return Err(self.import_reason(t, "is bound by an `import`"));
-                        }
+                    if let Some(t) = bound
+                        && let Cls::Watched(_) = self.cls(t)
+                    {
+                        return Err(self.import_reason(t, "is bound by an `import`"));
                     }
                 }
                 return Ok(());
@@ -1760,10 +1754,10 @@ impl Reader<'_> {
                         Some(a) => item.get(a + 1),
                         None => item.first(),
                     };
-                    if let Some(t) = bound {
-                        if let Cls::Watched(_) = self.cls(t) {
-                            return Err(self.import_reason(t, "is bound by a `from ... import`"));
-                        }
+                    if let Some(t) = bound
+                        && let Cls::Watched(_) = self.cls(t)
+                    {
+                        return Err(self.import_reason(t, "is bound by a `from ... import`"));
                     }
                 }
                 return Ok(());
@@ -1867,11 +1861,11 @@ impl Reader<'_> {
             .iter()
             .any(|t| t.len() == 1 && matches!(self.cls(&t[0]), Cls::Watched(_)));
         for target in &bounds {
-            if target.len() == 1 {
-                if let Cls::Watched(w) = self.cls(&target[0]) {
-                    self.record(w, &target[0], value)?;
-                    continue;
-                }
+            if target.len() == 1
+                && let Cls::Watched(w) = self.cls(&target[0])
+            {
+                self.record(w, &target[0], value)?;
+                continue;
             }
             if let Some(t) = self.watched_in(target) {
                 return Err(self.import_reason(t, "is assigned by unpacking or through another target"));
