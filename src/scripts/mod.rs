@@ -381,41 +381,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     }
     let bom = raw.starts_with(b"\xef\xbb\xbf");
     let body = if bom { &raw[3..] } else { raw };
-    if let Some(enc) = coding_cookie(body) {
-        if bom && !is_normal_utf8(enc) {
-            return Err(script_error(
-                path,
-                Some(1),
-                &format!(
-                    "encoding problem: the file starts with a UTF-8 byte order mark but declares {:?}",
-                    String::from_utf8_lossy(enc)
-                ),
-            ));
-        }
-        if !is_normal_utf8(enc) && is_utf8_cookie(enc) {
-            // A codec alias: Python decodes the whole file with it, comments included.
-            if let Err(e) = std::str::from_utf8(body) {
-                return Err(script_error(
-                    path,
-                    Some(line_of(body, e.valid_up_to())),
-                    "the file is not valid UTF-8, the encoding its coding cookie declares",
-                ));
-            }
-        }
-        if !is_utf8_cookie(enc) {
-            return Ok(ScriptSource::NeedsImport {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "the file declares the source encoding {:?}",
-                    String::from_utf8_lossy(enc)
-                ),
-            });
-        }
-    }
-    // Undecodable bytes: Python tolerates them in comments only; the
-    // tokenizer checks string literals, and anything else outside comments is
-    // left to Python.
-    // Universal newlines, as Python reads source.
+    // Universal newlines, as Python reads source (the coding cookie too).
     let normalized;
     let src: &[u8] = if memchr::memchr(b'\r', body).is_some() {
         let mut v = Vec::with_capacity(body.len());
@@ -437,6 +403,40 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     } else {
         body
     };
+    if let Some(enc) = coding_cookie(src) {
+        if bom && !is_normal_utf8(enc) {
+            return Err(script_error(
+                path,
+                Some(1),
+                &format!(
+                    "encoding problem: the file starts with a UTF-8 byte order mark but declares {:?}",
+                    String::from_utf8_lossy(enc)
+                ),
+            ));
+        }
+        if !is_normal_utf8(enc) && is_utf8_cookie(enc) {
+            // A codec alias: Python decodes the whole file with it, comments included.
+            if let Err(e) = std::str::from_utf8(src) {
+                return Err(script_error(
+                    path,
+                    Some(line_of(src, e.valid_up_to())),
+                    "the file is not valid UTF-8, the encoding its coding cookie declares",
+                ));
+            }
+        }
+        if !is_utf8_cookie(enc) {
+            return Ok(ScriptSource::NeedsImport {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the file declares the source encoding {:?}",
+                    String::from_utf8_lossy(enc)
+                ),
+            });
+        }
+    }
+    // Undecodable bytes: Python tolerates them in comments only; the
+    // tokenizer checks string literals, and anything else outside comments is
+    // left to Python.
     let module = match pysource::read_module(src) {
         Ok(m) => m,
         Err(Halt::Import(reason)) => {

@@ -1450,9 +1450,25 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             }
         }
         ntoks += 1;
-        if ntoks == 2 && matches!(line_first.c, Cls::Soft(Soft::Match)) && (f & F_STARTS != 0 || t.k == K::LBrace) {
-            // `match x ...` can only be a match statement.
-            needs_colon = true;
+        if ntoks == 2 {
+            if matches!(line_first.c, Cls::Soft(Soft::Match)) && (f & F_STARTS != 0 || t.k == K::LBrace) {
+                // `match x ...` can only be a match statement.
+                needs_colon = true;
+            }
+            if matches!(line_first.c, Cls::Soft(Soft::Type)) && t.k == K::Name
+                || matches!(line_first.c, Cls::Kw(Kw::Except)) && t.k == K::Star
+            {
+                return Err(Halt::Import(format!(
+                    "line {} uses syntax that only newer Python versions accept",
+                    t.line
+                )));
+            }
+        }
+        if ntoks == 3 && matches!(line_first.c, Cls::Kw(Kw::Def | Kw::Class)) && t.k == K::LSqb {
+            return Err(Halt::Import(format!(
+                "line {} declares type parameters, which only Python 3.12 and later accept",
+                t.line
+            )));
         }
         if prev.f & F_ENDS != 0 && f & F_STARTS != 0 && !(prev.k == K::Str && t.k == K::Str) {
             return Err(syntax(t.line, "invalid syntax. Perhaps you forgot a comma?"));

@@ -209,6 +209,14 @@ fn non_literal_values_need_import() {
         "revision = '\\N{BULLET}'\ndown_revision = None\n",
         "revision = 'a'\ndown_revision = None\nmatch 1:\n    case revision:\n        pass\n",
         "revision = x = 'a'\ndown_revision = None\nrevision = (a, b) = 'ab'\n",
+        // Syntax only some of the Python versions monomig supports accept.
+        "revision = 'a'\ndown_revision = None\ntype X = int\n",
+        "revision = 'a'\ndown_revision = None\ndef f[T](x: T) -> T: return x\n",
+        "revision = 'a'\ndown_revision = None\ntry:\n    pass\nexcept* ValueError:\n    pass\n",
+        "revision = 'a'\ndown_revision = None\nx = t'tpl'\n",
+        "revision = 'a'\ndown_revision = None\nx = f\"{d[\"k\"]}\"\n",
+        // A coding cookie on the second line of a file with CR line endings.
+        "#!/usr/bin/env python\r# coding: latin-1\rrevision = 'a'\rdown_revision = None\r",
     ] {
         needs_import(src);
     }
