@@ -13,9 +13,40 @@
 //!   as Alembic would. Files Python would refuse to compile are errors.
 //! - [`scan`] does both, reading the files in parallel, in discovery order.
 //!
+//! Outcomes, by what stock Alembic does with the file:
+//! - Alembic loads it: [`ScriptSource::Static`] with the same values, or
+//!   [`ScriptSource::NeedsImport`] when only Python can tell (never an error).
+//! - Python cannot compile it (unterminated string, unbalanced brackets,
+//!   merge-conflict markers, NUL bytes, undecodable bytes in a string, bad
+//!   indentation, a missing `:`, ...): [`Error::Script`] naming the file and the
+//!   line, where Alembic shows a raw `SyntaxError` traceback. Grammar errors a
+//!   tokenizer cannot see (a dict missing a `:`), and module-level code that
+//!   fails when run (a misspelt import), are not detected: those files read
+//!   statically while Alembic fails on them.
+//! - No `revision` and no hexadecimal file name: Alembic's `CommandError`
+//!   text, as [`Error::Script`].
+//! - No `down_revision` (an empty file with a legacy name, for one): Alembic
+//!   fails with an `AttributeError`; monomig gives an [`Error::Script`] that
+//!   says what to add.
+//! - A self-loop, a dependency self-loop, or `@ - + :` in `revision`: the
+//!   [`Error::Revision`] Alembic's `Revision` constructor raises, with its text.
+//! - A `.pyo` file (sourceless): Python 3 cannot load it and Alembic fails on
+//!   an assertion: [`Error::Script`]. A dangling `.py` symbolic link: Alembic
+//!   fails unless compiled bytecode stands in for it: [`Error::Script`], or
+//!   "needs import" when that bytecode exists.
+//! - A symbolic link loop in a version location: `Path.resolve()` refuses it
+//!   up to Python 3.12 ([`Error::Script`]) and keeps the looping path from 3.13;
+//!   links to directories are never followed, so nothing hangs.
+//!
+//! [`scan`] returns the error of the first failing file in discovery order.
+//! Alembic imports lazily in that order, so if a "needs import" file comes
+//! before it and fails when imported, Alembic reports that file instead.
+//!
 //! Python-version differences that show in the results (the docstring
 //! clean-up of CPython 3.13+, how `Path.walk` of 3.12+ lists symbolic links to
-//! directories) are chosen with a [`Dialect`].
+//! directories, symbolic link loops) are chosen with a [`Dialect`]. Files
+//! using syntax only some supported versions accept (t-strings, PEP 695 type
+//! parameters, `except*`, f-strings nesting their own quotes) need import.
 
 mod discover;
 mod literal;
