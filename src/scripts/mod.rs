@@ -49,6 +49,7 @@
 //! parameters, `except*`, f-strings nesting their own quotes) need import.
 
 mod discover;
+mod lexer;
 mod literal;
 mod pysource;
 
