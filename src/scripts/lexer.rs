@@ -136,6 +136,10 @@ static IDENT: [u8; 256] = {
     t
 };
 
+/// CPython's tokenizer limits: nested brackets, indentation levels.
+const MAX_PARENS: usize = 200;
+const MAX_INDENT: usize = 100;
+
 pub(crate) type LexResult<T> = Result<T, Box<Halt>>;
 
 /// The tokenizer: Python's rules for indentation, brackets, continuation lines,
@@ -289,6 +293,9 @@ impl<'a> Lexer<'a> {
                                 "inconsistent use of tabs and spaces in indentation",
                             )));
                         }
+                        if self.indents.len() >= MAX_INDENT {
+                            return Err(Box::new(syntax(self.line, "too many levels of indentation")));
+                        }
                         self.indents.push((col, alt));
                         return Ok(Some(self.tok(K::Indent, self.pos, self.pos, self.line)));
                     }
@@ -376,11 +383,11 @@ impl<'a> Lexer<'a> {
                         }
                     }
                     b',' => simple(K::Comma, 1),
-                    b'(' => {
+                    b'(' if self.parens.len() < MAX_PARENS => {
                         self.parens.push((c, line));
                         simple(K::LPar, 1)
                     }
-                    b'[' => {
+                    b'[' if self.parens.len() < MAX_PARENS => {
                         self.parens.push((c, line));
                         simple(K::LSqb, 1)
                     }
@@ -503,6 +510,9 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b'(' | b'[' | b'{' => {
+                    if self.parens.len() >= MAX_PARENS {
+                        return Err(Box::new(syntax(line, "too many nested parentheses")));
+                    }
                     self.parens.push((c, line));
                     let k = match c {
                         b'(' => K::LPar,

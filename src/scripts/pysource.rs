@@ -133,6 +133,13 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             if let Some(h) = expect_indent {
                 return Err(syntax(h, "expected an indented block after this line"));
             }
+            if lex.depth() > 21 {
+                // CPython limits statically nested blocks (loops, `try`, `with`) to 20.
+                return Err(Halt::Import(format!(
+                    "line {} is nested more than 20 blocks deep",
+                    t.line
+                )));
+            }
             line_started = true;
             buffering = lex.depth() == 1;
             buf.clear();
@@ -799,20 +806,43 @@ impl Reader<'_> {
 
 /// Remove parentheses that enclose the whole token run: `(("a"))` → `"a"`.
 /// An empty pair `()` is kept (it is an empty tuple).
-fn strip_parens(mut toks: &[Tok]) -> &[Tok] {
-    while toks.len() > 2
-        && toks[0].k == K::LPar
-        && toks[toks.len() - 1].k == K::RPar
-        && matching_close(toks, 0) == Some(toks.len() - 1)
-    {
-        let inner = &toks[1..toks.len() - 1];
-        // `("a",)` is a tuple: keep the parentheses for the caller to see.
-        if has_top(inner, K::Comma) {
-            break;
-        }
-        toks = inner;
+fn strip_parens(toks: &[Tok]) -> &[Tok] {
+    let lead = toks.iter().take_while(|t| t.k == K::LPar).count();
+    if lead == 0 {
+        return toks;
     }
-    toks
+    // One pass: where each leading `(` closes, and whether a comma sits
+    // directly inside it (then it is a tuple).
+    let mut close = vec![usize::MAX; lead];
+    let mut comma = vec![false; lead];
+    let mut open: Vec<usize> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.k {
+            K::LPar | K::LSqb | K::LBrace => open.push(i),
+            K::RPar | K::RSqb | K::RBrace => {
+                if let Some(o) = open.pop()
+                    && o < lead
+                {
+                    close[o] = i;
+                }
+            }
+            K::Comma => {
+                if let Some(&o) = open.last()
+                    && o < lead
+                {
+                    comma[o] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    let n = toks.len();
+    let mut k = 0;
+    // Peel `(` k while it encloses everything left, is not `()` and is not a tuple.
+    while k < lead && n - 2 * k > 2 && close[k] == n - 1 - k && !comma[k] {
+        k += 1;
+    }
+    &toks[k..n - k]
 }
 
 #[cfg(test)]

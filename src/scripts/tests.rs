@@ -329,13 +329,37 @@ fn big_file_is_linear() {
     assert_eq!(stat(&src).revision, "a");
     // Generous: this is a sanity bound for debug builds, not a benchmark.
     assert!(start.elapsed().as_secs_f64() < 5.0);
-    // A deeply nested expression neither recurses nor goes quadratic.
+    // Nested brackets: up to Python's limit (200) fine, beyond it an error;
+    // neither recursion nor quadratic work whatever the depth.
     let deep = format!(
         "revision = 'a'\ndown_revision = None\nx = {}1{}\n",
-        "(".repeat(100_000),
-        ")".repeat(100_000)
+        "(".repeat(200),
+        ")".repeat(200)
     );
     assert_eq!(stat(&deep).revision, "a");
+    let deep = format!(
+        "revision = 'a'\ndown_revision = None\nx = {}1{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(script_err(&deep).contains("too many nested parentheses"));
+    // Parentheses around a value and around the docstring are peeled in one pass.
+    let (open, close) = ("(".repeat(99), ")".repeat(99));
+    let deep =
+        format!("{open}'doc'{close}\nrevision = {open}'a'{close}\ndown_revision = {open}({open}'b'{close},){close}\n");
+    let f = stat(&deep);
+    assert_eq!((f.revision.as_str(), f.doc.as_str()), ("a", "doc"));
+    assert_eq!(f.down_revision, vec!["b"]);
+    // Deep blocks: CPython allows 20 nested loops/try/with and 100 indentation levels.
+    let mut nested = String::new();
+    for i in 0..100 {
+        nested.push_str(&format!("{}if 1:\n", " ".repeat(i)));
+    }
+    let deep = format!(
+        "revision = 'a'\ndown_revision = None\n{nested}{}pass\n",
+        " ".repeat(100)
+    );
+    assert!(needs_import(&deep).contains("20 blocks"));
 }
 
 // ---------------------------------------------------------------------------
