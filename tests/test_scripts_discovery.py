@@ -237,3 +237,18 @@ def test_random_trees_match_alembic(tmp_path: Path) -> None:
         shutil.rmtree(root)
     assert outcomes["ok"] > outcomes["error"]
     print(f"\n{TREE_CASES} random trees x 4 flag sets: {outcomes}")
+
+
+def test_relative_locations_are_relative_to_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "proj__pycache__"
+    write(root / "versions" / "a.py")
+    write(root / "top.py")
+    write(root / "sub" / "b.py")
+    monkeypatch.chdir(root)
+    for locations in (["versions"], ["."], ["./versions/../versions", "versions"]):
+        for recursive in (False, True):
+            oracle = alembic_load(root, locations, recursive=recursive)
+            assert oracle.error is None
+            paths, warnings = native.discover_revision_files(locations, recursive)
+            assert paths == [s.path for s in oracle.scripts], locations
+            assert warnings == oracle.warnings

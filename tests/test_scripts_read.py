@@ -162,3 +162,27 @@ def test_errors_are_script_errors(tmp_path: Path) -> None:
         native.read_revision_file(str(p))
     assert isinstance(info.value, monomig.RevisionError)
     assert str(p) in str(info.value) and "line 1" in str(info.value)
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "revfiles"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".py", ".pybroken")))
+def test_seed_corpus_matches_alembic(tmp_path: Path, name: str) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    target = versions / (name if name.endswith(".py") else name + ".py")
+    target.write_bytes((FIXTURES / name).read_bytes())
+    oracle = alembic_load(tmp_path, [versions])
+    try:
+        entries, _ = native.scan_revisions([str(versions)])
+    except monomig.MonomigError as e:
+        assert oracle.error is not None, f"monomig failed ({e}), Alembic loaded the file"
+        assert name.endswith(".pybroken") or "revision id" in str(e)
+        return
+    assert oracle.error is None, f"Alembic failed ({oracle.error!r}), monomig read the file"
+    assert name.endswith(".py")
+    (entry,) = entries
+    assert entry.needs_import == ("_import" in name or "latin1" in name)
+    if not entry.needs_import:
+        assert monomig_view(entry) == view(oracle.scripts[0])

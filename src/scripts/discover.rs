@@ -347,7 +347,9 @@ pub(crate) fn discover_files(
 ) -> Result<(Vec<Found>, Vec<String>)> {
     let mut existing = Vec::new();
     for loc in locations {
-        match py_exists(loc) {
+        // Alembic makes each location absolute (against the working directory).
+        let loc = std::path::absolute(loc).unwrap_or_else(|_| loc.clone());
+        match py_exists(&loc) {
             Ok(true) => existing.push(loc),
             Ok(false) => {}
             Err(e) => {
@@ -361,7 +363,7 @@ pub(crate) fn discover_files(
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut files = Vec::new();
     let mut warnings = Vec::new();
-    for loc in existing {
+    for loc in &existing {
         let Ok(resolved_top) = fs::canonicalize(loc) else {
             continue;
         };

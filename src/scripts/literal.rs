@@ -5,7 +5,7 @@
 //! (Python reads source files with universal newlines), so a literal's text is
 //! exactly what Python's tokenizer saw.
 
-use super::pysource::Halt;
+use super::lexer::Halt;
 
 /// What a string token's prefix says about it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

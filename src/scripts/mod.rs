@@ -13,11 +13,43 @@
 //!   as Alembic would. Files Python would refuse to compile are errors.
 //! - [`scan`] does both, reading the files in parallel, in discovery order.
 //!
+//! Outcomes, by what stock Alembic does with the file:
+//! - Alembic loads it: [`ScriptSource::Static`] with the same values, or
+//!   [`ScriptSource::NeedsImport`] when only Python can tell (never an error).
+//! - Python cannot compile it (unterminated string, unbalanced brackets,
+//!   merge-conflict markers, NUL bytes, undecodable bytes in a string, bad
+//!   indentation, a missing `:`, ...): [`Error::Script`] naming the file and the
+//!   line, where Alembic shows a raw `SyntaxError` traceback. Grammar errors a
+//!   tokenizer cannot see (a dict missing a `:`), and module-level code that
+//!   fails when run (a misspelt import), are not detected: those files read
+//!   statically while Alembic fails on them.
+//! - No `revision` and no hexadecimal file name: Alembic's `CommandError`
+//!   text, as [`Error::Script`].
+//! - No `down_revision` (an empty file with a legacy name, for one): Alembic
+//!   fails with an `AttributeError`; monomig gives an [`Error::Script`] that
+//!   says what to add.
+//! - A self-loop, a dependency self-loop, or `@ - + :` in `revision`: the
+//!   [`Error::Revision`] Alembic's `Revision` constructor raises, with its text.
+//! - A `.pyo` file (sourceless): Python 3 cannot load it and Alembic fails on
+//!   an assertion: [`Error::Script`]. A dangling `.py` symbolic link: Alembic
+//!   fails unless compiled bytecode stands in for it: [`Error::Script`], or
+//!   "needs import" when that bytecode exists.
+//! - A symbolic link loop in a version location: `Path.resolve()` refuses it
+//!   up to Python 3.12 ([`Error::Script`]) and keeps the looping path from 3.13;
+//!   links to directories are never followed, so nothing hangs.
+//!
+//! [`scan`] returns the error of the first failing file in discovery order.
+//! Alembic imports lazily in that order, so if a "needs import" file comes
+//! before it and fails when imported, Alembic reports that file instead.
+//!
 //! Python-version differences that show in the results (the docstring
 //! clean-up of CPython 3.13+, how `Path.walk` of 3.12+ lists symbolic links to
-//! directories) are chosen with a [`Dialect`].
+//! directories, symbolic link loops) are chosen with a [`Dialect`]. Files
+//! using syntax only some supported versions accept (t-strings, PEP 695 type
+//! parameters, `except*`, f-strings nesting their own quotes) need import.
 
 mod discover;
+mod lexer;
 mod literal;
 mod pysource;
 
@@ -277,14 +309,12 @@ fn missing_source(path: &Path) -> Result<ScriptSource> {
     let mut pyc = stem.clone();
     pyc.extend_from_slice(b".pyc");
     let mut has_bytecode = dir.join(std::ffi::OsStr::from_bytes(&pyc)).is_file();
-    if !has_bytecode {
-        if let Ok(rd) = fs::read_dir(dir.join("__pycache__")) {
-            has_bytecode = rd.flatten().any(|e| {
-                let n = e.file_name();
-                let n = n.as_bytes();
-                n.len() > stem.len() + 1 && n.starts_with(&stem) && n[stem.len()] == b'.' && n.ends_with(b".pyc")
-            });
-        }
+    if !has_bytecode && let Ok(rd) = fs::read_dir(dir.join("__pycache__")) {
+        has_bytecode = rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.as_bytes();
+            n.len() > stem.len() + 1 && n.starts_with(&stem) && n[stem.len()] == b'.' && n.ends_with(b".pyc")
+        });
     }
     if has_bytecode {
         return Ok(ScriptSource::NeedsImport {
@@ -383,41 +413,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     }
     let bom = raw.starts_with(b"\xef\xbb\xbf");
     let body = if bom { &raw[3..] } else { raw };
-    if let Some(enc) = coding_cookie(body) {
-        if bom && !is_normal_utf8(enc) {
-            return Err(script_error(
-                path,
-                Some(1),
-                &format!(
-                    "encoding problem: the file starts with a UTF-8 byte order mark but declares {:?}",
-                    String::from_utf8_lossy(enc)
-                ),
-            ));
-        }
-        if !is_normal_utf8(enc) && is_utf8_cookie(enc) {
-            // A codec alias: Python decodes the whole file with it, comments included.
-            if let Err(e) = std::str::from_utf8(body) {
-                return Err(script_error(
-                    path,
-                    Some(line_of(body, e.valid_up_to())),
-                    "the file is not valid UTF-8, the encoding its coding cookie declares",
-                ));
-            }
-        }
-        if !is_utf8_cookie(enc) {
-            return Ok(ScriptSource::NeedsImport {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "the file declares the source encoding {:?}",
-                    String::from_utf8_lossy(enc)
-                ),
-            });
-        }
-    }
-    // Undecodable bytes: Python tolerates them in comments only; the
-    // tokenizer checks string literals, and anything else outside comments is
-    // left to Python.
-    // Universal newlines, as Python reads source.
+    // Universal newlines, as Python reads source (the coding cookie too).
     let normalized;
     let src: &[u8] = if memchr::memchr(b'\r', body).is_some() {
         let mut v = Vec::with_capacity(body.len());
@@ -439,6 +435,40 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     } else {
         body
     };
+    if let Some(enc) = coding_cookie(src) {
+        if bom && !is_normal_utf8(enc) {
+            return Err(script_error(
+                path,
+                Some(1),
+                &format!(
+                    "encoding problem: the file starts with a UTF-8 byte order mark but declares {:?}",
+                    String::from_utf8_lossy(enc)
+                ),
+            ));
+        }
+        if !is_normal_utf8(enc) && is_utf8_cookie(enc) {
+            // A codec alias: Python decodes the whole file with it, comments included.
+            if let Err(e) = std::str::from_utf8(src) {
+                return Err(script_error(
+                    path,
+                    Some(line_of(src, e.valid_up_to())),
+                    "the file is not valid UTF-8, the encoding its coding cookie declares",
+                ));
+            }
+        }
+        if !is_utf8_cookie(enc) {
+            return Ok(ScriptSource::NeedsImport {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the file declares the source encoding {:?}",
+                    String::from_utf8_lossy(enc)
+                ),
+            });
+        }
+    }
+    // Undecodable bytes: Python tolerates them in comments only; the
+    // tokenizer checks string literals, and anything else outside comments is
+    // left to Python.
     let module = match pysource::read_module(src) {
         Ok(m) => m,
         Err(Halt::Import(reason)) => {

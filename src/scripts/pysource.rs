@@ -1,4 +1,4 @@
-//! A small Python tokenizer and module-level statement reader.
+//! The module-level statement reader (on top of [`super::lexer`]).
 //!
 //! It answers, without running the file, what importing a revision file would
 //! give Alembic: the module docstring and the module-level values of
@@ -8,996 +8,18 @@
 //!
 //! Three outcomes:
 //! - [`Module`]: the values are plain literals and can be trusted;
-//! - [`Halt::Import`]: the file does something whose effect only Python can
+//! - `Halt::Import`: the file does something whose effect only Python can
 //!   tell (a computed or conditional value, an import of the value, `globals()`,
 //!   a construct whose meaning differs between Python versions, ...): monomig
 //!   imports it instead;
-//! - [`Halt::Syntax`]: Python itself would refuse to compile the file.
+//! - `Halt::Syntax`: Python itself would refuse to compile the file.
 
-use memchr::{memchr, memchr3};
-
+use super::lexer::{
+    Cls, F_COMPOUND, F_ENDS, F_NO_END, F_NO_START, F_SPECIAL, F_STARTS, K, Kw, Lexer, Soft, Tok, syntax,
+};
 use super::literal;
 
-/// Why the static reading stopped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Halt {
-    /// Python would reject the file: a syntax error on `line`.
-    Syntax { line: u32, msg: String },
-    /// Only importing the file can tell its values; the reason says why.
-    Import(String),
-}
-
-fn syntax(line: u32, msg: impl Into<String>) -> Halt {
-    Halt::Syntax { line, msg: msg.into() }
-}
-
-/// Token kinds. Operators are grouped by what the reader needs to know.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum K {
-    Name,
-    Number,
-    Str,
-    LPar,
-    RPar,
-    LSqb,
-    RSqb,
-    LBrace,
-    RBrace,
-    Comma,
-    Colon,
-    Semi,
-    Dot,
-    /// `=`
-    Equal,
-    /// `+=`, `-=`, ... `**=`
-    AugAssign,
-    /// `:=`
-    Walrus,
-    /// `->`
-    Arrow,
-    Star,
-    DoubleStar,
-    At,
-    Ellipsis,
-    /// `==`, `!=`, `<`, `>`, `<=`, `>=`
-    Compare,
-    /// `+`, `-`, `~`: may start an expression.
-    Unary,
-    /// `/`, `//`, `%`, `&`, `|`, `^`, `<<`, `>>`: binary only.
-    Binary,
-    Newline,
-    Indent,
-    Dedent,
-    End,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Tok {
-    pub k: K,
-    pub start: usize,
-    pub end: usize,
-    pub line: u32,
-}
-
-/// The tokenizer: Python's rules for indentation, brackets, continuation lines,
-/// comments, strings (all prefixes, triple quotes, f-strings) and numbers.
-pub(crate) struct Lexer<'a> {
-    b: &'a [u8],
-    pos: usize,
-    line: u32,
-    at_bol: bool,
-    line_has_tokens: bool,
-    parens: Vec<(u8, u32)>,
-    /// Indentation levels: (column with tab size 8, column with tab size 1).
-    indents: Vec<(u32, u32)>,
-    pending_dedents: u32,
-    /// The file is not valid UTF-8 as a whole: check each string literal
-    /// (Python tolerates undecodable bytes in comments only).
-    check_utf8: bool,
-}
-
-impl<'a> Lexer<'a> {
-    pub fn new(b: &'a [u8]) -> Self {
-        Lexer {
-            b,
-            pos: 0,
-            line: 1,
-            at_bol: true,
-            line_has_tokens: false,
-            parens: Vec::new(),
-            indents: vec![(0, 0)],
-            pending_dedents: 0,
-            check_utf8: std::str::from_utf8(b).is_err(),
-        }
-    }
-
-    /// 1 at module level, more inside indented blocks.
-    pub fn depth(&self) -> usize {
-        self.indents.len()
-    }
-
-    /// How many brackets are open.
-    pub fn paren_depth(&self) -> usize {
-        self.parens.len()
-    }
-
-    /// The innermost open bracket (`(`, `[` or `{`).
-    pub fn innermost(&self) -> Option<u8> {
-        self.parens.last().map(|p| p.0)
-    }
-
-    fn tok(&self, k: K, start: usize, end: usize, line: u32) -> Tok {
-        Tok { k, start, end, line }
-    }
-
-    /// A merge-conflict marker at the start of the line beginning at `self.pos`.
-    fn check_marker(&self) -> Result<(), Halt> {
-        let rest = &self.b[self.pos..];
-        if rest.len() >= 7 {
-            let c = rest[0];
-            if matches!(c, b'<' | b'=' | b'>' | b'|')
-                && rest[..7].iter().all(|&x| x == c)
-                && rest.get(7).is_none_or(|&n| matches!(n, b' ' | b'\t' | b'\n'))
-            {
-                return Err(syntax(
-                    self.line,
-                    format!(
-                        "a merge conflict marker (`{}`); resolve the conflict",
-                        String::from_utf8_lossy(&rest[..7])
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn check_start(&self) -> Result<(), Halt> {
-        self.check_marker()
-    }
-
-    fn newline_consumed(&mut self) -> Result<(), Halt> {
-        self.line += 1;
-        self.check_marker()
-    }
-
-    /// At the beginning of a logical line: skip blank and comment-only lines,
-    /// then compare the indentation with the enclosing levels.
-    fn begin_line(&mut self) -> Result<Option<Tok>, Halt> {
-        loop {
-            let mut col = 0u32;
-            let mut alt = 0u32;
-            while let Some(&c) = self.b.get(self.pos) {
-                match c {
-                    b' ' => {
-                        col += 1;
-                        alt += 1;
-                    }
-                    b'\t' => {
-                        col = (col / 8 + 1) * 8;
-                        alt += 1;
-                    }
-                    0x0c => {
-                        col = 0;
-                        alt = 0;
-                    }
-                    _ => break,
-                }
-                self.pos += 1;
-            }
-            match self.b.get(self.pos) {
-                None => return self.end_of_file().map(Some),
-                Some(b'#') => {
-                    self.pos = match memchr(b'\n', &self.b[self.pos..]) {
-                        Some(i) => self.pos + i,
-                        None => self.b.len(),
-                    };
-                }
-                Some(b'\n') => {
-                    self.pos += 1;
-                    self.newline_consumed()?;
-                }
-                Some(b'\\') => {
-                    return Err(Halt::Import(format!(
-                        "line {} begins with a backslash continuation",
-                        self.line
-                    )));
-                }
-                Some(_) => {
-                    self.at_bol = false;
-                    let (top, top_alt) = *self.indents.last().unwrap_or(&(0, 0));
-                    if col == top {
-                        if alt != top_alt {
-                            return Err(syntax(self.line, "inconsistent use of tabs and spaces in indentation"));
-                        }
-                        return Ok(None);
-                    }
-                    if col > top {
-                        if alt <= top_alt {
-                            return Err(syntax(self.line, "inconsistent use of tabs and spaces in indentation"));
-                        }
-                        self.indents.push((col, alt));
-                        return Ok(Some(self.tok(K::Indent, self.pos, self.pos, self.line)));
-                    }
-                    let mut n = 0;
-                    while self.indents.len() > 1 && col < self.indents.last().map_or(0, |x| x.0) {
-                        self.indents.pop();
-                        n += 1;
-                    }
-                    let (top, top_alt) = *self.indents.last().unwrap_or(&(0, 0));
-                    if col != top {
-                        return Err(syntax(self.line, "unindent does not match any outer indentation level"));
-                    }
-                    if alt != top_alt {
-                        return Err(syntax(self.line, "inconsistent use of tabs and spaces in indentation"));
-                    }
-                    self.pending_dedents = n - 1;
-                    return Ok(Some(self.tok(K::Dedent, self.pos, self.pos, self.line)));
-                }
-            }
-        }
-    }
-
-    fn end_of_file(&mut self) -> Result<Tok, Halt> {
-        if let Some(&(c, line)) = self.parens.last() {
-            return Err(syntax(line, format!("'{}' was never closed", c as char)));
-        }
-        if self.indents.len() > 1 {
-            self.indents.pop();
-            return Ok(self.tok(K::Dedent, self.pos, self.pos, self.line));
-        }
-        Ok(self.tok(K::End, self.pos, self.pos, self.line))
-    }
-
-    pub fn next_tok(&mut self) -> Result<Tok, Halt> {
-        if self.pending_dedents > 0 {
-            self.pending_dedents -= 1;
-            return Ok(self.tok(K::Dedent, self.pos, self.pos, self.line));
-        }
-        loop {
-            if self.at_bol {
-                if let Some(t) = self.begin_line()? {
-                    return Ok(t);
-                }
-            }
-            while let Some(&(b' ' | b'\t' | 0x0c)) = self.b.get(self.pos) {
-                self.pos += 1;
-            }
-            let start = self.pos;
-            let Some(&c) = self.b.get(start) else {
-                if let Some(&(c, line)) = self.parens.last() {
-                    return Err(syntax(line, format!("'{}' was never closed", c as char)));
-                }
-                self.at_bol = true;
-                if self.line_has_tokens {
-                    self.line_has_tokens = false;
-                    return Ok(self.tok(K::Newline, start, start, self.line));
-                }
-                continue;
-            };
-            let line = self.line;
-            let t = match c {
-                b'#' => {
-                    self.pos = match memchr(b'\n', &self.b[start..]) {
-                        Some(i) => start + i,
-                        None => self.b.len(),
-                    };
-                    continue;
-                }
-                b'\n' => {
-                    self.pos += 1;
-                    self.newline_consumed()?;
-                    if self.parens.is_empty() {
-                        self.at_bol = true;
-                        if self.line_has_tokens {
-                            self.line_has_tokens = false;
-                            return Ok(self.tok(K::Newline, start, start + 1, line));
-                        }
-                    }
-                    continue;
-                }
-                b'\\' => match self.b.get(start + 1) {
-                    Some(b'\n') => {
-                        self.pos += 2;
-                        self.newline_consumed()?;
-                        if self.pos == self.b.len() {
-                            return Err(syntax(
-                                line,
-                                "unexpected end of file after a line continuation character",
-                            ));
-                        }
-                        continue;
-                    }
-                    None => {
-                        return Err(syntax(
-                            line,
-                            "unexpected end of file after a line continuation character",
-                        ));
-                    }
-                    Some(_) => return Err(syntax(line, "unexpected character after line continuation character")),
-                },
-                b'"' | b'\'' => self.string(start, start, literal::Prefix::default())?,
-                b'a'..=b'z' | b'A'..=b'Z' | b'_' | 0x80..=0xff => self.name_or_string(start)?,
-                b'0'..=b'9' => self.number(start)?,
-                b'.' => {
-                    if self.b.get(start + 1).is_some_and(|d| d.is_ascii_digit()) {
-                        self.number(start)?
-                    } else if self.b.get(start + 1) == Some(&b'.') && self.b.get(start + 2) == Some(&b'.') {
-                        self.op(K::Ellipsis, 3)
-                    } else {
-                        self.op(K::Dot, 1)
-                    }
-                }
-                b'(' | b'[' | b'{' => {
-                    self.parens.push((c, line));
-                    let k = match c {
-                        b'(' => K::LPar,
-                        b'[' => K::LSqb,
-                        _ => K::LBrace,
-                    };
-                    self.op(k, 1)
-                }
-                b')' | b']' | b'}' => {
-                    let want = match c {
-                        b')' => b'(',
-                        b']' => b'[',
-                        _ => b'{',
-                    };
-                    match self.parens.pop() {
-                        None => return Err(syntax(line, format!("unmatched '{}'", c as char))),
-                        Some((open, oline)) if open != want => {
-                            return Err(syntax(
-                                line,
-                                format!(
-                                    "closing parenthesis '{}' does not match opening parenthesis '{}' on line {}",
-                                    c as char, open as char, oline
-                                ),
-                            ));
-                        }
-                        Some(_) => {}
-                    }
-                    let k = match c {
-                        b')' => K::RPar,
-                        b']' => K::RSqb,
-                        _ => K::RBrace,
-                    };
-                    self.op(k, 1)
-                }
-                b',' => self.op(K::Comma, 1),
-                b';' => self.op(K::Semi, 1),
-                b'~' => self.op(K::Unary, 1),
-                b':' => {
-                    if self.peek(1) == Some(b'=') {
-                        self.op(K::Walrus, 2)
-                    } else {
-                        self.op(K::Colon, 1)
-                    }
-                }
-                b'=' => {
-                    if self.peek(1) == Some(b'=') {
-                        self.op(K::Compare, 2)
-                    } else {
-                        self.op(K::Equal, 1)
-                    }
-                }
-                b'!' => {
-                    if self.peek(1) == Some(b'=') {
-                        self.op(K::Compare, 2)
-                    } else {
-                        return Err(syntax(line, "invalid syntax ('!')"));
-                    }
-                }
-                b'<' | b'>' => {
-                    if self.peek(1) == Some(c) {
-                        if self.peek(2) == Some(b'=') {
-                            self.op(K::AugAssign, 3)
-                        } else {
-                            self.op(K::Binary, 2)
-                        }
-                    } else if self.peek(1) == Some(b'=') {
-                        self.op(K::Compare, 2)
-                    } else {
-                        self.op(K::Compare, 1)
-                    }
-                }
-                b'+' | b'-' => {
-                    if self.peek(1) == Some(b'=') {
-                        self.op(K::AugAssign, 2)
-                    } else if c == b'-' && self.peek(1) == Some(b'>') {
-                        self.op(K::Arrow, 2)
-                    } else {
-                        self.op(K::Unary, 1)
-                    }
-                }
-                b'*' => {
-                    if self.peek(1) == Some(b'*') {
-                        if self.peek(2) == Some(b'=') {
-                            self.op(K::AugAssign, 3)
-                        } else {
-                            self.op(K::DoubleStar, 2)
-                        }
-                    } else if self.peek(1) == Some(b'=') {
-                        self.op(K::AugAssign, 2)
-                    } else {
-                        self.op(K::Star, 1)
-                    }
-                }
-                b'/' => {
-                    if self.peek(1) == Some(b'/') {
-                        if self.peek(2) == Some(b'=') {
-                            self.op(K::AugAssign, 3)
-                        } else {
-                            self.op(K::Binary, 2)
-                        }
-                    } else if self.peek(1) == Some(b'=') {
-                        self.op(K::AugAssign, 2)
-                    } else {
-                        self.op(K::Binary, 1)
-                    }
-                }
-                b'%' | b'&' | b'|' | b'^' => {
-                    if self.peek(1) == Some(b'=') {
-                        self.op(K::AugAssign, 2)
-                    } else {
-                        self.op(K::Binary, 1)
-                    }
-                }
-                b'@' => {
-                    if self.peek(1) == Some(b'=') {
-                        self.op(K::AugAssign, 2)
-                    } else {
-                        self.op(K::At, 1)
-                    }
-                }
-                b'$' | b'?' | b'`' => {
-                    return Err(syntax(line, format!("invalid character '{}'", c as char)));
-                }
-                _ => {
-                    return Err(Halt::Import(format!(
-                        "line {line} holds the control character U+{c:04X} outside strings and comments"
-                    )));
-                }
-            };
-            self.line_has_tokens = true;
-            return Ok(t);
-        }
-    }
-
-    fn peek(&self, n: usize) -> Option<u8> {
-        self.b.get(self.pos + n).copied()
-    }
-
-    fn op(&mut self, k: K, n: usize) -> Tok {
-        let t = self.tok(k, self.pos, self.pos + n, self.line);
-        self.pos += n;
-        t
-    }
-
-    fn name_or_string(&mut self, start: usize) -> Result<Tok, Halt> {
-        let b = self.b;
-        let mut p = start;
-        let mut non_ascii = false;
-        while let Some(&c) = b.get(p) {
-            if c.is_ascii_alphanumeric() || c == b'_' {
-                p += 1;
-            } else if c >= 0x80 {
-                non_ascii = true;
-                p += 1;
-            } else {
-                break;
-            }
-        }
-        if non_ascii {
-            return Err(Halt::Import(format!(
-                "line {} has a non-ASCII identifier or character outside strings and comments \
-                 (Python normalises identifiers)",
-                self.line
-            )));
-        }
-        if let Some(&(b'"' | b'\'')) = b.get(p) {
-            let letters = &b[start..p];
-            if let Some(pre) = literal::prefix(letters) {
-                return self.string(start, p, pre);
-            }
-            if literal::is_template_prefix(letters) {
-                return Err(Halt::Import(format!(
-                    "line {} has a template string (t-string), which only Python 3.14 and later accept",
-                    self.line
-                )));
-            }
-        }
-        let t = self.tok(K::Name, start, p, self.line);
-        self.pos = p;
-        Ok(t)
-    }
-
-    fn number(&mut self, start: usize) -> Result<Tok, Halt> {
-        let b = self.b;
-        let mut p = start;
-        let digits = |p: &mut usize, ok: fn(u8) -> bool| {
-            while b.get(*p).is_some_and(|&c| ok(c) || c == b'_') {
-                *p += 1;
-            }
-        };
-        let is_dec = |c: u8| c.is_ascii_digit();
-        if b[p] == b'0' && matches!(b.get(p + 1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')) {
-            let base = b[p + 1].to_ascii_lowercase();
-            p += 2;
-            match base {
-                b'x' => digits(&mut p, |c| c.is_ascii_hexdigit()),
-                b'o' => digits(&mut p, |c| (b'0'..=b'7').contains(&c)),
-                _ => digits(&mut p, |c| c == b'0' || c == b'1'),
-            }
-        } else {
-            digits(&mut p, is_dec);
-            if b.get(p) == Some(&b'.') {
-                p += 1;
-                digits(&mut p, is_dec);
-            }
-            if matches!(b.get(p), Some(b'e' | b'E')) {
-                let q = if matches!(b.get(p + 1), Some(b'+' | b'-')) {
-                    p + 2
-                } else {
-                    p + 1
-                };
-                if b.get(q).is_some_and(|c| c.is_ascii_digit()) {
-                    p = q;
-                    digits(&mut p, is_dec);
-                }
-            }
-            if matches!(b.get(p), Some(b'j' | b'J')) {
-                p += 1;
-            }
-        }
-        if b.get(p)
-            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
-        {
-            return Err(Halt::Import(format!(
-                "line {} has a number literal running straight into a name, \
-                 which Python versions read differently",
-                self.line
-            )));
-        }
-        let t = self.tok(K::Number, start, p, self.line);
-        self.pos = p;
-        Ok(t)
-    }
-
-    /// A string literal whose prefix starts at `start` and quote sits at `q`.
-    fn string(&mut self, start: usize, qpos: usize, pre: literal::Prefix) -> Result<Tok, Halt> {
-        let b = self.b;
-        let q = b[qpos];
-        let triple = b.get(qpos + 1) == Some(&q) && b.get(qpos + 2) == Some(&q);
-        let start_line = self.line;
-        let body_start = qpos + if triple { 3 } else { 1 };
-        let mut p = body_start;
-        let body_end;
-        loop {
-            let Some(i) = memchr3(q, b'\\', b'\n', &b[p..]) else {
-                return Err(if triple {
-                    syntax(start_line, "unterminated triple-quoted string literal")
-                } else {
-                    syntax(start_line, "unterminated string literal")
-                });
-            };
-            let j = p + i;
-            match b[j] {
-                b'\\' => {
-                    match b.get(j + 1) {
-                        None => {
-                            return Err(syntax(start_line, "unterminated string literal"));
-                        }
-                        Some(b'\n') => self.line += 1,
-                        Some(_) => {}
-                    }
-                    p = j + 2;
-                }
-                b'\n' => {
-                    if !triple {
-                        return Err(syntax(start_line, "unterminated string literal"));
-                    }
-                    self.line += 1;
-                    p = j + 1;
-                }
-                _ => {
-                    if !triple {
-                        body_end = j;
-                        p = j + 1;
-                        break;
-                    }
-                    if b.get(j + 1) == Some(&q) && b.get(j + 2) == Some(&q) {
-                        body_end = j;
-                        p = j + 3;
-                        break;
-                    }
-                    p = j + 1;
-                }
-            }
-        }
-        let body = &b[body_start..body_end];
-        if self.check_utf8 && !pre.bytes && std::str::from_utf8(body).is_err() {
-            return Err(syntax(start_line, "a string literal is not valid UTF-8"));
-        }
-        if pre.bytes && !body.is_ascii() {
-            return Err(syntax(start_line, "bytes can only contain ASCII literal characters"));
-        }
-        if pre.fstring {
-            check_fstring(body, q, triple, pre.raw, start_line)?;
-        } else if !pre.raw {
-            check_escapes(body, pre.bytes, start_line)?;
-        }
-        self.pos = p;
-        Ok(self.tok(K::Str, start, p, start_line))
-    }
-}
-
-/// Escapes Python refuses to compile anywhere: truncated `\x`, `\u`, `\U`,
-/// out-of-range `\U`, `\N` without braces.
-fn check_escapes(body: &[u8], bytes: bool, line: u32) -> Result<(), Halt> {
-    let mut i = 0;
-    while let Some(off) = memchr(b'\\', &body[i..]) {
-        let j = i + off;
-        let c = body.get(j + 1).copied().unwrap_or(b'\\');
-        let n = match c {
-            b'x' => 2,
-            b'u' if !bytes => 4,
-            b'U' if !bytes => 8,
-            b'N' if !bytes => {
-                // Unicode character names use letters, digits, spaces and hyphens only.
-                let name_ok = body.get(j + 2) == Some(&b'{')
-                    && memchr(b'}', &body[j + 3..]).is_some_and(|end| {
-                        end > 0
-                            && body[j + 3..j + 3 + end]
-                                .iter()
-                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b' ' | b'-'))
-                    });
-                if !name_ok {
-                    return Err(syntax(line, "a string literal has a malformed \\N character escape"));
-                }
-                0
-            }
-            _ => 0,
-        };
-        if n > 0 {
-            let ok = body
-                .get(j + 2..j + 2 + n)
-                .is_some_and(|d| d.iter().all(|x| x.is_ascii_hexdigit()));
-            if !ok {
-                return Err(syntax(
-                    line,
-                    format!("a string literal has a truncated \\{}XX escape", c as char),
-                ));
-            }
-            if n == 8 {
-                let v = u32::from_str_radix(std::str::from_utf8(&body[j + 2..j + 10]).unwrap_or("0"), 16).unwrap_or(0);
-                if v > 0x10FFFF {
-                    return Err(syntax(line, "a string literal has an illegal Unicode character escape"));
-                }
-            }
-        }
-        i = j + 2;
-        if i >= body.len() {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// f-strings are tokenized differently by Python 3.12+ (nested quotes,
-/// backslashes and comments inside replacement fields). Anything inside a
-/// replacement field that the two tokenizers could read differently makes the
-/// file "needs import".
-fn check_fstring(body: &[u8], q: u8, triple: bool, raw: bool, line: u32) -> Result<(), Halt> {
-    let ambiguous = || {
-        Halt::Import(format!(
-            "the f-string on line {line} has quotes, backslashes or comments in a replacement field, \
-             which Python versions tokenize differently"
-        ))
-    };
-    let mut i = 0;
-    let mut depth = 0usize;
-    let mut nested: Option<u8> = None;
-    while i < body.len() {
-        let c = body[i];
-        if let Some(nq) = nested {
-            if c == b'\\' {
-                return Err(ambiguous());
-            }
-            if c == nq {
-                nested = None;
-            }
-            i += 1;
-            continue;
-        }
-        if depth == 0 {
-            match c {
-                b'{' => {
-                    if body.get(i + 1) == Some(&b'{') {
-                        i += 2;
-                        continue;
-                    }
-                    depth = 1;
-                }
-                b'}' => {
-                    if body.get(i + 1) == Some(&b'}') {
-                        i += 2;
-                        continue;
-                    }
-                    return Err(Halt::Import(format!("the f-string on line {line} has a single '}}'")));
-                }
-                b'\\' if !raw => {
-                    if body.get(i + 1) == Some(&b'N') && body.get(i + 2) == Some(&b'{') {
-                        match memchr(b'}', &body[i..]) {
-                            Some(k) => {
-                                i += k + 1;
-                                continue;
-                            }
-                            None => return Err(ambiguous()),
-                        }
-                    }
-                    i += 2;
-                    continue;
-                }
-                _ => {}
-            }
-        } else {
-            match c {
-                b'{' | b'(' | b'[' => depth += 1,
-                b'}' | b')' | b']' => depth -= 1,
-                b'\'' | b'"' => {
-                    if c == q {
-                        return Err(ambiguous());
-                    }
-                    nested = Some(c);
-                }
-                b'\\' | b'#' => return Err(ambiguous()),
-                b'\n' if !triple => return Err(ambiguous()),
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    if depth != 0 || nested.is_some() {
-        return Err(ambiguous());
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// Names
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kw {
-    False,
-    None,
-    True,
-    And,
-    As,
-    Assert,
-    Async,
-    Await,
-    Break,
-    Class,
-    Continue,
-    Def,
-    Del,
-    Elif,
-    Else,
-    Except,
-    Finally,
-    For,
-    From,
-    Global,
-    If,
-    Import,
-    In,
-    Is,
-    Lambda,
-    Nonlocal,
-    Not,
-    Or,
-    Pass,
-    Raise,
-    Return,
-    Try,
-    While,
-    With,
-    Yield,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Soft {
-    Match,
-    Case,
-    Type,
-    Underscore,
-}
-
-/// Module-level names whose binding matters to Alembic.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Watched {
-    Revision = 0,
-    DownRevision = 1,
-    BranchLabels = 2,
-    DependsOn = 3,
-    /// `__doc__`, `__getattr__` (PEP 562), `_alembic_source_encoding`: any
-    /// module-level binding makes the file "needs import".
-    Special = 4,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Cls {
-    NotName,
-    Plain,
-    Kw(Kw),
-    Soft(Soft),
-    Watched(Watched),
-    /// A name through which code can change module globals (`globals`, `exec`, ...).
-    Banned,
-}
-
-fn classify(s: &[u8]) -> Cls {
-    use Cls::*;
-    match s {
-        b"False" => Kw(self::Kw::False),
-        b"None" => Kw(self::Kw::None),
-        b"True" => Kw(self::Kw::True),
-        b"and" => Kw(self::Kw::And),
-        b"as" => Kw(self::Kw::As),
-        b"assert" => Kw(self::Kw::Assert),
-        b"async" => Kw(self::Kw::Async),
-        b"await" => Kw(self::Kw::Await),
-        b"break" => Kw(self::Kw::Break),
-        b"class" => Kw(self::Kw::Class),
-        b"continue" => Kw(self::Kw::Continue),
-        b"def" => Kw(self::Kw::Def),
-        b"del" => Kw(self::Kw::Del),
-        b"elif" => Kw(self::Kw::Elif),
-        b"else" => Kw(self::Kw::Else),
-        b"except" => Kw(self::Kw::Except),
-        b"finally" => Kw(self::Kw::Finally),
-        b"for" => Kw(self::Kw::For),
-        b"from" => Kw(self::Kw::From),
-        b"global" => Kw(self::Kw::Global),
-        b"if" => Kw(self::Kw::If),
-        b"import" => Kw(self::Kw::Import),
-        b"in" => Kw(self::Kw::In),
-        b"is" => Kw(self::Kw::Is),
-        b"lambda" => Kw(self::Kw::Lambda),
-        b"nonlocal" => Kw(self::Kw::Nonlocal),
-        b"not" => Kw(self::Kw::Not),
-        b"or" => Kw(self::Kw::Or),
-        b"pass" => Kw(self::Kw::Pass),
-        b"raise" => Kw(self::Kw::Raise),
-        b"return" => Kw(self::Kw::Return),
-        b"try" => Kw(self::Kw::Try),
-        b"while" => Kw(self::Kw::While),
-        b"with" => Kw(self::Kw::With),
-        b"yield" => Kw(self::Kw::Yield),
-        b"match" => Soft(self::Soft::Match),
-        b"case" => Soft(self::Soft::Case),
-        b"type" => Soft(self::Soft::Type),
-        b"_" => Soft(self::Soft::Underscore),
-        b"revision" => Watched(self::Watched::Revision),
-        b"down_revision" => Watched(self::Watched::DownRevision),
-        b"branch_labels" => Watched(self::Watched::BranchLabels),
-        b"depends_on" => Watched(self::Watched::DependsOn),
-        b"__doc__" | b"__getattr__" | b"_alembic_source_encoding" => Watched(self::Watched::Special),
-        b"globals" | b"vars" | b"locals" | b"exec" | b"eval" | b"setattr" | b"delattr" | b"__dict__"
-        | b"__globals__" | b"modules" | b"__import__" | b"import_module" | b"_getframe" | b"currentframe"
-        | b"f_globals" | b"f_locals" | b"getmodule" | b"__builtins__" => Banned,
-        _ => Plain,
-    }
-}
-
-/// Ends an operand: a following operand with nothing between is a syntax error.
-fn ends_operand(k: K, c: Cls) -> bool {
-    match k {
-        K::Name => matches!(
-            c,
-            Cls::Plain | Cls::Watched(_) | Cls::Banned | Cls::Kw(Kw::None | Kw::True | Kw::False)
-        ),
-        K::Str | K::RPar | K::RSqb | K::RBrace => true,
-        _ => false,
-    }
-}
-
-fn starts_operand(k: K, c: Cls) -> bool {
-    match k {
-        K::Name => matches!(
-            c,
-            Cls::Plain | Cls::Watched(_) | Cls::Banned | Cls::Soft(_) | Cls::Kw(Kw::None | Kw::True | Kw::False)
-        ),
-        K::Number | K::Str => true,
-        _ => false,
-    }
-}
-
-/// Tokens that cannot end a statement.
-fn cannot_end(k: K, c: Cls) -> bool {
-    match k {
-        K::Equal
-        | K::AugAssign
-        | K::Dot
-        | K::Arrow
-        | K::Walrus
-        | K::Compare
-        | K::DoubleStar
-        | K::Unary
-        | K::Binary
-        | K::At => true,
-        K::Name => matches!(
-            c,
-            Cls::Kw(
-                Kw::And
-                    | Kw::Or
-                    | Kw::Not
-                    | Kw::In
-                    | Kw::Is
-                    | Kw::If
-                    | Kw::Elif
-                    | Kw::Else
-                    | Kw::For
-                    | Kw::While
-                    | Kw::With
-                    | Kw::As
-                    | Kw::From
-                    | Kw::Import
-                    | Kw::Def
-                    | Kw::Class
-                    | Kw::Lambda
-                    | Kw::Del
-                    | Kw::Global
-                    | Kw::Nonlocal
-                    | Kw::Assert
-                    | Kw::Await
-                    | Kw::Async
-                    | Kw::Except
-                    | Kw::Try
-                    | Kw::Finally
-            )
-        ),
-        _ => false,
-    }
-}
-
-/// Keywords that open a compound statement (which needs a `:`).
-fn is_compound_keyword(c: Cls) -> bool {
-    matches!(
-        c,
-        Cls::Kw(
-            Kw::If
-                | Kw::Elif
-                | Kw::Else
-                | Kw::For
-                | Kw::While
-                | Kw::Try
-                | Kw::Except
-                | Kw::Finally
-                | Kw::With
-                | Kw::Def
-                | Kw::Class
-                | Kw::Async
-        )
-    )
-}
-
-/// Tokens that cannot start a statement.
-fn cannot_start(k: K) -> bool {
-    matches!(
-        k,
-        K::Equal
-            | K::AugAssign
-            | K::Comma
-            | K::Semi
-            | K::Colon
-            | K::Dot
-            | K::Arrow
-            | K::Walrus
-            | K::Compare
-            | K::DoubleStar
-            | K::Binary
-    )
-}
+pub(crate) use super::lexer::{Halt, Watched};
 
 // ---------------------------------------------------------------------------
 // Values
@@ -1038,11 +60,23 @@ struct Reader<'a> {
 /// Read a module's docstring and Alembic's values from normalised source
 /// (UTF-8, `\n` newlines, no BOM, no NUL bytes).
 pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
+    if u32::try_from(src.len()).is_err() {
+        return Err(Halt::Import("the file is larger than 4 GiB".into()));
+    }
     let mut lex = Lexer::new(src);
-    lex.check_start()?;
+    lex.check_start().map_err(|e| *e)?;
     let mut r = Reader {
         src,
         module: Module::default(),
+    };
+    // No previous token on the line.
+    let none = Tok {
+        k: K::Newline,
+        c: Cls::NotName,
+        f: 0,
+        start: 0,
+        end: 0,
+        line: 0,
     };
     let mut buf: Vec<Tok> = Vec::with_capacity(64);
     let mut line_started = false;
@@ -1050,7 +84,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut first_line = true;
     let mut block = Block::None;
     let mut expect_indent: Option<u32> = None;
-    let mut prev: Option<(K, Cls)> = None;
+    let mut prev = none;
     let mut stmt_start = true;
     let mut in_global = false;
     let mut line_first_line = 0u32;
@@ -1058,15 +92,15 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut needs_colon = false;
     let mut colon_seen = false;
     let mut from_stmt = false;
+    let mut import_seen = false;
     let mut match_bodies: Vec<usize> = Vec::new();
     let mut try_pending: Vec<(usize, u32)> = Vec::new();
     let mut lambdas: Vec<usize> = Vec::new();
     let mut decorator_pending: Option<(usize, u32)> = None;
     let mut ntoks = 0usize;
-    let mut import_seen = false;
-    let mut line_first = (K::End, Cls::NotName);
+    let mut line_first = none;
     loop {
-        let t = lex.next_tok()?;
+        let t = lex.next_tok().map_err(|e| *e)?;
         match t.k {
             K::Indent => {
                 if expect_indent.take().is_none() {
@@ -1095,51 +129,50 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             _ => {}
         }
         if !line_started {
+            // The first token of a logical line.
             if let Some(h) = expect_indent {
                 return Err(syntax(h, "expected an indented block after this line"));
+            }
+            if lex.depth() > 21 {
+                // CPython limits statically nested blocks (loops, `try`, `with`) to 20.
+                return Err(Halt::Import(format!(
+                    "line {} is nested more than 20 blocks deep",
+                    t.line
+                )));
             }
             line_started = true;
             buffering = lex.depth() == 1;
             buf.clear();
-            prev = None;
+            prev = none;
             stmt_start = true;
             line_first_line = t.line;
+            line_first = t;
             colon_seen = false;
             ntoks = 0;
-            // The body of a `match` holds `case` clauses only.
+            lambdas.clear();
             let depth = lex.depth();
+            // The body of a `match` holds `case` clauses only.
             while match_bodies.last().is_some_and(|&d| d > depth) {
                 match_bodies.pop();
             }
             let in_match_body = match_bodies.last() == Some(&depth);
-            if in_match_body && (t.k != K::Name || classify(&src[t.start..t.end]) != Cls::Soft(Soft::Case)) {
+            if in_match_body && !matches!(t.c, Cls::Soft(Soft::Case)) {
                 return Err(syntax(t.line, "expected 'case' in the body of a match statement"));
             }
             needs_colon = in_match_body;
-            line_first = (
-                t.k,
-                if t.k == K::Name {
-                    classify(&src[t.start..t.end])
-                } else {
-                    Cls::NotName
-                },
-            );
             // A `try` block is followed by `except` or `finally` at its level.
-            while let Some(&(d, line)) = try_pending.last() {
-                if d < depth {
-                    break;
-                }
-                if d == depth && matches!(line_first.1, Cls::Kw(Kw::Except | Kw::Finally)) {
+            if let Some(&(d, line)) = try_pending.last()
+                && d >= depth
+            {
+                if d == depth && matches!(t.c, Cls::Kw(Kw::Except | Kw::Finally)) {
                     try_pending.pop();
-                    break;
+                } else {
+                    return Err(syntax(line, "expected 'except' or 'finally' block"));
                 }
-                return Err(syntax(line, "expected 'except' or 'finally' block"));
             }
-            lambdas.clear();
             // A decorator is followed by another decorator, a `def` or a `class`.
             if let Some((d, line)) = decorator_pending.take() {
-                let ok =
-                    d == depth && (t.k == K::At || matches!(line_first.1, Cls::Kw(Kw::Def | Kw::Class | Kw::Async)));
+                let ok = d == depth && (t.k == K::At || matches!(t.c, Cls::Kw(Kw::Def | Kw::Class | Kw::Async)));
                 if !ok {
                     return Err(syntax(
                         line,
@@ -1151,59 +184,17 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 decorator_pending = Some((depth, t.line));
             }
         }
-        let cls = if t.k == K::Name {
-            classify(&src[t.start..t.end])
-        } else {
-            Cls::NotName
-        };
-        // Checks on every token, at any depth.
+        let f = t.f;
+        // The end of a statement.
         if t.k == K::Newline || t.k == K::Semi {
-            if let Some((pk, pc)) = prev {
-                if cannot_end(pk, pc) {
-                    return Err(syntax(t.line, "invalid syntax: the statement is incomplete"));
-                }
+            if prev.f & F_NO_END != 0 {
+                return Err(syntax(t.line, "invalid syntax: the statement is incomplete"));
             }
             if from_stmt && !import_seen {
                 return Err(syntax(t.line, "invalid syntax: `from` without `import`"));
             }
             from_stmt = false;
-        }
-        if cls == Cls::Kw(Kw::Import) {
-            import_seen = true;
-        }
-        ntoks += 1;
-        if ntoks == 2 && line_first == (K::Name, Cls::Soft(Soft::Match)) && starts_operand(t.k, cls)
-            || ntoks == 2 && line_first == (K::Name, Cls::Soft(Soft::Match)) && t.k == K::LBrace
-        {
-            // `match x ...` can only be a match statement.
-            needs_colon = true;
-        }
-        let pdepth = lex.paren_depth();
-        match t.k {
-            K::Colon => {
-                if lambdas.last() == Some(&pdepth) {
-                    lambdas.pop();
-                } else if pdepth == 0 {
-                    colon_seen = true;
-                }
-            }
-            K::Name if cls == Cls::Kw(Kw::Lambda) => lambdas.push(pdepth),
-            K::RPar | K::RSqb | K::RBrace | K::Newline if lambdas.last().is_some_and(|&d| d > pdepth) => {
-                return Err(syntax(t.line, "a lambda has no ':'"));
-            }
-            K::Equal if pdepth > 0 && lambdas.is_empty() => {
-                // Inside brackets `=` only names a keyword argument (or a
-                // parameter default in a `def`/`class`/`type` header).
-                let header = matches!(
-                    line_first.1,
-                    Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
-                );
-                let after_name = prev.is_some_and(|(k, _)| k == K::Name);
-                if !header && (lex.innermost() != Some(b'(') || !after_name) {
-                    return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
-                }
-            }
-            _ => {}
+            in_global = false;
         }
         if t.k == K::Newline {
             if !lambdas.is_empty() {
@@ -1216,103 +207,150 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 block = r.module_line(&buf, first_line, line_first_line)?;
                 first_line = false;
             }
-            if prev.is_some_and(|(k, _)| k == K::Colon) {
+            if prev.k == K::Colon {
                 expect_indent = Some(t.line);
-                if line_first == (K::Name, Cls::Soft(Soft::Match)) {
+                if matches!(line_first.c, Cls::Soft(Soft::Match)) {
                     match_bodies.push(lex.depth() + 1);
                 }
             }
-            if line_first.1 == Cls::Kw(Kw::Try) {
+            if matches!(line_first.c, Cls::Kw(Kw::Try)) {
                 try_pending.push((lex.depth(), line_first_line));
             }
             line_started = false;
-            in_global = false;
             continue;
         }
-        if stmt_start && cannot_start(t.k) {
-            return Err(syntax(t.line, "invalid syntax"));
-        }
         if stmt_start {
-            from_stmt = cls == Cls::Kw(Kw::From);
-            import_seen = false;
-        }
-        if stmt_start && is_compound_keyword(cls) {
-            if prev.is_some() {
-                // After `;`: compound statements cannot share a line.
+            if f & F_NO_START != 0 {
                 return Err(syntax(t.line, "invalid syntax"));
             }
-            needs_colon = true;
+            from_stmt = matches!(t.c, Cls::Kw(Kw::From));
+            import_seen = false;
+            if f & F_COMPOUND != 0 {
+                if prev.k == K::Semi {
+                    // Compound statements cannot follow `;`.
+                    return Err(syntax(t.line, "invalid syntax"));
+                }
+                needs_colon = true;
+            }
         }
-        if let Some((pk, pc)) = prev {
-            if pk == K::Dot && t.k != K::Name && !(from_stmt && matches!(t.k, K::Dot | K::Ellipsis)) {
-                return Err(syntax(t.line, "invalid syntax after '.'"));
+        ntoks += 1;
+        if ntoks == 2 {
+            if matches!(line_first.c, Cls::Soft(Soft::Match)) && (f & F_STARTS != 0 || t.k == K::LBrace) {
+                // `match x ...` can only be a match statement.
+                needs_colon = true;
             }
-            if ends_operand(pk, pc) && starts_operand(t.k, cls) && !(pk == K::Str && t.k == K::Str) {
-                return Err(syntax(t.line, "invalid syntax. Perhaps you forgot a comma?"));
+            if matches!(line_first.c, Cls::Soft(Soft::Type)) && t.k == K::Name
+                || matches!(line_first.c, Cls::Kw(Kw::Except)) && t.k == K::Star
+            {
+                return Err(Halt::Import(format!(
+                    "line {} uses syntax that only newer Python versions accept",
+                    t.line
+                )));
             }
-            if t.k == K::Walrus {
-                if let Cls::Watched(_) = pc {
+        }
+        if ntoks == 3 && matches!(line_first.c, Cls::Kw(Kw::Def | Kw::Class)) && t.k == K::LSqb {
+            return Err(Halt::Import(format!(
+                "line {} declares type parameters, which only Python 3.12 and later accept",
+                t.line
+            )));
+        }
+        if prev.f & F_ENDS != 0 && f & F_STARTS != 0 && !(prev.k == K::Str && t.k == K::Str) {
+            return Err(syntax(t.line, "invalid syntax. Perhaps you forgot a comma?"));
+        }
+        if prev.k == K::Dot && t.k != K::Name && !(from_stmt && matches!(t.k, K::Dot | K::Ellipsis)) {
+            return Err(syntax(t.line, "invalid syntax after '.'"));
+        }
+        match t.k {
+            K::Colon => {
+                let pdepth = lex.paren_depth();
+                if lambdas.last() == Some(&pdepth) {
+                    lambdas.pop();
+                } else if pdepth == 0 {
+                    colon_seen = true;
+                }
+            }
+            K::RPar | K::RSqb | K::RBrace if lambdas.last().is_some_and(|&d| d > lex.paren_depth()) => {
+                return Err(syntax(t.line, "a lambda has no ':'"));
+            }
+            K::Equal if lex.paren_depth() > 0 && lambdas.is_empty() => {
+                // Inside brackets `=` only names a keyword argument (or a
+                // parameter default in a `def`/`class`/`type` header).
+                let header = matches!(
+                    line_first.c,
+                    Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
+                );
+                if !header && (lex.innermost() != Some(b'(') || prev.k != K::Name) {
+                    return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
+                }
+            }
+            K::Walrus => {
+                if let Cls::Watched(_) = prev.c {
                     return Err(Halt::Import(format!(
                         "line {} assigns an Alembic variable with `:=`",
                         t.line
                     )));
                 }
             }
-        }
-        match cls {
-            Cls::Banned => {
-                return Err(Halt::Import(format!(
-                    "line {} uses `{}`, through which code can change module variables",
-                    t.line,
-                    String::from_utf8_lossy(&src[t.start..t.end])
-                )));
-            }
-            Cls::Kw(Kw::Global | Kw::Nonlocal) => in_global = true,
-            Cls::Watched(_) if in_global => {
-                return Err(Halt::Import(format!(
-                    "line {} declares `{}` global",
-                    t.line,
-                    String::from_utf8_lossy(&src[t.start..t.end])
-                )));
+            K::Name if f & F_SPECIAL != 0 => {
+                let control = !buffering && block == Block::Control;
+                match t.c {
+                    Cls::Kw(Kw::Lambda) => lambdas.push(lex.paren_depth()),
+                    Cls::Kw(Kw::Import) => import_seen = true,
+                    Cls::Kw(Kw::Global | Kw::Nonlocal) => in_global = true,
+                    Cls::Banned => {
+                        return Err(Halt::Import(format!(
+                            "line {} uses `{}`, through which code can change module variables",
+                            t.line,
+                            String::from_utf8_lossy(&src[t.range()])
+                        )));
+                    }
+                    Cls::Watched(_) if in_global => {
+                        return Err(Halt::Import(format!(
+                            "line {} declares `{}` global",
+                            t.line,
+                            String::from_utf8_lossy(&src[t.range()])
+                        )));
+                    }
+                    // Inside the body of a module-level `if`/`for`/`try`/`with`/`match`:
+                    // that code runs at import, conditionally.
+                    Cls::Watched(_) if control && prev.k != K::Dot => {
+                        return Err(Halt::Import(format!(
+                            "line {} uses `{}` inside a module-level compound statement",
+                            t.line,
+                            String::from_utf8_lossy(&src[t.range()])
+                        )));
+                    }
+                    Cls::Kw(
+                        Kw::Raise
+                        | Kw::Assert
+                        | Kw::Return
+                        | Kw::Yield
+                        | Kw::Await
+                        | Kw::While
+                        | Kw::Break
+                        | Kw::Continue,
+                    ) if control => {
+                        return Err(Halt::Import(format!(
+                            "line {} has module-level code that can stop or repeat the import",
+                            t.line
+                        )));
+                    }
+                    _ => {}
+                }
             }
             _ => {}
         }
-        if t.k == K::Semi {
-            in_global = false;
-        }
-        stmt_start = t.k == K::Semi;
         if buffering {
             buf.push(t);
-        } else if block == Block::Control {
-            // Inside the body of a module-level `if`/`for`/`try`/`with`/`match`:
-            // that code runs at import, conditionally.
-            let after_dot = prev.is_some_and(|(k, _)| k == K::Dot);
-            match cls {
-                Cls::Watched(_) if !after_dot => {
-                    return Err(Halt::Import(format!(
-                        "line {} uses `{}` inside a module-level compound statement",
-                        t.line,
-                        String::from_utf8_lossy(&src[t.start..t.end])
-                    )));
-                }
-                Cls::Kw(
-                    Kw::Raise | Kw::Assert | Kw::Return | Kw::Yield | Kw::Await | Kw::While | Kw::Break | Kw::Continue,
-                ) => {
-                    return Err(Halt::Import(format!(
-                        "line {} has module-level code that can stop or repeat the import",
-                        t.line
-                    )));
-                }
-                _ => {}
-            }
         }
-        prev = Some((t.k, cls));
+        stmt_start = t.k == K::Semi;
+        prev = t;
     }
     Ok(r.module)
 }
 
 fn name_text(src: &[u8], t: &Tok) -> String {
-    String::from_utf8_lossy(&src[t.start..t.end]).into_owned()
+    String::from_utf8_lossy(&src[t.range()]).into_owned()
 }
 
 /// Index of the bracket closing the one at `open`, within `toks`.
@@ -1333,33 +371,56 @@ fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
     None
 }
 
-/// Split at top-level tokens of kind `k`.
-fn split_top(toks: &[Tok], k: K) -> Vec<&[Tok]> {
-    let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, t) in toks.iter().enumerate() {
-        match t.k {
-            K::LPar | K::LSqb | K::LBrace => depth += 1,
-            K::RPar | K::RSqb | K::RBrace => depth = depth.saturating_sub(1),
-            kk if kk == k && depth == 0 => {
-                parts.push(&toks[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
+/// The parts of `toks` between top-level (not bracketed) tokens of kind `k`.
+fn split_top(toks: &[Tok], k: K) -> TopSplit<'_> {
+    TopSplit {
+        toks,
+        k,
+        pos: 0,
+        done: false,
     }
-    parts.push(&toks[start..]);
-    parts
+}
+
+struct TopSplit<'a> {
+    toks: &'a [Tok],
+    k: K,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for TopSplit<'a> {
+    type Item = &'a [Tok];
+
+    fn next(&mut self) -> Option<&'a [Tok]> {
+        if self.done {
+            return None;
+        }
+        let mut depth = 0usize;
+        for i in self.pos..self.toks.len() {
+            match self.toks[i].k {
+                K::LPar | K::LSqb | K::LBrace => depth += 1,
+                K::RPar | K::RSqb | K::RBrace => depth = depth.saturating_sub(1),
+                kk if kk == self.k && depth == 0 => {
+                    let part = &self.toks[self.pos..i];
+                    self.pos = i + 1;
+                    return Some(part);
+                }
+                _ => {}
+            }
+        }
+        self.done = true;
+        Some(&self.toks[self.pos..])
+    }
+}
+
+/// Whether `toks` has a top-level token of kind `k`.
+fn has_top(toks: &[Tok], k: K) -> bool {
+    split_top(toks, k).nth(1).is_some()
 }
 
 impl Reader<'_> {
     fn cls(&self, t: &Tok) -> Cls {
-        if t.k == K::Name {
-            classify(&self.src[t.start..t.end])
-        } else {
-            Cls::NotName
-        }
+        t.c
     }
 
     /// The first watched name in `toks` that is not an attribute (`x.revision`).
@@ -1390,19 +451,19 @@ impl Reader<'_> {
         let c0 = self.cls(first);
         match c0 {
             Cls::Kw(Kw::Def | Kw::Class) => {
-                if let Some(t) = toks.get(1) {
-                    if let Cls::Watched(_) = self.cls(t) {
-                        return Err(self.import_reason(t, "is bound by a module-level `def` or `class`"));
-                    }
+                if let Some(t) = toks.get(1)
+                    && let Cls::Watched(_) = self.cls(t)
+                {
+                    return Err(self.import_reason(t, "is bound by a module-level `def` or `class`"));
                 }
                 return Ok(if header { Block::Def } else { Block::None });
             }
             Cls::Kw(Kw::Async) => {
                 if toks.get(1).is_some_and(|t| self.cls(t) == Cls::Kw(Kw::Def)) {
-                    if let Some(t) = toks.get(2) {
-                        if let Cls::Watched(_) = self.cls(t) {
-                            return Err(self.import_reason(t, "is bound by a module-level `def`"));
-                        }
+                    if let Some(t) = toks.get(2)
+                        && let Cls::Watched(_) = self.cls(t)
+                    {
+                        return Err(self.import_reason(t, "is bound by a module-level `def`"));
                     }
                     return Ok(if header { Block::Def } else { Block::None });
                 }
@@ -1428,7 +489,7 @@ impl Reader<'_> {
             }
             _ => {}
         }
-        for (i, stmt) in split_top(toks, K::Semi).into_iter().enumerate() {
+        for (i, stmt) in split_top(toks, K::Semi).enumerate() {
             if stmt.is_empty() {
                 continue;
             }
@@ -1466,10 +527,10 @@ impl Reader<'_> {
                         Some(a) => item.get(a + 1),
                         None => item.first(),
                     };
-                    if let Some(t) = bound {
-                        if let Cls::Watched(_) = self.cls(t) {
-                            return Err(self.import_reason(t, "is bound by an `import`"));
-                        }
+                    if let Some(t) = bound
+                        && let Cls::Watched(_) = self.cls(t)
+                    {
+                        return Err(self.import_reason(t, "is bound by an `import`"));
                     }
                 }
                 return Ok(());
@@ -1493,10 +554,10 @@ impl Reader<'_> {
                         Some(a) => item.get(a + 1),
                         None => item.first(),
                     };
-                    if let Some(t) = bound {
-                        if let Cls::Watched(_) = self.cls(t) {
-                            return Err(self.import_reason(t, "is bound by a `from ... import`"));
-                        }
+                    if let Some(t) = bound
+                        && let Cls::Watched(_) = self.cls(t)
+                    {
+                        return Err(self.import_reason(t, "is bound by a `from ... import`"));
                     }
                 }
                 return Ok(());
@@ -1600,11 +661,11 @@ impl Reader<'_> {
             .iter()
             .any(|t| t.len() == 1 && matches!(self.cls(&t[0]), Cls::Watched(_)));
         for target in &bounds {
-            if target.len() == 1 {
-                if let Cls::Watched(w) = self.cls(&target[0]) {
-                    self.record(w, &target[0], value)?;
-                    continue;
-                }
+            if target.len() == 1
+                && let Cls::Watched(w) = self.cls(&target[0])
+            {
+                self.record(w, &target[0], value)?;
+                continue;
             }
             if let Some(t) = self.watched_in(target) {
                 return Err(self.import_reason(t, "is assigned by unpacking or through another target"));
@@ -1645,10 +706,9 @@ impl Reader<'_> {
         if toks.is_empty() {
             return Err(not_literal());
         }
-        let elems = split_top(toks, K::Comma);
-        if elems.len() > 1 {
+        if has_top(toks, K::Comma) {
             // A tuple without parentheses: a trailing comma leaves an empty last part.
-            return self.seq(&elems);
+            return self.seq(split_top(toks, K::Comma));
         }
         let first = &toks[0];
         if first.k == K::LPar
@@ -1660,14 +720,14 @@ impl Reader<'_> {
             if inner.is_empty() {
                 return Ok(Value::Seq(Vec::new()));
             }
-            return self.seq(&split_top(inner, K::Comma));
+            return self.seq(split_top(inner, K::Comma));
         }
         if first.k == K::LSqb && matching_close(toks, 0) == Some(toks.len() - 1) {
             let inner = &toks[1..toks.len() - 1];
             if inner.is_empty() {
                 return Ok(Value::Seq(Vec::new()));
             }
-            return self.seq(&split_top(inner, K::Comma));
+            return self.seq(split_top(inner, K::Comma));
         }
         if toks.len() == 1 && self.cls(first) == Cls::Kw(Kw::None) {
             return Ok(Value::None);
@@ -1678,16 +738,19 @@ impl Reader<'_> {
         }
     }
 
-    fn seq(&self, elems: &[&[Tok]]) -> Result<Value, Halt> {
-        let mut out = Vec::with_capacity(elems.len());
-        for (i, e) in elems.iter().enumerate() {
+    fn seq<'t>(&self, elems: impl Iterator<Item = &'t [Tok]>) -> Result<Value, Halt> {
+        let mut out = Vec::new();
+        let mut elems = elems.peekable();
+        let mut first = true;
+        while let Some(e) = elems.next() {
             if e.is_empty() {
                 // Only a single trailing comma may leave an empty element.
-                if i + 1 == elems.len() && i > 0 {
-                    continue;
+                if elems.peek().is_none() && !first {
+                    break;
                 }
                 return Err(Halt::Import(String::new()));
             }
+            first = false;
             match self.strings(strip_parens(e))? {
                 Some(s) => out.push(s),
                 None => return Err(Halt::Import(String::new())),
@@ -1704,7 +767,7 @@ impl Reader<'_> {
         }
         let mut out = String::new();
         for t in toks {
-            let (pre, body) = literal::split_token(&self.src[t.start..t.end]);
+            let (pre, body) = literal::split_token(&self.src[t.range()]);
             if pre.bytes || pre.fstring {
                 return Ok(None);
             }
@@ -1723,7 +786,7 @@ impl Reader<'_> {
         let mut any_str = false;
         let mut any_f = false;
         for t in toks {
-            let (pre, _) = literal::split_token(&self.src[t.start..t.end]);
+            let (pre, _) = literal::split_token(&self.src[t.range()]);
             any_bytes |= pre.bytes;
             any_str |= !pre.bytes;
             any_f |= pre.fstring;
@@ -1743,18 +806,54 @@ impl Reader<'_> {
 
 /// Remove parentheses that enclose the whole token run: `(("a"))` → `"a"`.
 /// An empty pair `()` is kept (it is an empty tuple).
-fn strip_parens(mut toks: &[Tok]) -> &[Tok] {
-    while toks.len() > 2
-        && toks[0].k == K::LPar
-        && toks[toks.len() - 1].k == K::RPar
-        && matching_close(toks, 0) == Some(toks.len() - 1)
-    {
-        let inner = &toks[1..toks.len() - 1];
-        // `("a",)` is a tuple: keep the parentheses for the caller to see.
-        if split_top(inner, K::Comma).len() > 1 {
-            break;
-        }
-        toks = inner;
+fn strip_parens(toks: &[Tok]) -> &[Tok] {
+    let lead = toks.iter().take_while(|t| t.k == K::LPar).count();
+    if lead == 0 {
+        return toks;
     }
-    toks
+    // One pass: where each leading `(` closes, and whether a comma sits
+    // directly inside it (then it is a tuple).
+    let mut close = vec![usize::MAX; lead];
+    let mut comma = vec![false; lead];
+    let mut open: Vec<usize> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.k {
+            K::LPar | K::LSqb | K::LBrace => open.push(i),
+            K::RPar | K::RSqb | K::RBrace => {
+                if let Some(o) = open.pop()
+                    && o < lead
+                {
+                    close[o] = i;
+                }
+            }
+            K::Comma => {
+                if let Some(&o) = open.last()
+                    && o < lead
+                {
+                    comma[o] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    let n = toks.len();
+    let mut k = 0;
+    // Peel `(` k while it encloses everything left, is not `()` and is not a tuple.
+    while k < lead && n - 2 * k > 2 && close[k] == n - 1 - k && !comma[k] {
+        k += 1;
+    }
+    &toks[k..n - k]
+}
+
+#[cfg(test)]
+pub(crate) fn lex_only(src: &[u8]) -> usize {
+    let mut lex = Lexer::new(src);
+    let mut n = 0;
+    loop {
+        match lex.next_tok() {
+            Ok(t) if t.k == K::End => return n,
+            Ok(_) => n += 1,
+            Err(_) => return n,
+        }
+    }
 }

@@ -209,6 +209,14 @@ fn non_literal_values_need_import() {
         "revision = '\\N{BULLET}'\ndown_revision = None\n",
         "revision = 'a'\ndown_revision = None\nmatch 1:\n    case revision:\n        pass\n",
         "revision = x = 'a'\ndown_revision = None\nrevision = (a, b) = 'ab'\n",
+        // Syntax only some of the Python versions monomig supports accept.
+        "revision = 'a'\ndown_revision = None\ntype X = int\n",
+        "revision = 'a'\ndown_revision = None\ndef f[T](x: T) -> T: return x\n",
+        "revision = 'a'\ndown_revision = None\ntry:\n    pass\nexcept* ValueError:\n    pass\n",
+        "revision = 'a'\ndown_revision = None\nx = t'tpl'\n",
+        "revision = 'a'\ndown_revision = None\nx = f\"{d[\"k\"]}\"\n",
+        // A coding cookie on the second line of a file with CR line endings.
+        "#!/usr/bin/env python\r# coding: latin-1\rrevision = 'a'\rdown_revision = None\r",
     ] {
         needs_import(src);
     }
@@ -263,6 +271,43 @@ fn syntax_damage_is_an_error_with_a_line() {
         assert!(m.contains(&format!(", line {line}: ")), "{src:?}: {m}");
         assert!(m.contains("fix the file or remove it"), "{m}");
     }
+    // Grammar Python checks that a tokenizer-level reader also sees.
+    for (src, line) in [
+        ("revision = 'a'\ndown_revision = None\nclass A\n    pass\n", 3),
+        ("revision = 'a'\ndown_revision = None\ntry:\n    import x\n", 3),
+        ("revision = 'a'\ndown_revision = None\ntry:\n    import x\ny = 1\n", 3),
+        ("revision = 'a'\ndown_revision = None\n@decorator\n", 3),
+        ("revision = 'a'\ndown_revision = None\n@decorator\nx = 1\n", 3),
+        ("revision = 'a'\ndown_revision = None\nmatch x:\n    y = 1\n", 4),
+        ("revision = 'a'\ndown_revision = None\nmatch x\n", 3),
+        ("revision = 'a'\ndown_revision = None\nf = lambda x\n", 3),
+        ("revision = 'a'\ndown_revision = None\nf(lambda x)\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = [a=1]\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = ('a'=1)\n", 3),
+        ("revision = 'a'\ndown_revision = None\nfrom os.path\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = a..b\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = 1; if x: pass\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = 1 \\\n", 3),
+        ("revision = 'a'\ndown_revision = None\nx = '\\N{BU[LLET}'\n", 3),
+    ] {
+        let m = script_err(src);
+        assert!(m.contains(&format!(", line {line}: ")), "{src:?}: {m}");
+    }
+    // ... and valid code that looks close to those.
+    for src in [
+        "revision = 'a'\ndown_revision = None\ntry:\n    import x\nexcept ImportError:\n    pass\nelse:\n    pass\nfinally:\n    pass\n",
+        "revision = 'a'\ndown_revision = None\n@a.b(c=1)\n@d\nclass A:\n    @property\n    def f(self): return 1\n",
+        "revision = 'a'\ndown_revision = None\nmatch = 1\nmatch.x = 2\nmatch(x)\nmatch[1]\n",
+        "revision = 'a'\ndown_revision = None\nm = 1\nmatch m:\n    case 1 | 2:\n        pass\n    case {'k': v, **rest}:\n        pass\n",
+        "revision = 'a'\ndown_revision = None\nf = lambda x=1, *a, **k: (x, a, k)\ng = sorted([], key=lambda v: v[1:2])\n",
+        "revision = 'a'\ndown_revision = None\ndef f(a: int = 1, *, b: 'str' = 'x', c: list[int] = []) -> None: pass\n",
+        "revision = 'a'\ndown_revision = None\nclass A(B, metaclass=M): pass\nx = dict(a=1, **{'b': 2})\n",
+        "revision = 'a'\ndown_revision = None\nfrom . import x\nfrom .. import y\nfrom ...z import w\nv = ...\n",
+        "revision = 'a'\ndown_revision = None\nx = 1 \\\n\ny = 2\n",
+        "revision = 'a'\ndown_revision = None\ns = '\\N{LATIN SMALL LETTER E WITH ACUTE}'\n",
+    ] {
+        stat(src);
+    }
     match read_named("1234.py", b"revision = 'a'\x00\n") {
         Err(Error::Script(m)) => assert!(m.contains("NUL"), "{m}"),
         other => panic!("{other:?}"),
@@ -284,13 +329,37 @@ fn big_file_is_linear() {
     assert_eq!(stat(&src).revision, "a");
     // Generous: this is a sanity bound for debug builds, not a benchmark.
     assert!(start.elapsed().as_secs_f64() < 5.0);
-    // A deeply nested expression neither recurses nor goes quadratic.
+    // Nested brackets: up to Python's limit (200) fine, beyond it an error;
+    // neither recursion nor quadratic work whatever the depth.
     let deep = format!(
         "revision = 'a'\ndown_revision = None\nx = {}1{}\n",
-        "(".repeat(100_000),
-        ")".repeat(100_000)
+        "(".repeat(200),
+        ")".repeat(200)
     );
     assert_eq!(stat(&deep).revision, "a");
+    let deep = format!(
+        "revision = 'a'\ndown_revision = None\nx = {}1{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(script_err(&deep).contains("too many nested parentheses"));
+    // Parentheses around a value and around the docstring are peeled in one pass.
+    let (open, close) = ("(".repeat(99), ")".repeat(99));
+    let deep =
+        format!("{open}'doc'{close}\nrevision = {open}'a'{close}\ndown_revision = {open}({open}'b'{close},){close}\n");
+    let f = stat(&deep);
+    assert_eq!((f.revision.as_str(), f.doc.as_str()), ("a", "doc"));
+    assert_eq!(f.down_revision, vec!["b"]);
+    // Deep blocks: CPython allows 20 nested loops/try/with and 100 indentation levels.
+    let mut nested = String::new();
+    for i in 0..100 {
+        nested.push_str(&format!("{}if 1:\n", " ".repeat(i)));
+    }
+    let deep = format!(
+        "revision = 'a'\ndown_revision = None\n{nested}{}pass\n",
+        " ".repeat(100)
+    );
+    assert!(needs_import(&deep).contains("20 blocks"));
 }
 
 // ---------------------------------------------------------------------------
@@ -483,4 +552,139 @@ proptest! {
         }
         read_bytes_anyhow(&src);
     }
+}
+
+/// A revision file like the ones Alembic's template produces with a real
+/// migration in it (about 1.1 KB).
+fn realistic_revision(i: usize, rev: &str, down: &str) -> String {
+    TEMPLATE
+        .replace("2b3c4d5e6f70", rev)
+        .replace("'1a2b3c4d5e6f'", down)
+        .replace("add field", &format!("change number {i}"))
+        .replace(
+            "    op.add_column(\"t\", sa.Column(\"x\", sa.Integer(), nullable=True))\n",
+            concat!(
+                "    op.create_table(\n",
+                "        \"orders\",\n",
+                "        sa.Column(\"id\", sa.Integer(), nullable=False),\n",
+                "        sa.Column(\"user_id\", sa.Integer(), sa.ForeignKey(\"users.id\"), nullable=False),\n",
+                "        sa.Column(\"total\", sa.Numeric(12, 2), nullable=False, server_default=\"0\"),\n",
+                "        sa.Column(\"status\", sa.String(length=32), nullable=False),\n",
+                "        sa.Column(\"created_at\", sa.DateTime(timezone=True), server_default=sa.text(\"now()\")),\n",
+                "        sa.PrimaryKeyConstraint(\"id\"),\n",
+                "    )\n",
+                "    op.create_index(op.f(\"ix_orders_user_id\"), \"orders\", [\"user_id\"], unique=False)\n",
+            ),
+        )
+}
+
+/// A quick measurement, not a timed test: `cargo test --release --lib scan_speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn scan_speed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = fs::canonicalize(tmp.path()).unwrap();
+    let n = 5000;
+    let mut total = 0;
+    for i in 0..n {
+        let rev = format!("{:012x}", i * 7919 + 1);
+        let down = if i == 0 {
+            "None".to_string()
+        } else {
+            format!("'{:012x}'", (i - 1) * 7919 + 1)
+        };
+        let text = realistic_revision(i, &rev, &down);
+        total += text.len();
+        fs::write(v.join(format!("2024_06_20_{rev}_change_number_{i}.py")), text).unwrap();
+    }
+    let locations = vec![v.clone()];
+    let time = |f: &dyn Fn() -> usize| {
+        let mut best = f64::MAX;
+        let mut out = 0;
+        for _ in 0..7 {
+            let t = std::time::Instant::now();
+            out = f();
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        (best, out)
+    };
+    let (read, bytes) = time(&|| {
+        let mut names: Vec<_> = fs::read_dir(&v).unwrap().map(|e| e.unwrap().path()).collect();
+        names.sort();
+        names.iter().map(|p| fs::read(p).unwrap().len()).sum()
+    });
+    let (discover_only, _) = time(&|| discover(&locations, false, false).unwrap().files.len());
+    let (scanned, count) = time(&|| scan(&locations, false, false).unwrap().scripts.len());
+    assert_eq!(count, n);
+    assert_eq!(bytes, total);
+    println!(
+        "{n} files, {:.1} MB: read bytes {:.1} ms, discover {:.1} ms, scan {:.1} ms ({:.2}x reading)",
+        total as f64 / 1e6,
+        read * 1e3,
+        discover_only * 1e3,
+        scanned * 1e3,
+        scanned / read
+    );
+}
+
+#[test]
+#[ignore]
+fn parse_speed() {
+    let text = realistic_revision(7, "0123456789ab", "'ba9876543210'");
+    let src = text.as_bytes();
+    let n: usize = std::env::var("PARSE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20000);
+    match std::env::var("PARSE_ONLY").as_deref() {
+        Ok("lex") => {
+            for _ in 0..n {
+                std::hint::black_box(pysource::lex_only(std::hint::black_box(src)));
+            }
+            return;
+        }
+        Ok("module") => {
+            for _ in 0..n {
+                std::hint::black_box(pysource::read_module(std::hint::black_box(src)).unwrap());
+            }
+            return;
+        }
+        Ok("full") => {
+            for _ in 0..n {
+                std::hint::black_box(
+                    read_source(Path::new("/x/a.py"), std::hint::black_box(src), &Dialect::default()).unwrap(),
+                );
+            }
+            return;
+        }
+        _ => {}
+    }
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        let r = read_source(Path::new("/x/a.py"), std::hint::black_box(src), &Dialect::default()).unwrap();
+        std::hint::black_box(r);
+    }
+    let el = t.elapsed().as_secs_f64();
+    let t2 = std::time::Instant::now();
+    let mut toks = 0;
+    for _ in 0..n {
+        toks = pysource::lex_only(std::hint::black_box(src));
+    }
+    let lex = t2.elapsed().as_secs_f64();
+    let t3 = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(pysource::read_module(std::hint::black_box(src)).unwrap());
+    }
+    let module = t3.elapsed().as_secs_f64();
+    println!(
+        "{toks} tokens: lex {:.2} us, read_module {:.2} us",
+        lex / n as f64 * 1e6,
+        module / n as f64 * 1e6
+    );
+    println!(
+        "parse: {:.2} us per {}-byte file, {:.0} MB/s",
+        el / n as f64 * 1e6,
+        src.len(),
+        (src.len() * n) as f64 / el / 1e6
+    );
 }
