@@ -1,7 +1,7 @@
 //! No input makes the graph engine or the planner panic: random (often
 //! malformed) graphs, every query, random identifiers.
 
-use monomig::graph::{Direction, Graph, Ident, IterateOptions, LineageTarget, Rev, RevisionInput, WalkStart};
+use monomig::graph::{Direction, Graph, Ident, IterateOptions, LineageTarget, Rev, RevisionInput, SetOrder, WalkStart};
 use monomig::plan;
 use proptest::prelude::*;
 
@@ -181,12 +181,37 @@ fn exercise(g: &Graph, ids: &[Ident]) {
     let _ = plan::walk_revisions(g, "base", "heads");
 }
 
+/// Every set order reversed: a legal answer that differs from insertion order.
+struct Reversed;
+
+impl SetOrder for Reversed {
+    fn frozenset_unions(&self, items: &[&str]) -> monomig::Result<Vec<String>> {
+        let mut v: Vec<String> = Vec::new();
+        for x in items {
+            if !v.iter().any(|y| y == x) {
+                v.push(x.to_string());
+            }
+        }
+        v.reverse();
+        Ok(v)
+    }
+    fn set_removals(&self, items: &[&str], groups: &[Vec<&str>]) -> monomig::Result<Vec<String>> {
+        let mut v = self.frozenset_unions(items)?;
+        v.retain(|x| !groups.iter().any(|g| g.iter().any(|y| y == x)));
+        Ok(v)
+    }
+    fn object_set(&self, indices: &[usize]) -> monomig::Result<Vec<usize>> {
+        Ok(indices.iter().rev().copied().collect())
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, .. ProptestConfig::default() })]
 
     #[test]
-    fn no_panic_on_any_graph(inputs in graph_inputs(), ids in prop::collection::vec(ident(), 1..6)) {
-        if let Ok(g) = Graph::build(inputs) {
+    fn no_panic_on_any_graph(inputs in graph_inputs(), ids in prop::collection::vec(ident(), 1..6), reversed in any::<bool>()) {
+        let built = if reversed { Graph::build_with(inputs, &Reversed) } else { Graph::build(inputs) };
+        if let Ok(g) = built {
             exercise(&g, &ids);
         }
     }

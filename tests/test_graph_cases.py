@@ -48,7 +48,35 @@ PREFIXES = [
 
 LINEAR = [("r%d" % i + "x" * 3, ("r%d" % (i - 1) + "x" * 3) if i else None, None, None) for i in range(6)]
 
-GRAPHS = {"branchy": BRANCHY, "multi": MULTI, "prefixes": PREFIXES, "linear": LINEAR}
+# revision ids that are also keywords, and non-ASCII ids (lengths count characters)
+ODD = [
+    ("base", None, None, None),
+    ("head", "base", None, None),
+    ("heads", "head", None, "kw"),
+    ("ééé", "heads", None, None),
+    ("éééé1", "ééé", None, "ünï"),
+    ("1234", "éééé1", None, None),
+    (" 12", "1234", None, None),
+]
+
+# duplicated ids with labels on both copies and on their neighbours
+DUPLICATED = [
+    ("aaaa", None, None, "first"),
+    ("zzzz", None, None, None),
+    ("bbbb", "aaaa", None, None),
+    ("aaaa", "zzzz", None, "second"),
+    ("cccc", "aaaa", None, "third"),
+    ("dddd", "bbbb", "first", None),
+]
+
+GRAPHS = {
+    "branchy": BRANCHY,
+    "multi": MULTI,
+    "prefixes": PREFIXES,
+    "linear": LINEAR,
+    "odd": ODD,
+    "duplicated": DUPLICATED,
+}
 
 IDENTIFIERS: list[Any] = [
     # symbolic names
@@ -65,6 +93,9 @@ IDENTIFIERS: list[Any] = [
     "+1", "+2", "-1", "-2", "-0", "+0", "-9", "br1@-1", "br2@-1", "svc1@-1", "svc2@-2", "br1@+1",
     "a1b2+1", "a1b2+2", "c3d4-1", "c3d4-5", "b2c3+1", "br1@c3d4-1", "br1@c3d4+1", "s2y1-1", "s1x1+1",
     "abc+1", "1234-1", "heads-1", "head+1", "r2xxx+10", "r2xxx-10",
+    # odd ids
+    "ééé", "éé", "éééé", "ünï@head", "kw@heads", "kw@base", " 12", "12", "aaaa", "first@head", "second@heads",
+    "third@aaaa", "first@-1", "second@+1", "aaaa+1", "aaaa-1",
     # Python int() forms of negative walks
     " -1", "-1_0", "-01",
     # non-strings and sequences
