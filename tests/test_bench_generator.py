@@ -278,3 +278,21 @@ def test_runner_measures_and_checks_a_monomig_side(tmp_path: Path) -> None:
     assert any(n.startswith("MISMATCH") for n in rows["heads"]["notes"])
     assert not any(n.startswith("MISMATCH") for n in rows["current"]["notes"])
     assert not any(n.startswith("MISMATCH") for n in rows["upgrade-all-empty"]["notes"])
+
+
+@pytest.mark.parametrize("role", ["linear", "merges"])
+def test_bench_scan_reads_the_whole_repository_statically(role: str, repos: dict[str, Path]) -> None:
+    """The engine row's monomig side: every generated revision read and in the graph."""
+    from monomig import _native
+
+    repo = repos[role]
+    for service, info in gen.load_manifest(repo)["services"].items():
+        assert _native.bench_scan(str(repo / info["versions"])) == info["revisions"]
+
+
+def test_bench_scan_rejects_files_that_need_importing(tmp_path: Path) -> None:
+    from monomig import MonomigError, _native
+
+    (tmp_path / "a1_x.py").write_text("revision = 'a' + '1'\ndown_revision = None\n")
+    with pytest.raises(MonomigError, match="a1_x.py"):
+        _native.bench_scan(str(tmp_path))

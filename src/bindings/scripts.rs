@@ -191,10 +191,37 @@ fn discover_revision_files(
     Ok((files, found.warnings))
 }
 
+/// The engine's whole static path for one folder, for `make bench`: discover,
+/// read and parse every file, build the graph. Returns the number of revisions.
+/// Files that need importing make it fail: the benchmark's files never do.
+#[pyfunction]
+#[pyo3(signature = (versions_dir, recursive = false))]
+fn bench_scan(py: Python<'_>, versions_dir: PathBuf, recursive: bool) -> PyResult<usize> {
+    let d = dialect(py);
+    py.detach(|| -> crate::Result<usize> {
+        let scan = scripts::scan_with(&[versions_dir], recursive, false, &d)?;
+        let mut inputs = Vec::with_capacity(scan.scripts.len());
+        for source in scan.scripts {
+            match source {
+                ScriptSource::Static(f) => inputs.push(f.into()),
+                ScriptSource::NeedsImport { path, reason } => {
+                    return Err(crate::Error::Script(format!(
+                        "{}: {reason}; bench_scan reads only statically readable files",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        Ok(crate::graph::Graph::build(inputs)?.len())
+    })
+    .map_err(errors::py_err(py))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RevisionEntry>()?;
     m.add_function(wrap_pyfunction!(scan_revisions, m)?)?;
     m.add_function(wrap_pyfunction!(read_revision_file, m)?)?;
     m.add_function(wrap_pyfunction!(discover_revision_files, m)?)?;
+    m.add_function(wrap_pyfunction!(bench_scan, m)?)?;
     Ok(())
 }

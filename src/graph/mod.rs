@@ -77,6 +77,19 @@ impl RevisionInput {
     }
 }
 
+impl From<crate::scripts::RevisionFile> for RevisionInput {
+    /// The graph's view of a statically read revision file.
+    fn from(f: crate::scripts::RevisionFile) -> Self {
+        RevisionInput {
+            revision: f.revision,
+            down_revision: f.down_revision,
+            dependencies: f.depends_on,
+            branch_labels: f.branch_labels,
+            path: Some(f.path),
+        }
+    }
+}
+
 /// What Alembic's revision lookups return: a `Revision`, the string `"base"`
 /// (from walking below a base), or `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
