@@ -369,6 +369,7 @@ class _Job:
         self.result = "pending"  # pending, running, done, skipped, failed, up_to_date
         self.message: str | None = None
         self.revision: str | None = None
+        self.running: str | None = None
         self.applied = 0
         self.started = 0.0
         self.elapsed = 0.0
@@ -401,7 +402,7 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
     if jobs_n < 1:
         raise UsageError("--jobs must be at least 1")
     as_json = bool(getattr(args, "json", False))
-    progress = sys.stderr if as_json else sys.stdout
+    progress = sys.stderr if (as_json or sql) else sys.stdout
     services = _select(project, getattr(args, "services", None))
     specs = {s.name: _spec(project, s) for s in services}
 
@@ -532,9 +533,11 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
             elif kind == "locked":
                 say(job, "lock taken")
             elif kind == "running":
+                job.running = ev.get("revision")
                 say(job, f"running {ev.get('direction', command)} {ev.get('revision')}")
             elif kind == "applied":
                 job.applied += 1
+                job.running = None
                 say(job, f"done {ev.get('revision')}")
             elif kind == "failed":
                 job.message = ev.get("message")
@@ -549,8 +552,9 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
                     job.result = "failed"
                     failed = True
                     if job.message is None:
-                        how = f"killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-                        job.message = f"the worker process {how}"
+                        how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+                        job.message = f"the worker process (pid {job.proc.pid if job.proc else '?'}) {how}"
+                        job.revision = job.running
                     at = f" at revision {job.revision}" if job.revision else ""
                     job.message = _mask(f"service {job.service!r}: {command} failed{at}: {job.message}")
                     say(job, f"FAILED{at}: {job.message}")
