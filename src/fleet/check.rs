@@ -424,3 +424,112 @@ fn cycles(revs: &[Rev], first: &HashMap<&str, usize>) -> Vec<Vec<usize>> {
     out.sort();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, rev: &str, down: &str) {
+        std::fs::write(
+            dir.join(name),
+            format!("\"\"\"doc\"\"\"\nrevision = '{rev}'\ndown_revision = {down}\n\ndef upgrade():\n    pass\n"),
+        )
+        .unwrap();
+    }
+
+    fn spec(name: &str, dir: &Path) -> ServiceSpec {
+        ServiceSpec {
+            name: name.to_owned(),
+            version_locations: vec![dir.to_path_buf()],
+            base_dir: dir.to_path_buf(),
+            version_table: "alembic_version".to_owned(),
+            ..Default::default()
+        }
+    }
+
+    fn codes(found: &[Finding]) -> Vec<&str> {
+        found.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn clean_chain_has_no_findings() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "a.py", "aaaa", "None");
+        write(d.path(), "b.py", "bbbb", "'aaaa'");
+        let found = check(CheckRequest {
+            services: vec![spec("s", d.path())],
+            all_services: vec![],
+        });
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn each_static_finding() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "a.py", "aaaa", "None");
+        write(d.path(), "b.py", "bbbb", "'zzzz'");
+        write(d.path(), "c.py", "cccc", "'dddd'");
+        write(d.path(), "d.py", "dddd", "'cccc'");
+        write(d.path(), "e.py", "aaaa", "None");
+        let found = check(CheckRequest {
+            services: vec![spec("s", d.path())],
+            all_services: vec![],
+        });
+        let c = codes(&found);
+        assert!(c.contains(&"missing_parent"), "{c:?}");
+        assert!(c.contains(&"cycle"), "{c:?}");
+        assert!(c.contains(&"duplicate_revision"), "{c:?}");
+        assert!(c.contains(&"multiple_heads"), "{c:?}");
+        let missing = found.iter().find(|f| f.code == "missing_parent").unwrap();
+        assert_eq!(missing.line, Some(3));
+        assert_eq!(missing.revision.as_deref(), Some("bbbb"));
+    }
+
+    #[test]
+    fn allow_multiple_heads() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "a.py", "aaaa", "None");
+        write(d.path(), "b.py", "bbbb", "None");
+        let mut s = spec("s", d.path());
+        s.allow_multiple_heads = true;
+        assert!(
+            check(CheckRequest {
+                services: vec![s],
+                all_services: vec![]
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn tarjan_finds_self_loops_and_long_cycles() {
+        let mk = |id: &str, down: &[&str]| Rev {
+            id: id.to_owned(),
+            down: down.iter().map(|s| s.to_string()).collect(),
+            deps: vec![],
+            labels: vec![],
+            path: PathBuf::new(),
+        };
+        let revs = vec![
+            mk("a", &["c"]),
+            mk("b", &["a"]),
+            mk("c", &["b"]),
+            mk("d", &["d"]),
+            mk("e", &[]),
+        ];
+        let first: HashMap<&str, usize> = revs.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        assert_eq!(cycles(&revs, &first), vec![vec![0, 1, 2], vec![3]]);
+        // A long chain does not overflow any stack.
+        let long: Vec<Rev> = (0..100_000)
+            .map(|i| Rev {
+                id: format!("r{i}"),
+                down: if i == 0 { vec![] } else { vec![format!("r{}", i - 1)] },
+                deps: vec![],
+                labels: vec![],
+                path: PathBuf::new(),
+            })
+            .collect();
+        let first: HashMap<&str, usize> = long.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        assert!(cycles(&long, &first).is_empty());
+    }
+}
