@@ -11,10 +11,14 @@ import textwrap
 from pathlib import Path
 
 ENV_PY = '''\
+import logging
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 config = context.config
+logging.basicConfig(level=logging.WARNING, format="%(levelname)-5.5s [%(name)s] %(message)s")
+logging.getLogger("alembic").setLevel(logging.INFO)
 version_table = config.get_main_option("version_table") or "alembic_version"
 version_table_schema = config.get_main_option("version_table_schema") or None
 
