@@ -252,6 +252,9 @@ def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_datab
             body += sleeper
         body += LOG_UPGRADE.format(table="slow_log", rev=rev).strip() + "\n"
         repo.revision("slow", rev, revs[i - 1] if i else None, upgrade=body)
+    # queued behind "slow" (same database): runs in a fresh worker after the kill
+    repo.add_service("after", pg_database.url, version_table="after_version")
+    repo.chain("after", 2)
     p = subprocess.Popen([MONOMIG, "upgrade", "--all"], cwd=repo.root, env=env_without_urls(),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.stdout is not None
@@ -272,10 +275,14 @@ def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_datab
     out = "".join(seen) + p.stdout.read()
     p.wait(timeout=60)
     assert p.returncode == 1, out
+    assert re.search(r"^after\s+done\s", out, re.M), out
+    pids = re.findall(r"started \(pid (\d+)\)", out)
+    assert len(pids) == 2 and pids[0] != pids[1], out
     assert re.search(r"service 'slow': upgrade failed at revision slow0002: the worker process \(pid \d+\) was killed by signal 9",
                      out), out
     # the version table matches the schema: two revisions committed, nothing of the third
     assert current(repo, "slow") == {"slow0001"}
+    assert current(repo, "after") == {"afte0001"}
     assert not pg_rows(pg_database, "SELECT 1 FROM pg_tables WHERE tablename = 'half_done'")
     assert sorted(pg_rows(pg_database, "SELECT rev FROM slow_log")) == [("slow0000",), ("slow0001",)]
     # the lock died with the worker

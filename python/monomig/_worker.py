@@ -1,11 +1,12 @@
-"""One service's migration, run by ``monomig upgrade/downgrade/stamp --all`` in its own process.
+"""Services' migrations, run by ``monomig upgrade/downgrade/stamp --all`` in worker processes.
 
-The parent writes one JSON object on stdin: ``command`` (upgrade, downgrade, stamp),
+A worker runs one service after another (Alembic is imported once per worker). The parent
+writes one JSON object a line on stdin, one per service: ``command`` (upgrade, downgrade, stamp),
 ``service``, ``ini``, ``toml``, ``target``, ``sql``, ``tag``, ``purge``, ``x``, ``url``
 (for the lock; absent with ``--sql``), ``lock_name``, ``lock_timeout``, ``base_dir``.
 Events go to the file descriptor named by ``MONOMIG_EVENT_FD``, one JSON object a line:
 ``{"event": "waiting", "holder": ...}``, ``locked``, ``running`` (revision),
-``applied`` (revision), ``done``, ``failed`` (message, revision).
+``applied`` (revision), ``failed`` (message, revision), then ``finished`` (rc) per service.
 
 The migration itself is Alembic's own command, in this process, exactly as
 ``alembic -n SERVICE upgrade TARGET`` runs it (env.py included), under the service's
@@ -24,6 +25,7 @@ from typing import Any
 
 _events = None
 _running: str | None = None
+_instrumented = False
 
 
 def _emit(event: str, **data: Any) -> None:
@@ -49,6 +51,8 @@ def _step_label(step: Any) -> str | None:
 
 def _instrument() -> None:
     """Report each revision as it starts and as the version table records it."""
+    global _instrumented
+    _instrumented = True
     from alembic.runtime import migration
 
     original_init = migration.RevisionStep.__init__
@@ -116,7 +120,8 @@ def _run(spec: dict[str, Any]) -> int:
         from alembic import command
         from alembic.config import Config
 
-        _instrument()
+        if not _instrumented:
+            _instrument()
         opts = argparse.Namespace(
             x=spec.get("x"), name=spec["service"], config=None, raiseerr=True, sql=spec.get("sql"), tag=spec.get("tag")
         )
@@ -140,19 +145,19 @@ def _run(spec: dict[str, Any]) -> int:
     return 0
 
 
-def main() -> int:
-    global _events
-    fd = os.environ.get("MONOMIG_EVENT_FD")
-    if fd:
-        _events = os.fdopen(int(fd), "w", buffering=1)
-    spec = json.loads(sys.stdin.read())
+def _one(spec: dict[str, Any]) -> int:
+    global _running
+    _running = None
     try:
         return _run(spec)
-    except BaseException as e:  # noqa: BLE001 - every failure becomes one event and exit 1
+    except KeyboardInterrupt:
+        _emit("failed", message="interrupted", revision=_running)
+        raise
+    except BaseException as e:  # noqa: BLE001 - every failure becomes one event and status 1
         if isinstance(e, SystemExit) and not e.code:
             return 0
         message = str(e) or type(e).__name__
-        if not isinstance(e, (KeyboardInterrupt, SystemExit)):
+        if not isinstance(e, SystemExit):
             try:
                 from monomig import MonomigError
 
@@ -164,6 +169,22 @@ def main() -> int:
                 traceback.print_exc()
         _emit("failed", message=message, revision=_running)
         return 1
+
+
+def main() -> int:
+    """Run one job per line of stdin until stdin closes."""
+    global _events
+    fd = os.environ.get("MONOMIG_EVENT_FD")
+    if fd:
+        _events = os.fdopen(int(fd), "w", buffering=1)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        rc = _one(json.loads(line))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _emit("finished", rc=rc)
+    return 0
 
 
 if __name__ == "__main__":

@@ -374,7 +374,88 @@ class _Job:
         self.started = 0.0
         self.elapsed = 0.0
         self.output: list[str] = []
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.key = ""
+        self.worker_pid: int | None = None
+
+    @property
+    def pid(self) -> str:
+        return str(self.worker_pid) if self.worker_pid else "?"
+
+
+class _Worker:
+    """A worker process (``monomig._worker``) running one service's command after another."""
+
+    def __init__(self, events: queue.Queue[tuple[_Worker, dict[str, Any]]], capture: bool) -> None:
+        r, w = os.pipe()
+        env = dict(os.environ)
+        env["MONOMIG_EVENT_FD"] = str(w)
+        self.job: _Job | None = None
+        self.alive = True
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monomig._worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.STDOUT if capture else None,
+            pass_fds=(w,),
+            env=env,
+        )
+        os.close(w)
+        self._events = events
+        self._threads = [
+            threading.Thread(target=self._read_events, args=(r,), daemon=True),
+            threading.Thread(target=self._read_output, daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def send(self, payload: dict[str, Any]) -> None:
+        assert self.job is not None and self.proc.stdin is not None
+        self.job.worker_pid = self.proc.pid
+        try:
+            self.proc.stdin.write(json.dumps(payload).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # the worker is gone; its exit event reports the job
+
+    def _read_events(self, fd: int) -> None:
+        with os.fdopen(fd, "r") as f:
+            for line in f:
+                try:
+                    self._events.put((self, json.loads(line)))
+                except ValueError:
+                    pass
+        rc = self.proc.wait()
+        self._threads[1].join()
+        self._events.put((self, {"event": "exit", "rc": rc}))
+
+    def _read_output(self) -> None:
+        if self.proc.stdout is None:
+            return
+        for raw in self.proc.stdout:
+            job = self.job
+            if job is not None:
+                job.output.append(raw.decode(errors="replace").rstrip("\n"))
+                del job.output[:-200]
+
+    def close(self) -> None:
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def _lock_name(spec: dict[str, Any]) -> str:
@@ -440,94 +521,90 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
             key = "sql"  # offline SQL goes to stdout: one service at a time
         groups.setdefault(key, []).append(job)
 
-    events: queue.Queue[tuple[_Job, dict[str, Any]]] = queue.Queue()
-    running: dict[str, _Job] = {}
+    events: queue.Queue[tuple[_Worker, dict[str, Any]]] = queue.Queue()
+    running: dict[str, _Job] = {}  # group key -> its running job
     waiting = {k: list(v) for k, v in groups.items()}
+    workers: list[_Worker] = []
     failed = False
+    fail_fast = bool(getattr(args, "fail_fast", False))
+    common = {
+        "command": command,
+        "ini": ini,
+        "toml": toml,
+        "target": target,
+        "sql": sql,
+        "tag": getattr(args, "tag", None),
+        "purge": bool(getattr(args, "purge", False)),
+        "x": getattr(args, "x", None),
+        "lock_timeout": getattr(args, "lock_timeout", 60.0),
+    }
 
-    def start(job: _Job) -> None:
+    def assign(worker: _Worker, key: str, job: _Job) -> None:
         spec = job.spec
-        payload = {
-            "command": command,
-            "service": job.service,
-            "ini": ini,
-            "toml": toml,
-            "target": target,
-            "sql": sql,
-            "tag": getattr(args, "tag", None),
-            "purge": bool(getattr(args, "purge", False)),
-            "x": getattr(args, "x", None),
-            "url": spec["url"],
-            "lock_name": _lock_name(spec),
-            "lock_timeout": getattr(args, "lock_timeout", 60.0),
-            "base_dir": spec["base_dir"],
-        }
-        r, w = os.pipe()
-        env = dict(os.environ)
-        env["MONOMIG_EVENT_FD"] = str(w)
+        payload = dict(common, service=job.service, url=spec["url"], lock_name=_lock_name(spec),
+                       base_dir=spec["base_dir"])
         job.started = time.monotonic()
         job.result = "running"
-        job.proc = subprocess.Popen(
-            [sys.executable, "-m", "monomig._worker"],
-            stdin=subprocess.PIPE,
-            stdout=None if sql else subprocess.PIPE,
-            stderr=subprocess.STDOUT if not sql else None,
-            pass_fds=(w,),
-            env=env,
-        )
-        os.close(w)
-        assert job.proc.stdin is not None
-        job.proc.stdin.write(json.dumps(payload).encode())
-        job.proc.stdin.close()
-        say(job, f"{command} to {target}: started (pid {job.proc.pid})")
-
-        def read_events() -> None:
-            with os.fdopen(r, "r") as f:
-                for line in f:
-                    try:
-                        events.put((job, json.loads(line)))
-                    except ValueError:
-                        pass
-
-        def read_output() -> None:
-            if job.proc and job.proc.stdout is not None:
-                for raw in job.proc.stdout:
-                    job.output.append(raw.decode(errors="replace").rstrip("\n"))
-                    del job.output[:-200]
-
-        def wait() -> None:
-            t1 = threading.Thread(target=read_events, daemon=True)
-            t2 = threading.Thread(target=read_output, daemon=True)
-            t1.start()
-            t2.start()
-            assert job.proc is not None
-            rc = job.proc.wait()
-            t1.join()
-            t2.join()
-            events.put((job, {"event": "exit", "rc": rc}))
-
-        threading.Thread(target=wait, daemon=True).start()
+        job.key = key
+        worker.job = job
+        running[key] = job
+        say(job, f"{command} to {target}: started (pid {worker.proc.pid})")
+        worker.send(payload)
 
     def fill() -> None:
         for key, queue_ in waiting.items():
-            if len(running) >= jobs_n:
+            if failed and fail_fast:
                 return
             if key in running or not queue_:
                 continue
-            if failed and getattr(args, "fail_fast", False):
-                return
-            job = queue_.pop(0)
-            running[key] = job
-            start(job)
+            worker = next((w for w in workers if w.job is None and w.alive), None)
+            if worker is None:
+                if len([w for w in workers if w.alive]) >= jobs_n:
+                    return
+                worker = _Worker(events, capture=not sql)
+                workers.append(worker)
+            assign(worker, key, queue_.pop(0))
 
-    def key_of(job: _Job) -> str:
-        return next(k for k, v in running.items() if v is job)
+    def finish(job: _Job, rc: int) -> None:
+        nonlocal failed
+        job.elapsed = time.monotonic() - job.started
+        if rc == 0:
+            job.result = "done"
+            say(job, f"finished in {job.elapsed:.1f} s")
+        else:
+            job.result = "failed"
+            failed = True
+            if job.message is None:
+                how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+                job.message = f"the worker process (pid {job.pid}) {how}"
+                job.revision = job.running
+            at = f" at revision {job.revision}" if job.revision else ""
+            job.message = _mask(f"service {job.service!r}: {command} failed{at}: {job.message}")
+            say(job, f"FAILED{at}: {job.message}")
+            tail = [line for line in job.output if line.strip()][-15:]
+            for line in tail:
+                progress.write(f"[{job.service}]   | {_mask(line)}\n")
+            progress.flush()
+        running.pop(job.key, None)
 
     try:
         fill()
         while running:
-            job, ev = events.get()
+            worker, ev = events.get()
+            job = worker.job
             kind = ev.get("event")
+            if kind == "exit":
+                worker.alive = False
+                if job is not None:
+                    worker.job = None
+                    if ev["rc"] == 0 and job.message is None:
+                        job.message = f"the worker process (pid {job.pid}) exited before finishing"
+                        job.revision = job.running
+                    finish(job, ev["rc"] or 1)
+                fill()
+                continue
+            if job is None:
+                continue
             if kind == "waiting":
                 say(job, f"waiting for the migration lock: {_mask(ev.get('holder', ''))}")
             elif kind == "locked":
@@ -542,36 +619,17 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
             elif kind == "failed":
                 job.message = ev.get("message")
                 job.revision = ev.get("revision")
-            elif kind == "exit":
-                rc = ev["rc"]
-                job.elapsed = time.monotonic() - job.started
-                if rc == 0:
-                    job.result = "done"
-                    say(job, f"finished in {job.elapsed:.1f} s")
-                else:
-                    job.result = "failed"
-                    failed = True
-                    if job.message is None:
-                        how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-                        job.message = f"the worker process (pid {job.proc.pid if job.proc else '?'}) {how}"
-                        job.revision = job.running
-                    at = f" at revision {job.revision}" if job.revision else ""
-                    job.message = _mask(f"service {job.service!r}: {command} failed{at}: {job.message}")
-                    say(job, f"FAILED{at}: {job.message}")
-                    tail = [line for line in job.output if line.strip()][-15:]
-                    for line in tail:
-                        progress.write(f"[{job.service}]   | {_mask(line)}\n")
-                    progress.flush()
-                del running[key_of(job)]
+            elif kind == "finished":
+                worker.job = None
+                finish(job, int(ev.get("rc", 1)))
                 fill()
     except KeyboardInterrupt:
-        for job in running.values():
-            if job.proc and job.proc.poll() is None:
-                job.proc.terminate()
-        for job in running.values():
-            if job.proc:
-                job.proc.wait()
+        for w in workers:
+            w.kill()
         raise
+    finally:
+        for w in workers:
+            w.close()
 
     for queue_ in waiting.values():
         for job in queue_:
