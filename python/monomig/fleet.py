@@ -549,6 +549,9 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
         worker.job = job
         running[key] = job
         say(job, f"{command} to {target}: started (pid {worker.proc.pid})")
+        if not spec["url"] and not sql:
+            reason = spec.get("url_error") or "no database URL"
+            say(job, f"warning: running without a migration lock ({reason})")
         worker.send(payload)
 
     def fill() -> None:
