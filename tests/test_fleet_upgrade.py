@@ -100,6 +100,13 @@ def test_upgrade_downgrade_stamp_all(three: Repo) -> None:
     assert re.search(r"^pgsv\s+done\s+-\s+pgsv0003\s+4\s", r.stdout, re.M)
     assert sorted(pg_rows(three.pg, "SELECT rev FROM pgsv_log")) == [(f"pgsv{i:04d}",) for i in range(4)]
     assert sorted(my_rows(three.my, "SELECT rev FROM mysv_log")) == [("mysv0000",), ("mysv0001",)]
+    # services on one database ran one after another
+    lines = r.stdout.splitlines()
+    a_start = lines.index(next(l for l in lines if l.startswith("[same_a] upgrade to heads: started")))
+    a_end = lines.index(next(l for l in lines if l.startswith("[same_a] finished")))
+    b_start = lines.index(next(l for l in lines if l.startswith("[same_b] upgrade to heads: started")))
+    b_end = lines.index(next(l for l in lines if l.startswith("[same_b] finished")))
+    assert a_end < b_start or b_end < a_start, r.stdout
 
     # nothing to do: no worker at all
     again = monomig(three.root, "upgrade", "--all", "--json")
@@ -124,6 +131,20 @@ def test_upgrade_downgrade_stamp_all(three: Repo) -> None:
     purge = monomig(three.root, "stamp", "--all", "base", "--purge", "-n", "lite")
     assert purge.returncode == 0, purge.stdout + purge.stderr
     assert current(three, "lite") == set()
+
+
+def test_x_arguments_reach_env_py(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.add_service("one", f"sqlite:///{tmp_path}/one.db")
+    repo.chain("one", 1)
+    repo.add_service("two", f"sqlite:///{tmp_path}/two.db")
+    repo.chain("two", 1)
+    r = monomig(repo.root, "upgrade", "--all", "-x", "fail=two", "--json")
+    assert r.returncode == 1
+    summary = {s["service"]: s for s in json.loads(r.stdout)}
+    assert summary["one"]["result"] == "done"
+    assert summary["two"]["result"] == "failed"
+    assert "failing on request (-x fail=two)" in summary["two"]["error"]
 
 
 def test_downgrade_needs_a_target(three: Repo) -> None:
