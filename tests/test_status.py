@@ -226,3 +226,22 @@ def test_unreadable_revision_is_an_error_not_an_import(tmp_path: Path) -> None:
     assert out["state"] == "error"
     assert "bbbb_dyn.py" in out["error"]
     assert not marker.exists()
+
+
+def test_demo_status_reads_db_url_without_imports(demo_copy: Path) -> None:
+    """The demo's DB_URL = make_url("...") is read as text: neither SQLAlchemy nor Alembic is imported."""
+    import subprocess
+
+    code = (
+        "import sys, argparse; from monomig import fleet;"
+        "rc = fleet.run_status(argparse.Namespace(config=None, services=None, json=True, check=False,"
+        " connect_timeout=5.0));"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy')];"
+        "print('IMPORTED', bad, file=sys.stderr); sys.exit(rc)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=demo_copy, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "IMPORTED []" in r.stderr
+    out = {s["service"]: s for s in json.loads(r.stdout)}
+    assert out["service_one"]["database"] == "sqlite:///var/service_one.db"
+    assert out["service_one"]["state"] == "not_initialized"
