@@ -81,6 +81,41 @@ fn scan_service(spec: &ServiceSpec) -> Scanned {
     out
 }
 
+/// [`scan_service`] for each service, on a few threads, answers in order.
+fn scan_all(specs: Vec<&ServiceSpec>) -> Vec<Scanned> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8)
+        .min(specs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Scanned>>> = specs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(spec) = specs.get(i) else { break };
+                    let scanned = scan_service(spec);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(scanned);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner().ok().flatten().unwrap_or_else(|| Scanned {
+                revs: Vec::new(),
+                unreadable: Vec::new(),
+                error: Some("reading the revision files was interrupted".to_owned()),
+            })
+        })
+        .collect()
+}
+
 /// The 1-based line of the first module-level assignment to `name` in `path`.
 fn line_of(path: &Path, name: &str) -> Option<usize> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -114,13 +149,14 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
     } else {
         &req.all_services
     };
-    let scanned: Vec<Scanned> = specs.iter().map(scan_service).collect();
+    let scanned: Vec<Scanned> = scan_all(specs.iter().collect());
     // Ids of every service of the project, for cross-service parents.
     let mut owner_of: HashMap<String, Vec<String>> = HashMap::new();
-    let other_scans: Vec<(String, Scanned)> = all
+    let others: Vec<&ServiceSpec> = all.iter().filter(|a| !specs.iter().any(|s| s.name == a.name)).collect();
+    let other_scans: Vec<(String, Scanned)> = others
         .iter()
-        .filter(|a| !specs.iter().any(|s| s.name == a.name))
-        .map(|a| (a.name.clone(), scan_service(a)))
+        .map(|a| a.name.clone())
+        .zip(scan_all(others.clone()))
         .collect();
     for (name, sc) in specs
         .iter()
