@@ -145,6 +145,10 @@ def test_x_arguments_reach_env_py(tmp_path: Path) -> None:
     assert summary["one"]["result"] == "done"
     assert summary["two"]["result"] == "failed"
     assert "failing on request (-x fail=two)" in summary["two"]["error"]
+    # env.py learns that the migration lock is held (and must not be taken again)
+    shown = tmp_path / "lock-held.txt"
+    monomig(repo.root, "upgrade", "--all", "-x", f"show_lock={shown}", "-x", "fail=two", "-n", "two")
+    assert shown.read_text() == "monomig:alembic_version"
 
 
 def test_downgrade_needs_a_target(three: Repo) -> None:

@@ -8,6 +8,9 @@ Events go to the file descriptor named by ``MONOMIG_EVENT_FD``, one JSON object 
 ``{"event": "waiting", "holder": ...}``, ``locked``, ``running`` (revision),
 ``applied`` (revision), ``failed`` (message, revision), then ``finished`` (rc) per service.
 
+While the lock is held, ``MONOMIG_LOCK_HELD`` in the environment names it, so that code
+running inside the command (env.py, monomig's bridge) does not take it a second time.
+
 The migration itself is Alembic's own command, in this process, exactly as
 ``alembic -n SERVICE upgrade TARGET`` runs it (env.py included), under the service's
 migration lock, taken on its own connection and released on every path (the death of
@@ -26,6 +29,9 @@ from typing import Any
 _events = None
 _running: str | None = None
 _instrumented = False
+
+#: Set to the lock's name while this process holds the service's migration lock.
+LOCK_HELD_ENV = "MONOMIG_LOCK_HELD"
 
 
 def _emit(event: str, **data: Any) -> None:
@@ -110,6 +116,9 @@ def _run(spec: dict[str, Any]) -> int:
             lock = make(float(spec.get("lock_timeout", 60)))
             lock.acquire()
         _emit("locked")
+        # Code running inside this command (env.py, monomig's bridge) must not take the
+        # same lock again on another connection: it would wait for itself.
+        os.environ[LOCK_HELD_ENV] = spec["lock_name"]
     try:
         try:
             import monomig.bridge as bridge  # type: ignore[import-not-found]
@@ -140,6 +149,7 @@ def _run(spec: dict[str, Any]) -> int:
         else:
             command.stamp(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"), purge=bool(spec.get("purge")))
     finally:
+        os.environ.pop(LOCK_HELD_ENV, None)
         if lock is not None:
             lock.release()
     return 0

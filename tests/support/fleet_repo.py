@@ -21,6 +21,10 @@ logging.basicConfig(level=logging.WARNING, format="%(levelname)-5.5s [%(name)s] 
 logging.getLogger("alembic").setLevel(logging.INFO)
 version_table = config.get_main_option("version_table") or "alembic_version"
 version_table_schema = config.get_main_option("version_table_schema") or None
+if context.get_x_argument(as_dictionary=True).get("show_lock"):
+    import os
+    with open(context.get_x_argument(as_dictionary=True)["show_lock"], "w") as f:
+        f.write(os.environ.get("MONOMIG_LOCK_HELD", ""))
 if context.get_x_argument(as_dictionary=True).get("fail") == config.config_ini_section:
     raise RuntimeError("failing on request (-x fail=" + config.config_ini_section + ")")
 
