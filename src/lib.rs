@@ -7,6 +7,7 @@
 //! - [`graph`]: the revision graph with Alembic's semantics (heads, bases, labels, identifiers);
 //! - [`plan`]: upgrade, downgrade and stamp plans and their order;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
+//! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
 //! Every fallible operation returns [`Error`].
@@ -14,6 +15,7 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fleet;
 pub mod graph;
 pub mod plan;
 pub mod scripts;

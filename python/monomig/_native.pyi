@@ -436,3 +436,19 @@ class RevisionGraph:
 def bench_scan(versions_dir: str | os.PathLike[str], recursive: bool = False) -> int:
     """Discover, read and parse every revision file of one folder and build the graph,
     all in Rust (``make bench``'s engine row). Returns the number of revisions."""
+
+# --- the whole monorepo at once (src/bindings/fleet.rs) -------------------------
+
+def fleet_status(request: str) -> str:
+    """Every service's state. ``request`` is JSON: ``{"services": [{"name", "version_locations",
+    "recursive", "sourceless", "url", "url_error", "base_dir", "version_table",
+    "version_table_schema"}, ...], "target": "heads", "concurrency": 16, "connect_timeout": 5.0}``.
+    Answers a JSON list, one object per service: ``service``, ``database`` (masked),
+    ``database_key``, ``version_table``, ``version_table_schema``, ``current``, ``heads``,
+    ``pending``, ``state`` (up_to_date, behind, ahead, not_initialized, unreachable, error),
+    ``error``, ``error_kind``, ``shared_with``, ``revisions``."""
+
+def fleet_check(request: str) -> str:
+    """Static findings. ``request`` is JSON: ``{"services": [...], "all_services": [...]}`` (service
+    objects as for ``fleet_status`` plus ``allow_multiple_heads``). Answers a JSON list of
+    ``{service, code, message, path, line, revision}``."""

@@ -81,8 +81,34 @@ def cmd_services(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fleet_all(command: str):
+    def run(args: argparse.Namespace) -> int:
+        from monomig import fleet
+
+        if not args.all:
+            print(f"{PROG}: error: only `{PROG} {command} --all` is available here", file=sys.stderr)
+            return 2
+        return fleet.run_all(command, args)
+
+    return run
+
+
+def _fleet(name: str):
+    def run(args: argparse.Namespace) -> int:
+        from monomig import fleet
+
+        return getattr(fleet, name)(args)
+
+    return run
+
+
 COMMANDS = {
     "services": cmd_services,
+    "status": _fleet("run_status"),
+    "check": _fleet("run_check"),
+    "upgrade": _fleet_all("upgrade"),
+    "downgrade": _fleet_all("downgrade"),
+    "stamp": _fleet_all("stamp"),
 }
 
 
@@ -101,6 +127,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_args(services)
     services.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+    from monomig import fleet
+
+    for name, add in (("status", fleet.add_status_arguments), ("check", fleet.add_check_arguments)):
+        p = sub.add_parser(name, help=f"monomig {name} for every service")
+        _add_config_args(p)
+        add(p)
+    for name in ("upgrade", "downgrade", "stamp"):
+        p = sub.add_parser(name, help=f"{name} every service (--all)")
+        _add_config_args(p)
+        p.add_argument("-x", action="append")
+        p.add_argument("revision", nargs="?")
+        p.add_argument("--sql", action="store_true")
+        p.add_argument("--tag")
+        if name == "stamp":
+            p.add_argument("--purge", action="store_true")
+        fleet.add_all_arguments(p, name)
     return parser
 
 

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod config;
 mod db;
 mod errors;
+mod fleet;
 mod graph;
 mod runtime;
 mod scripts;
@@ -18,5 +19,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     db::register(m)?;
     scripts::register(m)?;
     graph::register(m)?;
+    fleet::register(m)?;
     Ok(())
 }

@@ -1,0 +1,201 @@
+"""Services' migrations, run by ``monomig upgrade/downgrade/stamp --all`` in worker processes.
+
+A worker runs one service after another (Alembic is imported once per worker). The parent
+writes one JSON object a line on stdin, one per service: ``command`` (upgrade, downgrade, stamp),
+``service``, ``ini``, ``toml``, ``target``, ``sql``, ``tag``, ``purge``, ``x``, ``url``
+(for the lock; absent with ``--sql``), ``lock_name``, ``lock_timeout``, ``base_dir``.
+Events go to the file descriptor named by ``MONOMIG_EVENT_FD``, one JSON object a line:
+``{"event": "waiting", "holder": ...}``, ``locked``, ``running`` (revision),
+``applied`` (revision), ``failed`` (message, revision), then ``finished`` (rc) per service.
+
+While the lock is held, ``MONOMIG_LOCK_HELD`` in the environment names it, so that code
+running inside the command (env.py, monomig's bridge) does not take it a second time.
+
+The migration itself is Alembic's own command, in this process, exactly as
+``alembic -n SERVICE upgrade TARGET`` runs it (env.py included), under the service's
+migration lock, taken on its own connection and released on every path (the death of
+the process included: the lock dies with its connection or file descriptor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+_events = None
+_running: str | None = None
+_instrumented = False
+
+#: Set to the lock's name while this process holds the service's migration lock.
+LOCK_HELD_ENV = "MONOMIG_LOCK_HELD"
+
+
+def _emit(event: str, **data: Any) -> None:
+    if _events is None:
+        return
+    data["event"] = event
+    _events.write(json.dumps(data) + "\n")
+    _events.flush()
+
+
+def _step_label(step: Any) -> str | None:
+    for attr in ("revision", "to_revisions", "from_revisions"):
+        value = getattr(step, attr, None)
+        if value is None:
+            continue
+        if hasattr(value, "revision"):
+            return str(value.revision)
+        if isinstance(value, (tuple, list)):
+            return ", ".join(str(v) for v in value) or None
+        return str(value)
+    return None
+
+
+def _instrument() -> None:
+    """Report each revision as it starts and as the version table records it."""
+    global _instrumented
+    _instrumented = True
+    from alembic.runtime import migration
+
+    original_init = migration.RevisionStep.__init__
+
+    def init(self: Any, *args: Any, **kw: Any) -> None:
+        original_init(self, *args, **kw)
+        fn = self.migration_fn
+        revision = self.revision.revision
+        direction = "upgrade" if self.is_upgrade else "downgrade"
+
+        def run(*a: Any, **k: Any) -> Any:
+            global _running
+            _running = revision
+            _emit("running", revision=revision, direction=direction)
+            return fn(*a, **k)
+
+        run.__name__ = getattr(fn, "__name__", direction)
+        self.migration_fn = run
+
+    migration.RevisionStep.__init__ = init  # type: ignore[method-assign]
+
+    original_update = migration.HeadMaintainer.update_to_step
+
+    def update_to_step(self: Any, step: Any) -> None:
+        global _running
+        original_update(self, step)
+        label = _step_label(step)
+        if label is not None:
+            _emit("applied", revision=label)
+        _running = None
+
+    migration.HeadMaintainer.update_to_step = update_to_step  # type: ignore[method-assign]
+
+
+def _run(spec: dict[str, Any]) -> int:
+    global _running
+    from monomig._native import LockError, MigrationLock
+
+    lock = None
+    if spec.get("url") and not spec.get("sql"):
+        def make(timeout: float) -> Any:
+            return MigrationLock(
+                spec["url"],
+                spec["lock_name"],
+                timeout=timeout,
+                base_dir=spec.get("base_dir"),
+                service=spec["service"],
+            )
+
+        lock = make(0)
+        try:
+            lock.acquire()
+        except LockError as e:
+            _emit("waiting", holder=str(e))
+            lock = make(float(spec.get("lock_timeout", 60)))
+            lock.acquire()
+        _emit("locked")
+        # Code running inside this command (env.py, monomig's bridge) must not take the
+        # same lock again on another connection: it would wait for itself.
+        os.environ[LOCK_HELD_ENV] = spec["lock_name"]
+    try:
+        try:
+            import monomig.bridge as bridge  # type: ignore[import-not-found]
+        except ImportError:
+            bridge = None
+        if bridge is not None and hasattr(bridge, "activate"):
+            bridge.activate()
+        from alembic import command
+        from alembic.config import Config
+
+        if not _instrumented:
+            _instrument()
+        opts = argparse.Namespace(
+            x=spec.get("x"), name=spec["service"], config=None, raiseerr=True, sql=spec.get("sql"), tag=spec.get("tag")
+        )
+        cfg = Config(
+            file_=spec["ini"],
+            toml_file=spec.get("toml"),
+            ini_section=spec["service"],
+            cmd_opts=opts,
+        )
+        name = spec["command"]
+        target = spec["target"]
+        if name == "upgrade":
+            command.upgrade(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"))
+        elif name == "downgrade":
+            command.downgrade(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"))
+        else:
+            command.stamp(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"), purge=bool(spec.get("purge")))
+    finally:
+        os.environ.pop(LOCK_HELD_ENV, None)
+        if lock is not None:
+            lock.release()
+    return 0
+
+
+def _one(spec: dict[str, Any]) -> int:
+    global _running
+    _running = None
+    try:
+        return _run(spec)
+    except KeyboardInterrupt:
+        _emit("failed", message="interrupted", revision=_running)
+        raise
+    except BaseException as e:  # noqa: BLE001 - every failure becomes one event and status 1
+        if isinstance(e, SystemExit) and not e.code:
+            return 0
+        message = str(e) or type(e).__name__
+        if not isinstance(e, SystemExit):
+            try:
+                from monomig import MonomigError
+
+                known = isinstance(e, MonomigError)
+            except ImportError:
+                known = False
+            if not known and type(e).__module__ not in ("alembic.util.exc",):
+                message = f"{type(e).__name__}: {message}"
+                traceback.print_exc()
+        _emit("failed", message=message, revision=_running)
+        return 1
+
+
+def main() -> int:
+    """Run one job per line of stdin until stdin closes."""
+    global _events
+    fd = os.environ.get("MONOMIG_EVENT_FD")
+    if fd:
+        _events = os.fdopen(int(fd), "w", buffering=1)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        rc = _one(json.loads(line))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _emit("finished", rc=rc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+//! The whole monorepo at once: `monomig status` (every service's revision graph and
+//! version table, read concurrently) and `monomig check` (static guardrails for CI).
+//!
+//! - [`status`]: scan and resolve each service's revision files (no import), read every
+//!   version table over sqlx at once, and classify each service: up to date, behind by
+//!   N, ahead (a revision in the database that no file defines), not initialised,
+//!   unreachable, or error (configuration or revision files that cannot be resolved);
+//! - [`check`]: findings about the revision files and the configuration, without a
+//!   database.
+//!
+//! Requests and answers are serde structures, so the bindings stay a JSON hop.
+
+pub mod check;
+pub mod status;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbTarget;
+
+/// One service as the fleet commands see it.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct ServiceSpec {
+    pub name: String,
+    #[serde(default)]
+    pub version_locations: Vec<PathBuf>,
+    #[serde(default)]
+    pub recursive: bool,
+    #[serde(default)]
+    pub sourceless: bool,
+    /// The database URL (with its password; never echoed).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Why no URL could be found, when `url` is None.
+    #[serde(default)]
+    pub url_error: Option<String>,
+    /// The directory relative SQLite paths are relative to.
+    #[serde(default)]
+    pub base_dir: PathBuf,
+    #[serde(default = "default_table")]
+    pub version_table: String,
+    #[serde(default)]
+    pub version_table_schema: Option<String>,
+    /// `monomig.allow_multiple_heads = true` in the service's section.
+    #[serde(default)]
+    pub allow_multiple_heads: bool,
+}
+
+fn default_table() -> String {
+    crate::db::DEFAULT_VERSION_TABLE.to_owned()
+}
+
+/// The key of "the same database and version table": the database's identity (no
+/// password), the schema and the table.
+pub(crate) fn table_key(spec: &ServiceSpec) -> Option<(String, String)> {
+    let url = spec.url.as_deref()?;
+    let target = DbTarget::parse(url, &spec.base_dir).ok()?;
+    let db = target.identity().to_owned();
+    let table = match &spec.version_table_schema {
+        Some(s) => format!("{s}.{}", spec.version_table),
+        None => spec.version_table.clone(),
+    };
+    Some((db, table))
+}
+
+/// For each service, the other services writing the same database and version table.
+pub(crate) fn shared_tables(specs: &[ServiceSpec]) -> Vec<Vec<String>> {
+    let keys: Vec<Option<(String, String)>> = specs.iter().map(table_key).collect();
+    let mut groups: HashMap<&(String, String), Vec<usize>> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(k) = k {
+            groups.entry(k).or_default().push(i);
+        }
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| match k.as_ref().and_then(|k| groups.get(k)) {
+            Some(members) => members
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| specs[j].name.clone())
+                .collect(),
+            None => Vec::new(),
+        })
+        .collect()
+}
+
+/// A short stable key for "the same database" (no password, no URL text): services with
+/// equal keys must migrate one after another.
+pub(crate) fn database_key(spec: &ServiceSpec) -> Option<String> {
+    let url = spec.url.as_deref()?;
+    let target = DbTarget::parse(url, &spec.base_dir).ok()?;
+    Some(format!(
+        "{:016x}",
+        crate::db::lock::fnv1a64(target.identity().as_bytes())
+    ))
+}

@@ -1,0 +1,283 @@
+//! `monomig status`: every service's state in one call.
+//!
+//! The revision files of all services are scanned and resolved on worker threads while
+//! the version tables are read on the async runtime (one connection per database, many
+//! databases at once); then each service is classified.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ServiceSpec, database_key, shared_tables};
+use crate::db::{DbErrorKind, DbTarget, Target, VersionRows, read_version_tables};
+use crate::graph::{Graph, Ident, RevisionInput};
+use crate::plan::upgrade_revs;
+use crate::scripts::{self, ScriptSource};
+
+/// What `status` is asked.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct StatusRequest {
+    pub services: Vec<ServiceSpec>,
+    /// The upgrade target "pending" counts towards (Alembic's `heads` by default).
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout")]
+    pub connect_timeout: f64,
+}
+
+fn default_concurrency() -> usize {
+    16
+}
+
+fn default_timeout() -> f64 {
+    5.0
+}
+
+/// One service's answer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ServiceStatus {
+    pub service: String,
+    /// The masked URL (no password), or None when the service has none.
+    pub database: Option<String>,
+    /// Equal for services on the same database (an opaque hash, no URL text).
+    pub database_key: Option<String>,
+    pub version_table: String,
+    pub version_table_schema: Option<String>,
+    pub current: Vec<String>,
+    pub heads: Vec<String>,
+    pub pending: Option<usize>,
+    /// up_to_date, behind, ahead, not_initialized, unreachable or error.
+    pub state: String,
+    pub error: Option<String>,
+    /// For unreachable databases: the db error kind (unreachable, auth_failed, ...).
+    pub error_kind: Option<String>,
+    /// Other services writing the same database and version table.
+    pub shared_with: Vec<String>,
+    pub revisions: usize,
+}
+
+/// The revision graph of one service, or why there is none.
+fn service_graph(spec: &ServiceSpec) -> Result<Graph, String> {
+    let scan = scripts::scan(&spec.version_locations, spec.recursive, spec.sourceless)
+        .map_err(|e| format!("Reading the revision files failed: {e}"))?;
+    let mut inputs = Vec::with_capacity(scan.scripts.len());
+    for s in scan.scripts {
+        match s {
+            ScriptSource::Static(f) => inputs.push(RevisionInput {
+                revision: f.revision,
+                down_revision: f.down_revision,
+                dependencies: f.depends_on,
+                branch_labels: f.branch_labels,
+                path: Some(f.path),
+            }),
+            ScriptSource::NeedsImport { path, reason } => {
+                return Err(format!(
+                    "The revision file {} cannot be read without importing it ({reason}); monomig \
+                     status never imports revision files. Write its revision, down_revision, \
+                     branch_labels and depends_on as plain literals, or use `alembic -n {} current`.",
+                    path.display(),
+                    spec.name
+                ));
+            }
+        }
+    }
+    Graph::build(inputs).map_err(|e| e.to_string())
+}
+
+/// Scan and build every service's graph, on a few threads.
+fn all_graphs(specs: &[ServiceSpec]) -> Vec<Result<Graph, String>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let mut out: Vec<Option<Result<Graph, String>>> = (0..specs.len()).map(|_| None).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(&mut out);
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(specs.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(spec) = specs.get(i) else { break };
+                    let g = service_graph(spec);
+                    if let Ok(mut r) = results.lock() {
+                        r[i] = Some(g);
+                    }
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .map(|g| g.unwrap_or_else(|| Err("The revision files could not be read.".to_owned())))
+        .collect()
+}
+
+/// Every service's state. Never fails as a whole: each service carries its own error.
+pub async fn status(req: StatusRequest) -> Vec<ServiceStatus> {
+    let specs = req.services;
+    let timeout = Duration::from_secs_f64(req.connect_timeout.clamp(0.1, 3600.0));
+    // Version table reads for services that have a URL.
+    let mut read_index = Vec::new();
+    let mut targets = Vec::new();
+    for (i, s) in specs.iter().enumerate() {
+        if let Some(url) = &s.url {
+            read_index.push(i);
+            targets.push(Target {
+                url: url.clone(),
+                base_dir: s.base_dir.clone(),
+                version_table: s.version_table.clone(),
+                version_table_schema: s.version_table_schema.clone(),
+                connect_timeout: timeout,
+            });
+        }
+    }
+    let reads = tokio::spawn(read_version_tables(targets, req.concurrency));
+    let specs_for_scan = specs.clone();
+    let graphs = tokio::task::spawn_blocking(move || all_graphs(&specs_for_scan)).await;
+    let graphs = match graphs {
+        Ok(g) => g,
+        Err(_) => (0..specs.len())
+            .map(|_| Err("Reading the revision files was interrupted.".to_owned()))
+            .collect(),
+    };
+    let mut reads_by_service: Vec<Option<crate::db::DbResult<VersionRows>>> = (0..specs.len()).map(|_| None).collect();
+    if let Ok(answers) = reads.await {
+        for (k, r) in answers.into_iter().enumerate() {
+            if let Some(&i) = read_index.get(k) {
+                reads_by_service[i] = Some(r);
+            }
+        }
+    }
+    let shared = shared_tables(&specs);
+    let target = req.target.unwrap_or_else(|| "heads".to_owned());
+    specs
+        .iter()
+        .zip(graphs)
+        .zip(reads_by_service)
+        .zip(shared)
+        .map(|(((spec, graph), read), shared_with)| classify(spec, graph, read, shared_with, &target))
+        .collect()
+}
+
+fn classify(
+    spec: &ServiceSpec,
+    graph: Result<Graph, String>,
+    read: Option<crate::db::DbResult<VersionRows>>,
+    shared_with: Vec<String>,
+    target: &str,
+) -> ServiceStatus {
+    let database = spec.url.as_deref().map(|u| match DbTarget::parse(u, &spec.base_dir) {
+        Ok(t) => t.masked(),
+        Err(_) => crate::config::mask_password(u),
+    });
+    let mut st = ServiceStatus {
+        service: spec.name.clone(),
+        database,
+        database_key: database_key(spec),
+        version_table: spec.version_table.clone(),
+        version_table_schema: spec.version_table_schema.clone(),
+        current: Vec::new(),
+        heads: Vec::new(),
+        pending: None,
+        state: "error".to_owned(),
+        error: None,
+        error_kind: None,
+        shared_with,
+        revisions: 0,
+    };
+    if let Ok(g) = &graph {
+        st.heads = g.heads().iter().map(|s| s.to_string()).collect();
+        st.revisions = g.len();
+    }
+    // The database first: an unreachable database is the most useful thing to say.
+    let rows = match (&spec.url, read) {
+        (None, _) => {
+            st.error = Some(spec.url_error.clone().unwrap_or_else(|| {
+                format!(
+                    "No database URL for service '{}': set {} or DB_URL in services/{}/config.py, or \
+                     sqlalchemy.url in its section.",
+                    spec.name,
+                    env_var(&spec.name),
+                    spec.name
+                )
+            }));
+            return st;
+        }
+        (Some(_), None) => {
+            st.state = "unreachable".to_owned();
+            st.error = Some("The version table could not be read.".to_owned());
+            return st;
+        }
+        (Some(_), Some(Err(e))) => {
+            if e.kind == DbErrorKind::Config {
+                st.error = Some(format!("service '{}': {}", spec.name, e.message));
+            } else {
+                st.state = "unreachable".to_owned();
+                st.error = Some(e.message);
+                st.error_kind = Some(e.kind.name().to_owned());
+            }
+            return st;
+        }
+        (Some(_), Some(Ok(VersionRows::Present(rows)))) => rows,
+        (Some(_), Some(Ok(_))) => Vec::new(),
+    };
+    st.current = rows.clone();
+    let g = match graph {
+        Ok(g) => g,
+        Err(e) => {
+            st.error = Some(e);
+            return st;
+        }
+    };
+    let unknown: Vec<&String> = rows
+        .iter()
+        .filter(|r| g.lookup(r).and_then(|n| g.revision_id(n)) != Some(r.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        st.state = "ahead".to_owned();
+        let list: Vec<String> = unknown.iter().map(|r| format!("'{r}'")).collect();
+        st.error = Some(format!(
+            "The database holds revision {} that no revision file of service '{}' defines: the \
+             database is ahead of this checkout, or the file was removed.",
+            list.join(", "),
+            spec.name
+        ));
+        return st;
+    }
+    match upgrade_revs(&g, &Ident::str(target), &Ident::tuple(rows.iter().cloned())) {
+        Ok(plan) => {
+            st.pending = Some(plan.steps.len());
+            st.state = if rows.is_empty() {
+                if plan.steps.is_empty() && g.is_empty() {
+                    "up_to_date"
+                } else {
+                    "not_initialized"
+                }
+            } else if plan.steps.is_empty() {
+                "up_to_date"
+            } else {
+                "behind"
+            }
+            .to_owned();
+        }
+        Err(e) => {
+            st.error = Some(format!("service '{}': {e}", spec.name));
+        }
+    }
+    st
+}
+
+/// `MONOMIG_URL_<SERVICE>`, as monomig.urls names it.
+fn env_var(service: &str) -> String {
+    let mut s = String::from("MONOMIG_URL_");
+    for c in service.chars().flat_map(char::to_uppercase) {
+        s.push(if c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' {
+            c
+        } else {
+            '_'
+        });
+    }
+    s
+}
