@@ -433,6 +433,7 @@ class RevisionGraph:
     def apply_steps(
         self, current_heads: Sequence[str], steps: Sequence[MigrationStep]
     ) -> tuple[list[_VersionOp], tuple[str, ...]]: ...
+
 def bench_scan(versions_dir: str | os.PathLike[str], recursive: bool = False) -> int:
     """Discover, read and parse every revision file of one folder and build the graph,
     all in Rust (``make bench``'s engine row). Returns the number of revisions."""
