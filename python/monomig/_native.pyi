@@ -433,3 +433,16 @@ class RevisionGraph:
     def apply_steps(
         self, current_heads: Sequence[str], steps: Sequence[MigrationStep]
     ) -> tuple[list[_VersionOp], tuple[str, ...]]: ...
+
+# --- reports (src/report.rs): Alembic's heads / history / branches / show text ---
+# ``docstrings`` are the revision modules' ``__doc__`` in load order. Errors are
+# CommandError carrying the text Alembic prints after "FAILED: ".
+
+def report_heads(
+    graph: RevisionGraph, docstrings: Sequence[str | None], verbose: bool = False, resolve_dependencies: bool = False
+) -> str: ...
+def report_history(
+    graph: RevisionGraph, docstrings: Sequence[str | None], base: str = "", head: str = "", verbose: bool = False
+) -> str: ...
+def report_branches(graph: RevisionGraph, docstrings: Sequence[str | None], verbose: bool = False) -> str: ...
+def report_show(graph: RevisionGraph, docstrings: Sequence[str | None], rev: str) -> str: ...

@@ -7,6 +7,7 @@ mod config;
 mod db;
 mod errors;
 mod graph;
+mod report;
 mod runtime;
 mod scripts;
 
@@ -18,5 +19,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     db::register(m)?;
     scripts::register(m)?;
     graph::register(m)?;
+    report::register(m)?;
     Ok(())
 }
