@@ -204,6 +204,28 @@ def test_missing_and_odd_config(tmp_path: Path) -> None:
     compare_batches(root, argvs)
 
 
+def test_pyproject_only_legacy_separators_and_alembic_config(tmp_path: Path) -> None:
+    root = tmp_path / "toml"
+    write_project(root, {"svc": BRANCHY})
+    (root / "alembic.ini").unlink()
+    (root / "pyproject.toml").write_text(
+        '[tool.alembic]\nscript_location = "%(here)s/migrations"\n'
+        'version_locations = ["%(here)s/migrations/versions/svc"]\n'
+    )
+    compare_batches(root, [["heads"], ["history", "-v"], ["branches", "-v"], ["show", "feature@head"]])
+
+    legacy = tmp_path / "legacy"
+    write_project(legacy, {"svc": DEPENDS})
+    (legacy / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\nprepend_sys_path = .\n"
+        "version_locations = migrations/versions/svc, migrations/versions/none\n"
+    )
+    compare_batches(legacy, [["heads"], ["history"], ["show", "core"]])
+    shutil.move(legacy / "alembic.ini", legacy / "elsewhere.ini")
+    same(["history", "-r", "core@base:"], legacy, {"ALEMBIC_CONFIG": "elsewhere.ini"})
+    same(["-c", "elsewhere.ini", "branches"], legacy)
+
+
 def test_revision_environment_history_is_alembics(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", {"svc": LINEAR})
     ini = root / "alembic.ini"
