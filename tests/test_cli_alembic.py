@@ -383,3 +383,35 @@ def test_init_and_revision_are_delegated(tmp_path: Path) -> None:
     a = (tmp_path / "alembic" / "alembic.ini").read_text()
     m = (tmp_path / "monomig" / "alembic.ini").read_text()
     assert a == m
+
+
+def test_failed_message_wraps_on_a_terminal(demo_copy: Path) -> None:
+    """Alembic wraps ``FAILED: ...`` to the width of the terminal on stdin."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import termios
+
+    from support.cli_repo import BIN, cli_env
+
+    outputs = []
+    for tool in ("alembic", "monomig"):
+        leader, follower = os.openpty()
+        try:
+            fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+            proc = subprocess.run(
+                [str(BIN / tool), "-n", "service_one", "history", "-r", "a:b"],
+                cwd=demo_copy,
+                env=cli_env(),
+                stdin=follower,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            os.close(leader)
+            os.close(follower)
+        outputs.append((proc.stdout, proc.stderr, proc.returncode))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][2] == 255 and outputs[0][0].startswith("  FAILED:") and outputs[0][0].count("\n") > 1
