@@ -166,9 +166,14 @@ else:
         code = cli.main(argv)
         if code:
             raise SystemExit(code)
+import warnings
 results = []
 saved = os.dup(1), os.dup(2)
+filters = list(warnings.filters)
 for argv in argvs:
+    # each command line warns as a fresh process would ("default": once per location)
+    warnings.filters[:] = filters
+    warnings._filters_mutated()
     sys.stdout.flush(); sys.stderr.flush()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         os.dup2(out.fileno(), 1); os.dup2(err.fileno(), 2)
