@@ -121,3 +121,29 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     )
     out, err = p.communicate(timeout=60)
     assert len(out) == 10 and "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from support.cli_repo import write_project
+
+    root = write_project(tmp_path / "p", {"svc": [("aaaa00000001", None, None, None)]})
+    rev = next((root / "migrations" / "versions" / "svc").glob("*.py"))
+    rev.write_text(rev.read_text().replace("def upgrade():\n    pass", "def upgrade():\n    import time\n    time.sleep(60)"))
+    marker = root / "started"
+    env_py = root / "migrations" / "env.py"
+    env_py.write_text(f"open({str(marker)!r}, 'w').close()\n" + env_py.read_text())
+    exe = Path(sys.executable).parent / "monomig"
+    proc = subprocess.Popen(
+        [str(exe), "-n", "svc", "upgrade", "head"], cwd=root, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err

@@ -471,7 +471,7 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
                 row, doc = _import_revision(entry.path)
             except _Fallback:
                 raise
-            except BaseException as e:  # Alembic answers this one itself
+            except Exception as e:  # Alembic answers this one itself
                 raise _Fallback(repr(e)) from None
             rows.append(row)
             docs.append(doc)
