@@ -74,10 +74,6 @@ named with -n/--name after the command) through monomig's fleet runner; without
 """
 
 
-class _Usage(Exception):
-    """A usage error found before argparse runs."""
-
-
 # --------------------------------------------------------------------------- parser
 
 
