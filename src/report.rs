@@ -380,6 +380,35 @@ mod tests {
     }
 
     #[test]
+    fn dependencies_labels_and_effective_heads() {
+        let g = Graph::build(vec![
+            RevisionInput::new("a1", &[])
+                .with_branch_labels(&["core"])
+                .with_path("/v/a1.py"),
+            RevisionInput::new("b2", &[]).with_path("/v/b2.py"),
+            RevisionInput::new("c3", &["b2"])
+                .with_dependencies(&["a1"])
+                .with_path("/v/c3.py"),
+        ])
+        .unwrap();
+        let d = vec![Doc::default(), Doc::default(), Doc::from_docstring(Some("uses core"))];
+        let r = Reporter::new(&g, &d, &InsertionOrder);
+        assert_eq!(
+            r.heads(false, false).unwrap(),
+            "a1 (core) (effective head)\nc3 (head)\n"
+        );
+        assert_eq!(r.heads(false, true).unwrap(), "c3 (head)\n");
+        let history = r.history("", "", false).unwrap();
+        assert!(history.contains("b2 (a1) -> c3 (head), uses core\n"), "{history}");
+        let show = r.show("c3").unwrap();
+        assert!(
+            show.starts_with("Rev: c3 (head)\nParent: b2\nAlso depends on: a1\nPath: /v/c3.py\n"),
+            "{show}"
+        );
+        assert!(r.show("core").unwrap().contains("Branch names: core\n"));
+    }
+
+    #[test]
     fn branches_lists_each_branch_point() {
         let g = graph();
         let d = docs();
