@@ -453,3 +453,15 @@ def fleet_check(request: str) -> str:
     """Static findings. ``request`` is JSON: ``{"services": [...], "all_services": [...]}`` (service
     objects as for ``fleet_status`` plus ``allow_multiple_heads``). Answers a JSON list of
     ``{service, code, message, path, line, revision}``."""
+# --- reports (src/report.rs): Alembic's heads / history / branches / show text ---
+# ``docstrings`` are the revision modules' ``__doc__`` in load order. Errors are
+# CommandError carrying the text Alembic prints after "FAILED: ".
+
+def report_heads(
+    graph: RevisionGraph, docstrings: Sequence[str | None], verbose: bool = False, resolve_dependencies: bool = False
+) -> str: ...
+def report_history(
+    graph: RevisionGraph, docstrings: Sequence[str | None], base: str = "", head: str = "", verbose: bool = False
+) -> str: ...
+def report_branches(graph: RevisionGraph, docstrings: Sequence[str | None], verbose: bool = False) -> str: ...
+def report_show(graph: RevisionGraph, docstrings: Sequence[str | None], rev: str) -> str: ...

@@ -1,12 +1,24 @@
-"""The ``monomig`` command.
+"""The ``monomig`` command: a drop-in superset of the ``alembic`` command.
 
-Each command is a subcommand registered in :data:`COMMANDS` (name -> function
-taking the parsed arguments and returning an exit status) with its arguments
-added by :func:`build_parser`. Every :class:`monomig.MonomigError` is printed as
-``monomig: error: <message>`` on stderr with exit status 2, never as a traceback.
+``monomig [-c FILE] [-n NAME] [-x ARG] [--raiseerr] [-q] COMMAND ...`` accepts every
+command and option of Alembic's command line, whose parser is mirrored from the data
+in :mod:`monomig._alembic_cli` (generated from Alembic's ``CommandLine``; Alembic is
+not imported to build it), and answers with Alembic's output and exit status:
 
-This module imports only argparse, json, sys, os and monomig, so that the
-command starts fast; Alembic and SQLAlchemy are never imported here.
+- ``heads``, ``history`` (without ``-i`` or ``current``), ``branches`` and ``show``
+  (except ``show current``) are answered here without importing Alembic or
+  SQLAlchemy: the configuration through :func:`monomig.load_project`, the revision
+  files through ``scan_revisions`` and the text from the Rust core. Whatever this
+  fast path cannot reproduce exactly (warnings, revision files that fail to import,
+  unreadable configuration, ``--raiseerr`` errors) is handed to Alembic instead.
+- every other Alembic command runs in-process through Alembic's own ``CommandLine``,
+  with ``monomig.bridge`` activated when it is installed.
+- monomig's own commands sit beside them: ``services``, and, with ``monomig.fleet``,
+  ``status``, the fleet ``check`` (without the global ``-n``) and
+  ``upgrade|downgrade|stamp --all``.
+
+Exit statuses: Alembic's own where Alembic answers (``FAILED: ...`` exits 255);
+monomig's commands 0 ok, 1 findings, 2 could not run; usage errors 2; Ctrl-C 130.
 """
 
 from __future__ import annotations
@@ -15,11 +27,191 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 import monomig
 from monomig import _native
+from monomig._alembic_cli import SPEC
+
+try:  # written in parallel; the fleet commands are hidden without it
+    from monomig import fleet as _fleet
+except ImportError:  # pragma: no cover - depends on the installed package
+    _fleet = None  # type: ignore[assignment]
 
 PROG = "monomig"
+ALEMBIC_VERSION: str = SPEC["alembic_version"]  # type: ignore[assignment]
+
+#: Alembic commands answered without Alembic (see the module docstring).
+FAST_COMMANDS = ("heads", "history", "branches", "show")
+#: Alembic commands that gain the fleet form ``--all``.
+FLEET_ALL_COMMANDS = ("upgrade", "downgrade", "stamp")
+
+EPILOG = """\
+monomig runs every Alembic command above exactly as `alembic` does (same output,
+same exit status): heads, history, branches and show are answered by monomig's
+Rust core without importing Alembic; the others run Alembic in-process.
+
+monomig's own commands:
+  services              list the services (ini sections) of the project
+{fleet}
+exit status: Alembic's own for Alembic's commands (FAILED: ... exits 255);
+monomig's commands 0 ok, 1 findings, 2 could not run; usage errors 2; Ctrl-C 130.
+"""
+
+FLEET_EPILOG = """\
+  status                every service's database revision against its heads
+  check                 without the global -n: check every service (fleet check);
+                        `monomig -n NAME check` is Alembic's check for one service
+  upgrade|downgrade|stamp --all
+                        run the command for every service (or those named with -n
+                        after the command); without --all they are Alembic's
+"""
+
+ALL_EPILOG = """\
+monomig: with --all this runs for every service of the project (or only those
+named with -n/--name after the command) through monomig's fleet runner; without
+--all it is Alembic's `{command}` for the service chosen by the global -n.
+"""
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _add_spec_argument(parser: argparse.ArgumentParser, spec: dict[str, Any]) -> None:
+    if spec["action"] == "help":
+        return  # argparse adds -h/--help itself, in the same place
+    kwargs: dict[str, Any] = {}
+    flags = list(spec["flags"])
+    if spec["action"] == "version":
+        kwargs["action"] = "version"
+        kwargs["version"] = f"%(prog)s {monomig.__version__} (alembic {ALEMBIC_VERSION} command line)"
+    else:
+        kwargs["action"] = spec["action"]
+    for key in ("nargs", "default", "help", "metavar"):
+        if key in spec:
+            kwargs[key] = spec[key]
+    if spec.get("type") == "str":
+        kwargs["type"] = str
+    if flags:
+        if spec["action"] not in ("version", "help"):
+            kwargs["dest"] = spec["dest"]
+        parser.add_argument(*flags, **kwargs)
+    else:
+        parser.add_argument(spec["dest"], **kwargs)
+
+
+def _alembic_subparser(sub: Any, command: dict[str, Any], **extra: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(command["name"], help=command["help"], **extra)
+    for spec in command["arguments"]:
+        _add_spec_argument(p, spec)
+    p.set_defaults(alembic_command=command["name"])
+    return p
+
+
+def _commands() -> list[dict[str, Any]]:
+    return list(SPEC["commands"])  # type: ignore[arg-type]
+
+
+def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
+    """monomig's parser: Alembic's (from the generated spec) plus monomig's commands.
+
+    ``alembic_check`` chooses Alembic's ``check`` over the fleet check (the global
+    ``-n`` was given).
+    """
+    fleet = _fleet
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        epilog=EPILOG.format(fleet=FLEET_EPILOG if fleet is not None else ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for spec in SPEC["globals"]:  # type: ignore[union-attr]
+        _add_spec_argument(parser, spec)
+    sub = parser.add_subparsers()
+
+    for command in _commands():
+        name = command["name"]
+        if name == "check" and fleet is not None and not alembic_check:
+            p = sub.add_parser(
+                "check",
+                help="check every service: pending migrations, several heads, unreachable "
+                "databases (monomig; with the global -n NAME: Alembic's check)",
+                description="Check every service of the project (monomig's fleet check). "
+                "With the global option -n NAME (`monomig -n NAME check`) this is Alembic's "
+                "`check` for that one service.",
+            )
+            fleet.add_check_arguments(p)
+            p.set_defaults(monomig_command="check")
+            continue
+        if name in FLEET_ALL_COMMANDS and fleet is not None:
+            p = _alembic_subparser(
+                sub,
+                command,
+                epilog=ALL_EPILOG.format(command=name),
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+            if name == "upgrade":
+                # `upgrade --all` defaults to heads; without --all Alembic still requires it.
+                for action in p._actions:
+                    if action.dest == "revision":
+                        action.nargs = "?"
+                        action.default = None
+            fleet.add_all_arguments(p, name)
+            continue
+        _alembic_subparser(sub, command)
+
+    services = sub.add_parser(
+        "services",
+        help="list the services (ini sections) of the project (monomig)",
+        description="List the services of alembic.ini: the sections `alembic -n NAME` can run.",
+    )
+    _add_config_args(services)
+    services.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    services.set_defaults(monomig_command="services")
+
+    if fleet is not None:
+        status = sub.add_parser(
+            "status",
+            help="every service's database revision against its heads (monomig)",
+            description="Show, for every service, the revisions in its database and its heads.",
+        )
+        fleet.add_status_arguments(status)
+        status.set_defaults(monomig_command="status")
+    return parser
+
+
+# ------------------------------------------------------------------- argv pre-scan
+
+_GLOBAL_WITH_VALUE = ("-c", "--config", "-n", "--name", "-x")
+
+
+def _prescan(argv: list[str]) -> tuple[str | None, bool]:
+    """The command word of ``argv`` and whether the global ``-n/--name`` was given."""
+    name_given = False
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return (argv[i + 1] if i + 1 < len(argv) else None), name_given
+        if not a.startswith("-") or a == "-":
+            return a, name_given
+        if a in ("-n", "--name") or a.startswith("--name=") or (a.startswith("-n") and not a.startswith("--")):
+            name_given = True
+        if a in _GLOBAL_WITH_VALUE:
+            i += 2
+            continue
+        if a.startswith("--") and "=" not in a:
+            # a unique prefix of a long option taking a value (argparse allows abbreviations)
+            matches = [o for o in ("--config", "--name") if o.startswith(a)]
+            if len(matches) == 1:
+                if matches[0] == "--name":
+                    name_given = True
+                i += 2
+                continue
+        i += 1
+    return None, name_given
+
+
+# ----------------------------------------------------------------------- services
 
 
 def _mask(value: str) -> str:
@@ -31,6 +223,7 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
         "-c",
         "--config",
         action="append",
+        dest="services_config",
         metavar="FILE",
         help="alternate config file; defaults to the ALEMBIC_CONFIG environment variable, or "
         '"alembic.ini". May also name a pyproject.toml; may be given twice to name both',
@@ -45,7 +238,8 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
 
 def load_project_from_args(args: argparse.Namespace) -> monomig.Project:
     """The project named by ``-c`` (zero, one or two times), ``--toml-file`` and ALEMBIC_CONFIG."""
-    ini, toml = _native.config_paths(list(args.config or []), os.environ.get("ALEMBIC_CONFIG"))
+    configs = list(getattr(args, "services_config", None) or []) + list(getattr(args, "config", None) or [])
+    ini, toml = _native.config_paths(configs, os.environ.get("ALEMBIC_CONFIG"))
     if getattr(args, "toml_file", None):
         toml = args.toml_file
     return monomig.load_project(ini, toml)
@@ -81,90 +275,337 @@ def cmd_services(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fleet_all(command: str):
-    def run(args: argparse.Namespace) -> int:
-        from monomig import fleet
-
-        if not args.all:
-            print(f"{PROG}: error: only `{PROG} {command} --all` is available here", file=sys.stderr)
-            return 2
-        return fleet.run_all(command, args)
-
-    return run
+def _cmd_status(args: argparse.Namespace) -> int:
+    assert _fleet is not None
+    return int(_fleet.run_status(args))
 
 
-def _fleet(name: str):
-    def run(args: argparse.Namespace) -> int:
-        from monomig import fleet
-
-        return getattr(fleet, name)(args)
-
-    return run
+def _cmd_check(args: argparse.Namespace) -> int:
+    assert _fleet is not None
+    return int(_fleet.run_check(args))
 
 
 COMMANDS = {
     "services": cmd_services,
-    "status": _fleet("run_status"),
-    "check": _fleet("run_check"),
-    "upgrade": _fleet_all("upgrade"),
-    "downgrade": _fleet_all("downgrade"),
-    "stamp": _fleet_all("stamp"),
+    "status": _cmd_status,
+    "check": _cmd_check,
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Fast, safe Alembic migrations for monorepos.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {monomig.__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+# ------------------------------------------------------------------ Alembic itself
 
-    services = sub.add_parser(
-        "services",
-        help="list the services (ini sections) of the project",
-        description="List the services of alembic.ini: the sections `alembic -n NAME` can run.",
-    )
-    _add_config_args(services)
-    services.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
 
-    from monomig import fleet
+def delegate(argv: list[str]) -> int:
+    """Run ``alembic ARGV`` in this process (bridge active) and return its exit status."""
+    try:
+        from monomig import bridge  # type: ignore[attr-defined]
+    except ImportError:
+        bridge = None
+    if bridge is not None:
+        bridge.activate()
+    from alembic.config import CommandLine
 
-    for name, add in (("status", fleet.add_status_arguments), ("check", fleet.add_check_arguments)):
-        p = sub.add_parser(name, help=f"monomig {name} for every service")
-        _add_config_args(p)
-        add(p)
-    for name in ("upgrade", "downgrade", "stamp"):
-        p = sub.add_parser(name, help=f"{name} every service (--all)")
-        _add_config_args(p)
-        p.add_argument("-x", action="append")
-        p.add_argument("revision", nargs="?")
-        p.add_argument("--sql", action="store_true")
-        p.add_argument("--tag")
-        if name == "stamp":
-            p.add_argument("--purge", action="store_true")
-        fleet.add_all_arguments(p, name)
-    return parser
+    try:
+        CommandLine(prog=PROG).main(argv)
+    except SystemExit as e:
+        if e.code is None:
+            return 0
+        if isinstance(e.code, int):
+            return e.code
+        raise
+    return 0
+
+
+# -------------------------------------------------------------------- the fast path
+
+
+class _Fallback(Exception):
+    """The fast path cannot reproduce Alembic's answer exactly: hand over to Alembic."""
+
+
+class _Failed(Exception):
+    """A command error: printed as Alembic prints one (``FAILED: ...``, exit 255).
+
+    Used where Alembic fails too, with this text or with a raw traceback.
+    """
+
+
+def _asbool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "y", "t", "1")
+    return bool(value)
+
+
+def _termwidth() -> int | None:
+    try:
+        import fcntl
+        import struct
+        import termios
+
+        packed = fcntl.ioctl(0, termios.TIOCGWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+        width = struct.unpack("HHHH", packed)[1]
+        return width if width > 0 else None
+    except (ImportError, OSError):
+        return None
+
+
+def _write(text: str) -> None:
+    encoding = getattr(sys.stdout, "encoding", "ascii") or "ascii"
+    text = text.encode(encoding, "replace").decode(encoding)
+    try:
+        sys.stdout.write(text)
+    except OSError:
+        pass
+
+
+def _failed(message: str, quiet: bool) -> int:
+    """``util.err``: ``FAILED: message`` on stdout (wrapped on a terminal), exit -1."""
+    if not quiet:
+        text = f"FAILED: {message}"
+        width = _termwidth()
+        if width is None:
+            _write(text + "\n")
+        else:
+            import textwrap
+
+            lines = textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="  ")
+            _write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+    return 255
+
+
+def _to_tuple(value: object) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(value)  # type: ignore[call-overload]
+    except TypeError:
+        return (value,)
+
+
+def _import_revision(path: str) -> tuple[tuple[Any, ...], str | None]:
+    """Import a revision file as Alembic does; its graph entry and docstring."""
+    import importlib.util
+    import re
+
+    filename = os.path.basename(path)
+    module_id = re.sub(r"\W", "_", filename)
+    spec = importlib.util.spec_from_file_location(module_id, path)
+    if spec is None or spec.loader is None:
+        raise _Fallback(path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if hasattr(module, "revision"):
+        revision = module.revision
+    else:
+        m = re.match(r"([a-f0-9]+)\.py$", filename)
+        if not m:
+            raise _Fallback(path)
+        revision = m.group(1)
+    down = _to_tuple(module.down_revision)
+    labels = _to_tuple(getattr(module, "branch_labels", None))
+    deps = _to_tuple(getattr(module, "depends_on", None))
+    if not isinstance(revision, str) or not all(isinstance(x, str) for x in down + labels + deps):
+        raise _Fallback(path)
+    doc = module.__doc__
+    if doc is not None and not isinstance(doc, str):
+        raise _Fallback(path)
+    return (revision, down, deps, labels, path), doc
+
+
+_SILENT_WARNING = "No path_separator found in configuration"
+
+
+def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[Any, list[str | None], Any]:
+    """The revision graph of the section ``args.name`` as Alembic's ScriptDirectory sees it.
+
+    Returns (graph, docstrings, service); raises :class:`_Fallback` wherever Alembic
+    would warn, fail or behave in a way this path does not reproduce.
+    """
+    import warnings
+
+    try:
+        ini, toml = _native.config_paths(list(args.config or []), os.environ.get("ALEMBIC_CONFIG"))
+        project = monomig.load_project(ini, toml, allow_missing_ini=True, find_services=False)
+        service = project.section(args.name)
+    except monomig.MonomigError as e:
+        raise _Fallback(str(e)) from None
+    # Alembic's legacy path splitting warns with a DeprecationWarning, which Python
+    # hides by default; any other warning (or a warnings filter) is Alembic's to show.
+    shown = [w for w in [*project.warnings, *service.warnings] if not w.startswith(_SILENT_WARNING)]
+    if shown or (sys.warnoptions and project.warnings + service.warnings):
+        raise _Fallback("configuration warnings")
+    location = service.script_location
+    if not location or not os.access(location, os.F_OK):
+        raise _Fallback("script_location")
+    if option is not None and _asbool(service.options.get(option, "false")):
+        raise _Fallback(option)
+    try:
+        entries, scan_warnings = _native.scan_revisions(
+            list(service.version_locations),
+            recursive=service.recursive_version_locations,
+            sourceless=service.sourceless,
+        )
+    except monomig.ScriptError as e:
+        # Alembic's CommandError text, or a clear message where Alembic shows a traceback
+        raise _Failed(str(e)) from None
+    except monomig.MonomigError as e:
+        raise _Fallback(str(e)) from None
+    if scan_warnings:
+        raise _Fallback("scan warnings")
+    rows: list[tuple[Any, ...]] = []
+    docs: list[str | None] = []
+    prepended = False
+    for entry in entries:
+        if entry.needs_import:
+            if not prepended and service.prepend_sys_path:
+                sys.path[:0] = list(service.prepend_sys_path)
+                prepended = True
+            try:
+                row, doc = _import_revision(entry.path)
+            except _Fallback:
+                raise
+            except Exception as e:  # Alembic answers this one itself
+                raise _Fallback(repr(e)) from None
+            rows.append(row)
+            docs.append(doc)
+            continue
+        rows.append(
+            (
+                entry.revision,
+                entry.down_revision,
+                entry.depends_on,
+                entry.branch_labels,
+                entry.path,
+            )
+        )
+        docs.append(entry.module_doc)
+    from monomig.setorder import python_set_order
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            graph = monomig.RevisionGraph(rows, set_order=python_set_order())
+        except monomig.RevisionError as e:
+            # Alembic's text, or a clear message where Alembic shows a traceback
+            raise _Failed(str(e)) from None
+        except monomig.MonomigError as e:
+            raise _Fallback(str(e)) from None
+    if caught:
+        raise _Fallback("graph warnings")
+    return graph, docs, service
+
+
+def _fast(command: str, args: argparse.Namespace) -> int | None:
+    """Answer a graph command without Alembic; None to hand it over to Alembic."""
+    if command == "show" and args.rev == "current":
+        return None
+    base = head = ""
+    if command == "history":
+        if args.indicate_current:
+            return None
+        if args.rev_range is not None:
+            if ":" not in args.rev_range:
+                return _failed_or_delegate(
+                    "History range requires [start]:[end], [start]:, or :[end]", args
+                )
+            parts = args.rev_range.strip().split(":")
+            if len(parts) != 2:
+                # Alembic stops here with a ValueError traceback.
+                return _failed_or_delegate(
+                    "History range requires [start]:[end], [start]:, or :[end]; "
+                    f"{args.rev_range!r} has more than one ':'",
+                    args,
+                )
+            base, head = parts
+            if "current" in (base, head):
+                return None
+    try:
+        graph, docs, _ = _load_graph(args, "revision_environment" if command == "history" else None)
+    except _Fallback:
+        return None
+    except _Failed as e:
+        return _failed_or_delegate(str(e), args)
+    try:
+        if command == "heads":
+            text = _native.report_heads(graph, docs, args.verbose, args.resolve_dependencies)
+        elif command == "history":
+            text = _native.report_history(graph, docs, base, head, args.verbose)
+        elif command == "branches":
+            text = _native.report_branches(graph, docs, args.verbose)
+        else:
+            text = _native.report_show(graph, docs, args.rev)
+    except monomig.CommandError as e:
+        return _failed_or_delegate(str(e), args)
+    except monomig.MonomigError:
+        return None
+    if not args.quiet:
+        _write(text)
+    return 0
+
+
+def _failed_or_delegate(message: str, args: argparse.Namespace) -> int | None:
+    if args.raiseerr:
+        return None  # Alembic raises the full traceback
+    return _failed(message, args.quiet)
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def _run(argv: list[str]) -> int:
+    command, name_given = _prescan(argv)
+    parser = build_parser(alembic_check=name_given)
+    args = parser.parse_args(argv)
+    monomig_command = getattr(args, "monomig_command", None)
+    alembic_command = getattr(args, "alembic_command", None)
+    if monomig_command is not None:
+        try:
+            return COMMANDS[monomig_command](args)
+        except monomig.MonomigError as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return 2
+    if alembic_command is None:
+        parser.error("too few arguments")
+    if alembic_command in FLEET_ALL_COMMANDS and _fleet is not None and getattr(args, "all", False):
+        if alembic_command == "upgrade" and args.revision is None:
+            args.revision = "heads"
+        try:
+            return int(_fleet.run_all(alembic_command, args))
+        except monomig.MonomigError as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return 2
+    try:
+        _native.config_paths(list(args.config or []), os.environ.get("ALEMBIC_CONFIG"))
+    except monomig.MonomigError as e:
+        # Alembic lets this CommandError escape as a traceback.
+        if not args.raiseerr:
+            return _failed(str(e), args.quiet)
+    if alembic_command in FAST_COMMANDS:
+        status = _fast(alembic_command, args)
+        if status is not None:
+            return status
+    return delegate(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    command = COMMANDS.get(args.command or "")
-    if command is None:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: a command is required (one of: {', '.join(COMMANDS)})", file=sys.stderr)
-        return 2
+    if argv is None:
+        argv = sys.argv[1:]
+    status = 0
     try:
-        return command(args)
-    except monomig.MonomigError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
+        status = _run(list(argv))
+        sys.stdout.flush()
+        return status
     except BrokenPipeError:
-        # The reader went away (e.g. `monomig services | head`): not an error.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        # The reader went away (e.g. `monomig history | head`): not an error.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return status
     except KeyboardInterrupt:
         return 130
 

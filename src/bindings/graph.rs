@@ -367,6 +367,15 @@ impl RevisionGraph {
         }
     }
 
+    /// Run `f` on the core graph with this graph's set order (for other binding modules).
+    pub(crate) fn with_graph<T>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&Graph, &dyn SetOrder) -> CoreResult<T>,
+    ) -> PyResult<T> {
+        self.with_order(py, |order| f(&self.graph, order))
+    }
+
     fn steps_to_py(py: Python<'_>, p: plan::Plan) -> PyResult<Vec<MigrationStep>> {
         Self::warn(py, &p.warnings)?;
         Ok(p.steps.into_iter().map(|step| MigrationStep { step }).collect())

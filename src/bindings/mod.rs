@@ -8,6 +8,7 @@ mod db;
 mod errors;
 mod fleet;
 mod graph;
+mod report;
 mod runtime;
 mod scripts;
 
@@ -20,5 +21,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     scripts::register(m)?;
     graph::register(m)?;
     fleet::register(m)?;
+    report::register(m)?;
     Ok(())
 }
