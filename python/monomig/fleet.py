@@ -473,6 +473,9 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
     project = _load_project(args)
     _warn(project)
     target = getattr(args, "revision", None)
+    if target is None and getattr(args, "revisions", None):  # stamp takes one or more revisions
+        revisions = list(args.revisions)
+        target = revisions[0] if len(revisions) == 1 else revisions
     if not target:
         if command == "upgrade":
             target = "heads"
