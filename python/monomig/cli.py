@@ -133,8 +133,9 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
         if name == "check" and fleet is not None and not alembic_check:
             p = sub.add_parser(
                 "check",
-                help="check every service: pending migrations, several heads, unreachable "
-                "databases (monomig; with the global -n NAME: Alembic's check)",
+                help="static CI checks of every service's revisions: several heads, missing "
+                "parents, cycles, duplicates, shared version tables; no database (monomig; "
+                "with the global -n NAME: Alembic's check)",
                 description="Check every service of the project (monomig's fleet check). "
                 "With the global option -n NAME (`monomig -n NAME check`) this is Alembic's "
                 "`check` for that one service.",
