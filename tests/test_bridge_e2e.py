@@ -165,7 +165,11 @@ def commands(svc: str, revs: list[Rev], rng: random.Random) -> list[list[str]]:
     return seq
 
 
-def run_side(root: Path, backend: Backend, graphs: dict[str, list[Rev]], use_bridge: bool, seed: int) -> list[Any]:
+def run_side(
+    root: Path, backend: Backend, graphs: dict[str, list[Rev]], use_bridge: bool, seed: int, env_py: str | None = None
+) -> list[Any]:
+    if env_py is not None:
+        (root / "migrations" / "env.py").write_text(env_py)
     if use_bridge:
         bridge.activate()
     else:
@@ -203,9 +207,12 @@ def _stderr(text: str, urls: dict[str, str]) -> str:
     return text
 
 
-def compare(root: Path, backend: Backend, graphs: dict[str, list[Rev]], seed: int) -> None:
-    stock = run_side(root, backend, graphs, False, seed)
-    bridged = run_side(root, backend, graphs, True, seed)
+def compare(
+    root: Path, backend: Backend, graphs: dict[str, list[Rev]], seed: int, bridge_env_py: str | None = None
+) -> None:
+    seed_env = (root / "migrations" / "env.py").read_text()
+    stock = run_side(root, backend, graphs, False, seed, seed_env)
+    bridged = run_side(root, backend, graphs, True, seed, bridge_env_py)
     assert len(stock) == len(bridged)
     for a, b in zip(stock, bridged):
         argv = " ".join(a[0])
@@ -245,5 +252,27 @@ def test_mariadb(tmp_path: Path, stock_and_bridge: None) -> None:
     backend = MyBackend(tmp_path)
     try:
         compare(root, backend, graphs, 12)
+    finally:
+        backend.drop_all()
+
+
+RUN_ENV_PY = "import monomig\n\nmonomig.run_env()\n"
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_run_env_matches_the_seed_env_py(tmp_path: Path, seed: int, stock_and_bridge: None) -> None:
+    """The two-line env.py (monomig.run_env()) against the seed article's env.py on stock Alembic."""
+    root = tmp_path / "repo"
+    graphs = write_repo(root, seed, services=2, revisions=8, branchy=True)
+    compare(root, Backend(tmp_path), graphs, seed, bridge_env_py=RUN_ENV_PY)
+
+
+@pytest.mark.postgres
+def test_run_env_postgresql(tmp_path: Path, stock_and_bridge: None) -> None:
+    root = tmp_path / "repo"
+    graphs = write_repo(root, 13, services=1, revisions=8, branchy=True)
+    backend = PgBackend(tmp_path)
+    try:
+        compare(root, backend, graphs, 13, bridge_env_py=RUN_ENV_PY)
     finally:
         backend.drop_all()
