@@ -11,6 +11,7 @@ both sides of a comparison, each with its own databases).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import random
@@ -29,6 +30,7 @@ class Rev:
     depends_on: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     message: str = ""
+    dynamic: bool = False  # down_revision computed at import time: monomig must import the file
 
 
 def build_graph(rng: random.Random, n: int, branchy: bool, prefix: str) -> list[Rev]:
@@ -76,6 +78,7 @@ def build_graph(rng: random.Random, n: int, branchy: bool, prefix: str) -> list[
                 if dep not in r.down:
                     r.depends_on = [dep]
         r.message = f"step {i} of {prefix}"
+        r.dynamic = rng.random() < 0.1
         revs.append(r)
     return revs
 
@@ -98,7 +101,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = {r.revision!r}
-down_revision = {val(r.down)}
+down_revision = {"(lambda: " + val(r.down) + ")()" if r.dynamic else val(r.down)}
 branch_labels = {val(r.labels)}
 depends_on = {val(r.depends_on)}
 
@@ -196,18 +199,25 @@ class Outcome:
     code: int
     stdout: str
     stderr: str
+    crashed: bool = False  # a traceback (not a CommandError), as stock Alembic does on some graphs
 
 
 def run_alembic(root: Path, argv: list[str]) -> Outcome:
     """``alembic ARGV`` in this process, from ``root``; what it prints and its exit status."""
     from alembic.config import CommandLine, Config
 
+    # A fresh `alembic` process would import the repository's own modules anew, and find
+    # them through prepend_sys_path's relative "." in the current directory.
     for name in [m for m in sys.modules if m == "services" or m.startswith("services.")]:
         del sys.modules[name]
+    for key in [k for k in sys.path_importer_cache if not os.path.isabs(k)]:
+        del sys.path_importer_cache[key]
+    importlib.invalidate_caches()
     out, err = io.StringIO(), io.StringIO()
     cwd = os.getcwd()
     path = list(sys.path)
     code = 0
+    crashed = False
     os.chdir(root)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -221,8 +231,9 @@ def run_alembic(root: Path, argv: list[str]) -> Outcome:
                 code = e.code if isinstance(e.code, int) else 1
             except Exception as e:  # noqa: BLE001  (stock Alembic's tracebacks)
                 code = 1
+                crashed = True
                 err.write(f"{type(e).__name__}: {e}\n")
     finally:
         os.chdir(cwd)
         sys.path[:] = path
-    return Outcome(code, out.getvalue(), err.getvalue())
+    return Outcome(code, out.getvalue(), err.getvalue(), crashed)
