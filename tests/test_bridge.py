@@ -207,3 +207,21 @@ def test_cli_selection() -> None:
     )
     assert cli_selection(["-nsvc", "-cfoo.ini", "current"]) == (["foo.ini"], "svc")
     assert cli_selection(["history"]) == ([], "alembic")
+
+
+def test_import_monomig_in_env_py_bridges_the_running_command(tmp_path: Path) -> None:
+    """env.py imports monomig in a way the plugin cannot see (so the project did not opt
+    in): Alembic built the command's ScriptDirectory before env.py ran, and that one
+    must use the bridge too; commands that do not run env.py stay stock."""
+    ids = lazy_repo(tmp_path, env_imports_monomig=False, broken=1)
+    env = tmp_path / "migrations" / "env.py"
+    env.write_text("import importlib\nimportlib.import_module('mono' + 'mig')\n" + SEED_ENV)
+    p = alembic_cli(tmp_path, "stamp", ids[-2])
+    assert p.returncode == 0, p.stderr
+    p = alembic_cli(tmp_path, "upgrade", "head")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "imports.log").read_text().split() == [ids[-1]]
+    p = alembic_cli(tmp_path, "current")
+    assert p.returncode == 0 and p.stdout.strip() == f"{ids[-1]} (head)", p.stderr
+    p = alembic_cli(tmp_path, "heads")
+    assert p.returncode != 0 and "this revision module must not be imported" in p.stderr

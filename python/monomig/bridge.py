@@ -24,6 +24,7 @@ stay cheap when Alembic is not loaded).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,7 @@ def activate() -> None:
     being set up).
     """
     if _state["active"]:
+        _bridge_running_environment()
         return
     from alembic.script import base as script_base
 
@@ -57,6 +59,7 @@ def activate() -> None:
     original = cls.__dict__["__init__"]
     if getattr(original, "_monomig_bridge", False):  # installed by another copy of this module
         _state["active"] = True
+        _bridge_running_environment()
         return
 
     def __init__(self: Any, *args: Any, **kw: Any) -> None:
@@ -71,6 +74,21 @@ def activate() -> None:
     _state["original_init"] = original
     cls.__init__ = __init__
     _state["active"] = True
+    _bridge_running_environment()
+
+
+def _bridge_running_environment() -> None:
+    """``import monomig`` at the top of env.py: Alembic built the command's
+    ``ScriptDirectory`` before running env.py, so give that one the bridge too."""
+    ctx = sys.modules.get("alembic.context")
+    env = getattr(ctx, "_proxy", None) if ctx is not None else None
+    script = getattr(env, "script", None) if env is not None else None
+    if script is None or isinstance(script.revision_map, _classes["BridgeRevisionMap"]):
+        return
+    from alembic.script.base import ScriptDirectory
+
+    if isinstance(script, ScriptDirectory):
+        script.revision_map = _BridgeRevisionMap(script)
 
 
 def deactivate() -> None:

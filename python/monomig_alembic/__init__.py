@@ -101,12 +101,20 @@ def setup(plugin: Any) -> None:
         return
     if not _is_alembic_command(sys.argv):
         return
+    had_monomig = "monomig" in sys.modules
     try:
         configs, name = cli_selection(sys.argv[1:])
-        if not opted_in(configs, name):
-            return
+        use = opted_in(configs, name)
     except Exception:  # noqa: BLE001  (Alembic itself reports a bad configuration)
-        return
-    from monomig import bridge
+        use = False
+    if use:
+        from monomig import bridge
 
-    bridge.activate()
+        bridge.activate()
+    elif not had_monomig:
+        # Reading the configuration imported the package while Alembic was still being
+        # imported, when `import monomig` does not switch the bridge on. Forget the
+        # package (its compiled core stays loaded) so that an `import monomig` in env.py
+        # runs it again, now with Alembic loaded, and switches the bridge on as it should.
+        for mod in [m for m in sys.modules if m == "monomig" or (m.startswith("monomig.") and m != "monomig._native")]:
+            del sys.modules[mod]
