@@ -25,6 +25,7 @@ stay cheap when Alembic is not loaded).
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,10 +139,19 @@ def _alembic_error(e: BaseException) -> BaseException:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    try:
-        yield
-    except _native.RevisionError as e:
-        raise _alembic_error(e) from None
+    """Revision errors become Alembic's; warnings from the Rust core are issued again
+    through ``alembic.util.warn`` (Python's ``warnings.warn``, which tools patch)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except _native.RevisionError as e:
+            raise _alembic_error(e) from None
+    if caught:
+        from alembic import util as alembic_util
+
+        for w in caught:
+            alembic_util.warn(str(w.message))
 
 
 # ---------------------------------------------------------------------------
@@ -230,8 +240,10 @@ def _install_classes() -> None:
             return self._built
 
         def _graph_from(self, rows: list[Any]) -> Any:
-            with _errors():
-                graph = _native.RevisionGraph(rows, set_order=python_set_order())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the same as graph.warnings, issued below
+                with _errors():
+                    graph = _native.RevisionGraph(rows, set_order=python_set_order())
             for w in graph.warnings:
                 alembic_util.warn(w)
             self._rows = rows
@@ -439,6 +451,8 @@ def _install_classes() -> None:
                 return self._obj(self._graph.walk(start, steps, branch_label, no_overwalk, indices=True))
 
         def add_revision(self, revision: Any, _replace: bool = False) -> None:
+            """A revision written by ``revision``/``merge``: rebuild the graph with it and,
+            as Alembic does, complete the given object (it is the one handed out from now on)."""
             graph, sources, scripts = self._build()
             row = (
                 revision.revision,
@@ -448,21 +462,19 @@ def _install_classes() -> None:
                 getattr(revision, "path", None),
             )
             rows = list(self._rows)
+            at = None
             if _replace:
-                for i, r in enumerate(rows):
-                    if r[0] == revision.revision:
-                        rows[i] = row
-                        sources[i] = revision
-                        scripts[i] = None
-                        break
-                else:
-                    rows.append(row)
-                    sources.append(revision)
-                    scripts.append(None)
-            else:
+                at = next((i for i, r in enumerate(rows) if r[0] == revision.revision), None)
+            if at is None:
                 rows.append(row)
                 sources.append(revision)
                 scripts.append(None)
+                at = len(rows) - 1
+            else:
+                rows[at] = row
+                sources[at] = revision
+            scripts[at] = revision
+            revision._monomig_index = at
             graph = self._graph_from(rows)
             self._built = (graph, sources, scripts)
             for i, s in enumerate(scripts):
