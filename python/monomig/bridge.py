@@ -284,6 +284,12 @@ def _install_classes() -> None:
             s.nextrev = _frozen(graph, info["nextrev"])
             s._all_nextrev = _frozen(graph, info["all_nextrev"])
 
+        def _objs(self, found: list[int]) -> list[Any]:
+            """Scripts for a list of load positions (the fast path for long answers)."""
+            scripts = self._build()[2]
+            script = self._script
+            return [scripts[i] or script(i) for i in found]
+
         def _obj(self, v: Any) -> Any:
             if isinstance(v, int) and not isinstance(v, bool):
                 return self._script(v)
@@ -407,14 +413,14 @@ def _install_classes() -> None:
                 found = self._graph.descendants(
                     self._keys(targets), include_dependencies, omit_immediate_dependencies, check, indices=True
                 )
-            return iter([self._obj(i) for i in found])
+            return iter(self._objs(found))
 
         def _get_ancestor_nodes(
             self, targets: Any, map_: Any = None, check: bool = False, include_dependencies: bool = True
         ) -> Iterator[Any]:
             with _errors():
                 found = self._graph.ancestors(self._keys(targets), include_dependencies, check, indices=True)
-            return iter([self._obj(i) for i in found])
+            return iter(self._objs(found))
 
         def iterate_revisions(
             self,
@@ -435,8 +441,7 @@ def _install_classes() -> None:
                     select_for_downgrade,
                     indices=True,
                 )
-            for i in found:
-                yield self._obj(i)
+            yield from self._objs(found) if all(type(i) is int for i in found) else map(self._obj, found)
 
         def _walk(
             self,
