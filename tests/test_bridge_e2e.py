@@ -284,3 +284,35 @@ def test_run_env_postgresql(tmp_path: Path, stock_and_bridge: None) -> None:
         compare(root, backend, graphs, 13, bridge_env_py=RUN_ENV_PY)
     finally:
         backend.drop_all()
+
+
+def test_real_alembic_command(tmp_path: Path) -> None:
+    """The `alembic` command itself (a process per command, PYTHONHASHSEED fixed): the
+    seed env.py against the same env.py with `import monomig` (which also opts the
+    project in for the commands that do not run env.py)."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "repo"
+    graphs = write_repo(root, 21, services=1, revisions=8, branchy=True)
+    (svc, revs), = graphs.items()
+    bridged_env = (root / "migrations" / "env.py").read_text()
+    stock_env = bridged_env.replace("import monomig  # the Alembic bridge\n", "")
+    assert "monomig" not in stock_env
+    alembic = str(Path(sys.executable).parent / "alembic")
+    argvs = [
+        ["heads"], ["branches"], ["history", "-v"], ["show", revs[3].revision],
+        ["upgrade", "heads"], ["current"], ["downgrade", "base"], ["upgrade", "nosuchrev"],
+    ]
+    results = {}
+    for side, env_text in (("stock", stock_env), ("bridge", bridged_env)):
+        (root / "migrations" / "env.py").write_text(env_text)
+        url = f"sqlite:///{tmp_path / (side + '.db')}"
+        env = dict(os.environ, PYTHONHASHSEED="0", **{f"BRIDGE_E2E_URL_{svc.upper()}": url})
+        out = []
+        for argv in argvs:
+            p = subprocess.run([alembic, "-n", svc, *argv], cwd=root, env=env, capture_output=True, text=True)
+            out.append((argv, p.returncode, canon_labels(p.stdout), p.stderr, db_state(url)))
+        results[side] = out
+    for a, b in zip(results["stock"], results["bridge"]):
+        assert a == b, f"`alembic -n {svc} {' '.join(a[0])}` differs"
