@@ -260,6 +260,7 @@ def _install_classes() -> None:
                 s = LazyScript.__new__(LazyScript)
                 src = sources[i]
                 s._monomig_index = i
+                s._monomig_map = self
                 if isinstance(src, Script):
                     s._monomig_entry = None
                     s._monomig_module = src.module
@@ -301,7 +302,7 @@ def _install_classes() -> None:
             out = []
             for t in targets:
                 idx = getattr(t, "_monomig_index", None)
-                if idx is not None and getattr(t, "_monomig_map", self) is self:
+                if idx is not None and getattr(t, "_monomig_map", None) is self:
                     out.append(idx)
                 elif isinstance(t, alembic_revision.Revision):
                     out.append(t.revision)
@@ -480,6 +481,7 @@ def _install_classes() -> None:
                 sources[at] = revision
             scripts[at] = revision
             revision._monomig_index = at
+            revision._monomig_map = self
             graph = self._graph_from(rows)
             self._built = (graph, sources, scripts)
             for i, s in enumerate(scripts):
