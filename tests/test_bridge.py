@@ -225,3 +225,11 @@ def test_import_monomig_in_env_py_bridges_the_running_command(tmp_path: Path) ->
     assert p.returncode == 0 and p.stdout.strip() == f"{ids[-1]} (head)", p.stderr
     p = alembic_cli(tmp_path, "heads")
     assert p.returncode != 0 and "this revision module must not be imported" in p.stderr
+
+
+def test_monomig_bridge_0_keeps_stock_alembic(tmp_path: Path) -> None:
+    ids = lazy_repo(tmp_path, env_imports_monomig=True, broken=1)
+    env = dict(os.environ, MONOMIG_IMPORT_LOG=str(tmp_path / "imports.log"), MONOMIG_BRIDGE="0")
+    for args in (["heads"], ["stamp", ids[-1]]):
+        p = subprocess.run([ALEMBIC, *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+        assert p.returncode != 0 and "this revision module must not be imported" in p.stderr
