@@ -202,17 +202,22 @@ class Outcome:
     crashed: bool = False  # a traceback (not a CommandError), as stock Alembic does on some graphs
 
 
-def run_alembic(root: Path, argv: list[str]) -> Outcome:
-    """``alembic ARGV`` in this process, from ``root``; what it prints and its exit status."""
-    from alembic.config import CommandLine, Config
-
-    # A fresh `alembic` process would import the repository's own modules anew, and find
-    # them through prepend_sys_path's relative "." in the current directory.
+def forget_repository_modules() -> None:
+    """A fresh `alembic` process imports the repository's own modules anew (and finds
+    them through prepend_sys_path's relative "." in the current directory); other tests
+    must not see them either."""
     for name in [m for m in sys.modules if m == "services" or m.startswith("services.")]:
         del sys.modules[name]
     for key in [k for k in sys.path_importer_cache if not os.path.isabs(k)]:
         del sys.path_importer_cache[key]
     importlib.invalidate_caches()
+
+
+def run_alembic(root: Path, argv: list[str]) -> Outcome:
+    """``alembic ARGV`` in this process, from ``root``; what it prints and its exit status."""
+    from alembic.config import CommandLine, Config
+
+    forget_repository_modules()
     out, err = io.StringIO(), io.StringIO()
     cwd = os.getcwd()
     path = list(sys.path)
@@ -236,4 +241,5 @@ def run_alembic(root: Path, argv: list[str]) -> Outcome:
     finally:
         os.chdir(cwd)
         sys.path[:] = path
+        forget_repository_modules()
     return Outcome(code, out.getvalue(), err.getvalue(), crashed)
