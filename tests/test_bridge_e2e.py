@@ -326,4 +326,8 @@ def test_real_alembic_command(tmp_path: Path) -> None:
             out.append((argv, p.returncode, canon_labels(p.stdout), p.stderr, db_state(url)))
         results[side] = out
     for a, b in zip(results["stock"], results["bridge"]):
+        if a[0] == ["current"]:
+            # several heads come out of a set of Script objects (address order)
+            a = (*a[:2], sorted(a[2].splitlines()), *a[3:])
+            b = (*b[:2], sorted(b[2].splitlines()), *b[3:])
         assert a == b, f"`alembic -n {svc} {' '.join(a[0])}` differs"
