@@ -48,4 +48,33 @@ __all__ = [
     "RevisionError",
     "RevisionGraph",
     "ScriptError",
+    "run_env",
 ]
+
+
+def _activate_bridge_if_alembic_loaded() -> None:
+    # `import monomig` inside env.py (Alembic is loaded): switch the bridge on. When
+    # Alembic is not imported (the `monomig` command, plain scripts) or is still being
+    # imported (its plugins are set up from inside `import alembic`), nothing is
+    # imported here: neither alembic nor sqlalchemy.
+    import os
+    import sys
+
+    if os.environ.get("MONOMIG_BRIDGE", "").lower() in ("0", "false", "no", "off"):
+        return
+    alembic = sys.modules.get("alembic")
+    if alembic is not None and getattr(alembic, "__version__", None) is not None:
+        from monomig import bridge
+
+        bridge.activate()
+
+
+def run_env(**kw: object) -> None:
+    """A complete env.py: ``import monomig; monomig.run_env()`` (see monomig.env)."""
+    from monomig.env import run_env as _run_env
+
+    _run_env(**kw)  # type: ignore[arg-type]
+
+
+_activate_bridge_if_alembic_loaded()
+del _activate_bridge_if_alembic_loaded
