@@ -1,4 +1,4 @@
-"""`make demo`: upgrade both services of the demo monorepo on SQLite and show their state.
+"""`make demo`: check, upgrade and show both services of the demo monorepo on SQLite.
 
 Runs from the repository root, where alembic.ini lives, with the virtualenv's
 `alembic` and `monomig` on PATH (the Makefile sets it).
@@ -25,11 +25,14 @@ def main() -> int:
     if not shutil.which("monomig"):
         print("monomig is not installed in this environment; run `make demo`", file=sys.stderr)
         return 2
-    run("monomig", "services")
+    run("monomig", "services")  # the services of alembic.ini
+    run("monomig", "check")  # static CI guardrails, no database
+    run("monomig", "status")  # every service's database against its heads
+    run("monomig", "upgrade", "--all")  # every service, in parallel, each under its migration lock
+    run("monomig", "status")
+    run("monomig", "-n", "service_one", "history")  # answered by the Rust core, as Alembic prints it
     for service in ("service_one", "service_two"):
-        run("alembic", "-n", service, "upgrade", "head")
-    for service in ("service_one", "service_two"):
-        run("alembic", "-n", service, "current")
+        run("alembic", "-n", service, "current")  # the stock command, bridged by env.py's `import monomig`
     return 0
 
 
