@@ -8,23 +8,36 @@
 /// or `/`, the password from that `:` up to the next `@`.
 pub fn mask_password(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("://") {
-        let (head, tail) = rest.split_at(pos + 3);
-        out.push_str(head);
-        let user_end = tail.find([':', '/']).unwrap_or(tail.len());
-        if tail[user_end..].starts_with(':')
-            && let Some(at) = tail[user_end + 1..].find('@')
+    let mut rest = 0;
+    // The first '@' at or after an offset, remembered: the offsets asked for only grow, so
+    // every byte is searched once and long texts without '@' stay linear.
+    let mut at_cache: Option<(usize, Option<usize>)> = None;
+    let mut next_at = |from: usize| -> Option<usize> {
+        if let Some((f0, r0)) = at_cache
+            && from >= f0
+            && r0.is_none_or(|r| r >= from)
         {
-            let pw_end = user_end + 1 + at;
-            out.push_str(&tail[..user_end + 1]);
+            return r0;
+        }
+        let r = text[from..].find('@').map(|i| from + i);
+        at_cache = Some((from, r));
+        r
+    };
+    while let Some(pos) = text[rest..].find("://") {
+        let tail = rest + pos + 3;
+        out.push_str(&text[rest..tail]);
+        let user_end = text[tail..].find([':', '/']).map_or(text.len(), |i| tail + i);
+        if text[user_end..].starts_with(':')
+            && let Some(pw_end) = next_at(user_end + 1)
+        {
+            out.push_str(&text[tail..user_end + 1]);
             out.push_str("***");
-            rest = &tail[pw_end..];
+            rest = pw_end;
             continue;
         }
         rest = tail;
     }
-    out.push_str(rest);
+    out.push_str(&text[rest..]);
     out
 }
 
@@ -43,5 +56,18 @@ mod tests {
         assert_eq!(mask_password("a://u:p@h b://v:q@i"), "a://u:***@h b://v:***@i");
         assert_eq!(mask_password("plain text"), "plain text");
         assert_eq!(mask_password("x://u:p/q@h"), "x://u:***@h");
+        assert_eq!(mask_password("a://u:p b://v:q@i"), "a://u:***@i");
+        assert_eq!(mask_password("a://u:p@h@i"), "a://u:***@h@i");
+        assert_eq!(mask_password("a://u:p"), "a://u:p");
+        assert_eq!(mask_password("a://u:p a://"), "a://u:p a://");
+    }
+
+    #[test]
+    fn linear_without_at_signs() {
+        // Many "://" and ':' with no '@': each '@' search must not rescan the text.
+        let text = "x://u:".repeat(200_000);
+        let t0 = std::time::Instant::now();
+        assert_eq!(mask_password(&text), text);
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10));
     }
 }
