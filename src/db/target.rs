@@ -216,11 +216,19 @@ impl DbTarget {
     /// Replace every occurrence of a secret (the password, raw and percent-encoded) in a
     /// driver's message by `***`.
     pub fn scrub(&self, text: &str) -> String {
+        // Longest first over all the secrets (the URL's password and a password given as a
+        // query option): a shorter secret that is part of a longer one must not be
+        // replaced first, which would leave the rest of the longer one in the text.
+        let mut secrets: Vec<&str> = self
+            .secrets
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         let mut out = text.to_owned();
-        for secret in &self.secrets {
-            if !secret.is_empty() {
-                out = out.replace(secret.as_str(), "***");
-            }
+        for secret in secrets {
+            out = out.replace(secret, "***");
         }
         out
     }
