@@ -355,10 +355,8 @@ def test_lock_name_and_service_with_nul(backend: str, request: pytest.FixtureReq
     url = request.getfixturevalue(
         {"sqlite": "sqlite_database", "postgresql": "pg_database", "mysql": "mysql_database"}[backend]
     ).url
-    # A NUL is data too: it either works or is refused clearly, never a crash.
+    # A NUL is data too: in a lock name (hashed, bound as a parameter or written as JSON)
+    # and in a service name (PostgreSQL's application_name cannot hold it: it is replaced).
     for name, service in (("monomig:a\x00b", None), ("monomig:ok", "svc\x00x")):
-        try:
-            with native.MigrationLock(url, name, timeout=2, service=service) as lock:
-                assert lock.held
-        except (ValueError, monomig.MonomigError) as e:
-            assert str(e)
+        with native.MigrationLock(url, name, timeout=2, service=service) as lock:
+            assert lock.held
