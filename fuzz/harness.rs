@@ -221,12 +221,16 @@ type Current = Arc<Mutex<Option<(Vec<u8>, Instant)>>>;
 /// structured (non-mutated) inputs that the target wants mixed in.
 pub fn run(target: &str, dict: &[&[u8]], check: impl Fn(&[u8]) -> Result<(), String>) -> Report {
     let corpus = load_corpus(target);
-    let _quiet = QuietPanics::install();
+    let quiet = QuietPanics::install();
 
     if let Ok(replay) = std::env::var("MONOMIG_FUZZ_REPLAY") {
         let input = std::fs::read(&replay).expect("replay file");
         let r = catch_unwind(AssertUnwindSafe(|| check(&input)));
-        assert!(r.is_ok(), "{replay} still panics: {}", last_panic());
+        if r.is_err() {
+            let msg = last_panic();
+            drop(quiet);
+            panic!("{replay} still panics: {msg}");
+        }
     }
 
     let seed = env_u64("MONOMIG_FUZZ_SEED").unwrap_or(0x6d6f_6e6f_6d69_67);
@@ -271,7 +275,7 @@ pub fn run(target: &str, dict: &[&[u8]], check: impl Fn(&[u8]) -> Result<(), Str
     let mut crashes: Vec<(PathBuf, String)> = Vec::new();
     let mut i: u64 = 0;
     loop {
-        if i >= cases + corpus.len() as u64 {
+        if i >= cases.saturating_add(corpus.len() as u64) {
             break;
         }
         if let Some(b) = budget
@@ -308,6 +312,7 @@ pub fn run(target: &str, dict: &[&[u8]], check: impl Fn(&[u8]) -> Result<(), Str
     }
     done.store(true, Ordering::Relaxed);
     let _ = watchdog.join();
+    drop(quiet);
     report.elapsed = start.elapsed();
     eprintln!(
         "fuzz {target}: {} cases ({} handled errors) in {:.1?}, {:.0} cases/s; slowest case {:.1?} ({} bytes); seed {seed:#x}",
@@ -362,7 +367,11 @@ impl QuietPanics {
 
 impl Drop for QuietPanics {
     fn drop(&mut self) {
-        let _ = std::panic::take_hook();
+        // The hook cannot be changed while this thread panics; the default one comes
+        // back with the next test binary anyway.
+        if !std::thread::panicking() {
+            let _ = std::panic::take_hook();
+        }
     }
 }
 
@@ -378,14 +387,14 @@ pub fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// Time `f` on `small` and on `large` (best of 5, in thread CPU time), and check that the
+/// Time `f` on `small` and on `large` (best of 5 and of 3 runs, in thread CPU time), and check that the
 /// large input costs at most `max_ratio` times the small one and that it finishes within
 /// `limit` of wall-clock time.
 pub fn assert_scales(what: &str, small: &[u8], large: &[u8], max_ratio: f64, limit: Duration, f: impl Fn(&[u8])) {
-    let time = |input: &[u8]| {
+    let time = |input: &[u8], reps: usize| {
         let mut best = Duration::MAX;
         let mut wall = Duration::ZERO;
-        for _ in 0..5 {
+        for _ in 0..reps {
             let w0 = Instant::now();
             let t0 = thread_cpu_time();
             f(input);
@@ -394,8 +403,8 @@ pub fn assert_scales(what: &str, small: &[u8], large: &[u8], max_ratio: f64, lim
         }
         (best, wall)
     };
-    let (ts, _) = time(small);
-    let (tl, wall) = time(large);
+    let (ts, _) = time(small, 5);
+    let (tl, wall) = time(large, 3);
     let ratio = tl.as_secs_f64() / ts.as_secs_f64().max(1e-4);
     eprintln!(
         "scaling {what}: {} bytes in {ts:.1?}, {} bytes in {tl:.1?} (ratio {ratio:.1}, CPU time)",

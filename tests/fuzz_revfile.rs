@@ -93,11 +93,11 @@ fn check(bytes: &[u8]) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            assert!(
-                e.message().contains(name),
-                "error without the file name: {}",
-                e.message()
-            );
+            // Script errors name the file; revision-identifier errors are Alembic's own
+            // messages, word for word.
+            if let monomig::Error::Script(m) = &e {
+                assert!(m.contains(name), "error without the file name: {m}");
+            }
             Err(e.message().to_owned())
         }
     }

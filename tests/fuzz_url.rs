@@ -73,10 +73,12 @@ const DICT: &[&[u8]] = &[
     b"inf",
 ];
 
-/// A password is distinctive when it cannot be confused with another part of the URL.
+/// A password is checked when it is one of the test passwords (it contains `S3cr3t`,
+/// which no message, option name or dialect name does) and cannot be confused with
+/// another part of the URL.
 fn distinctive(url: &SqlaUrl, text: &str) -> Option<String> {
     let p = url.password()?.expose().to_owned();
-    if p.chars().count() < 6 || text.matches(p.as_str()).count() > 1 {
+    if !p.contains("S3cr3t") || text.matches(p.as_str()).count() > 1 {
         return None;
     }
     let others = [url.username(), url.host(), url.database(), Some(url.drivername())];
