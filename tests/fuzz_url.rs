@@ -122,7 +122,9 @@ fn check(bytes: &[u8]) -> Result<(), String> {
             let _ = (t.url_connect_timeout(), t.sqlite_location(), t.tls_files());
             let _ = monomig::db::lock::lock_location(&t, "monomig:alembic_version");
             if let Some(p) = &secret {
-                assert_eq!(t.scrub(&format!("driver said {p}!")), "driver said ***!");
+                // Shorter secrets (a ?password= option) may mask more; never less.
+                let scrubbed = t.scrub(&format!("driver said {p}!"));
+                assert!(!scrubbed.contains(p.as_str()), "scrub left the password: {scrubbed}");
             }
             Ok(())
         }
