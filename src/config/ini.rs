@@ -121,13 +121,20 @@ pub struct Section {
     pub name: String,
     pub line: usize,
     pub entries: Vec<Entry>,
+    /// Option name -> position in `entries`, so that lookups stay constant-time in
+    /// sections with many options.
+    keys: HashMap<String, usize>,
 }
 
 impl Section {
     /// This section's own raw option (not `[DEFAULT]`'s).
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.key == key)
+        self.keys.get(key).and_then(|&i| self.entries.get(i))
     }
+}
+
+fn key_index(entries: &[Entry]) -> HashMap<String, usize> {
+    entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect()
 }
 
 /// A parsed ini file: `[DEFAULT]` and the sections in file order.
@@ -135,6 +142,8 @@ impl Section {
 pub struct Ini {
     source: String,
     defaults: Vec<Entry>,
+    /// Option name -> position in `defaults`.
+    default_keys: HashMap<String, usize>,
     sections: Vec<Section>,
     index: HashMap<String, usize>,
 }
@@ -162,6 +171,7 @@ impl Ini {
         let mut ini = Ini {
             source: source.to_owned(),
             defaults: Vec::new(),
+            default_keys: HashMap::new(),
             sections: Vec::new(),
             index: HashMap::new(),
         };
@@ -176,6 +186,7 @@ impl Ini {
                 }),
             }
         }
+        ini.default_keys = key_index(&ini.defaults);
         ini.read(text)?;
         Ok(ini)
     }
@@ -217,6 +228,10 @@ impl Ini {
         &self.defaults
     }
 
+    fn default_entry(&self, key: &str) -> Option<&Entry> {
+        self.default_keys.get(key).and_then(|&i| self.defaults.get(i))
+    }
+
     /// `has_section(name)`: `DEFAULT` is not a section.
     pub fn has_section(&self, name: &str) -> bool {
         self.index.contains_key(name)
@@ -227,11 +242,11 @@ impl Ini {
     pub fn has_option(&self, section: &str, key: &str) -> bool {
         let key = lower(key);
         if section.is_empty() || section == DEFAULT_SECTION {
-            return self.defaults.iter().any(|e| e.key == key);
+            return self.default_entry(&key).is_some();
         }
         match self.section(section) {
             None => false,
-            Some(s) => s.entry(&key).is_some() || self.defaults.iter().any(|e| e.key == key),
+            Some(s) => s.entry(&key).is_some() || self.default_entry(&key).is_some(),
         }
     }
 
@@ -311,7 +326,7 @@ impl Ini {
         }
         if let Some(s) = sec {
             for e in &s.entries {
-                if !self.defaults.iter().any(|d| d.key == e.key) {
+                if self.default_entry(&e.key).is_none() {
                     out.push(e);
                 }
             }
@@ -320,8 +335,7 @@ impl Ini {
     }
 
     fn lookup<'a>(&'a self, sec: Option<&'a Section>, key: &str) -> Option<&'a Entry> {
-        sec.and_then(|s| s.entry(key))
-            .or_else(|| self.defaults.iter().find(|e| e.key == key))
+        sec.and_then(|s| s.entry(key)).or_else(|| self.default_entry(key))
     }
 
     /// `BasicInterpolation.before_get` for `entry` read through `section`.
@@ -433,20 +447,23 @@ impl Ini {
     }
 
     fn interp_error(&self, kind: IniErrorKind, section: &str, entry: &Entry, what: String) -> IniError {
+        // Whether `entry` is one of [DEFAULT]'s (an address check: constant time, however
+        // many defaults there are).
+        let is_default = self.defaults.as_ptr_range().contains(&std::ptr::from_ref(entry));
         let origin = if entry.line == 0 {
             format!(
                 "{}, option '{}' (a default given by the program)",
                 self.source, entry.key
             )
         } else {
-            let from = if self.defaults.iter().any(|d| std::ptr::eq(d, entry)) {
+            let from = if is_default {
                 "[DEFAULT]".to_string()
             } else {
                 format!("[{section}]")
             };
             format!("{}, line {}, {}, option '{}'", self.source, entry.line, from, entry.key)
         };
-        let via = if self.defaults.iter().any(|d| std::ptr::eq(d, entry)) && section != DEFAULT_SECTION {
+        let via = if is_default && section != DEFAULT_SECTION {
             format!(" (read through section [{section}])")
         } else {
             String::new()
@@ -474,6 +491,8 @@ impl Ini {
         let mut cursor: Option<Cursor> = None;
         let mut sectname: Option<String> = None;
         let mut optname: Option<String> = None;
+        // Where the current option's lines are in its pending list.
+        let mut optslot: usize = 0;
         let mut indent_level: usize = 0;
         let mut bad_lines: Vec<(usize, String, Option<String>, bool)> = Vec::new();
 
@@ -487,7 +506,7 @@ impl Ini {
                 if !is_comment
                     && let (Some(cur), Some(name)) = (&cursor, &optname)
                     && !name.is_empty()
-                    && let Some(lines) = current_lines(&mut pending_defaults, &mut pending, cur, name)
+                    && let Some(lines) = current_lines(&mut pending_defaults, &mut pending, cur, name, optslot)
                 {
                     lines.push(String::new());
                 }
@@ -498,7 +517,7 @@ impl Ini {
                 cursor.is_some() && optname.as_deref().is_some_and(|n| !n.is_empty()) && cur_indent > indent_level;
             if continuation {
                 if let (Some(cur), Some(name)) = (&cursor, &optname)
-                    && let Some(lines) = current_lines(&mut pending_defaults, &mut pending, cur, name)
+                    && let Some(lines) = current_lines(&mut pending_defaults, &mut pending, cur, name, optslot)
                 {
                     lines.push(value.to_owned());
                 }
@@ -528,6 +547,7 @@ impl Ini {
                         name: header.to_owned(),
                         line: lineno,
                         entries: Vec::new(),
+                        keys: HashMap::new(),
                     });
                     pending.push(Vec::new());
                     cursor = Some(Cursor::Section(self.sections.len() - 1));
@@ -586,10 +606,10 @@ impl Ini {
             seen_options.insert((sect, name.clone()), lineno);
             let lines = vec![strip(val).to_owned()];
             match cur {
-                Cursor::Defaults => set_pending(&mut pending_defaults, &name, lines, lineno),
+                Cursor::Defaults => optslot = set_pending(&mut pending_defaults, &name, lines, lineno),
                 Cursor::Section(i) => {
                     if let Some(p) = pending.get_mut(*i) {
-                        set_pending(p, &name, lines, lineno);
+                        optslot = set_pending(p, &name, lines, lineno);
                     }
                 }
             }
@@ -599,12 +619,15 @@ impl Ini {
         // _join_multiline_values
         for (key, lines, line) in pending_defaults {
             let value = rstrip(&lines.join("\n")).to_owned();
-            match self.defaults.iter_mut().find(|e| e.key == key) {
+            match self.default_keys.get(&key).and_then(|&i| self.defaults.get_mut(i)) {
                 Some(e) => {
                     e.value = value;
                     e.line = line;
                 }
-                None => self.defaults.push(Entry { key, value, line }),
+                None => {
+                    self.default_keys.insert(key.clone(), self.defaults.len());
+                    self.defaults.push(Entry { key, value, line });
+                }
             }
         }
         for (section, entries) in self.sections.iter_mut().zip(pending) {
@@ -616,6 +639,7 @@ impl Ini {
                     line,
                 })
                 .collect();
+            section.keys = key_index(&section.entries);
         }
 
         if let Some((lineno, line, sect, empty_name)) = bad_lines.first() {
@@ -662,27 +686,32 @@ impl Ini {
 
 type Pending = Vec<(String, Vec<String>, usize)>;
 
+/// The lines of the option being read: `slot` is where [`set_pending`] put it (checked
+/// against `name`, so a stale slot finds nothing rather than the wrong option).
 fn current_lines<'a>(
     defaults: &'a mut Pending,
     sections: &'a mut [Pending],
     cur: &Cursor,
     name: &str,
+    slot: usize,
 ) -> Option<&'a mut Vec<String>> {
     let list = match cur {
         Cursor::Defaults => defaults,
         Cursor::Section(i) => sections.get_mut(*i)?,
     };
-    list.iter_mut().find(|(k, _, _)| k == name).map(|(_, lines, _)| lines)
+    list.get_mut(slot)
+        .filter(|(k, _, _)| k == name)
+        .map(|(_, lines, _)| lines)
 }
 
-fn set_pending(list: &mut Pending, name: &str, lines: Vec<String>, lineno: usize) {
-    match list.iter_mut().find(|(k, _, _)| k == name) {
-        Some(slot) => {
-            slot.1 = lines;
-            slot.2 = lineno;
-        }
-        None => list.push((name.to_owned(), lines, lineno)),
-    }
+/// Add an option to a pending list and return its position. Option names are unique
+/// within one list (a second one is a `DuplicateOptionError` before this is called), so
+/// the new option always goes at the end: no search, which would make reading a section
+/// with many options quadratic.
+fn set_pending(list: &mut Pending, name: &str, lines: Vec<String>, lineno: usize) -> usize {
+    debug_assert!(list.last().is_none_or(|(k, _, _)| k != name));
+    list.push((name.to_owned(), lines, lineno));
+    list.len() - 1
 }
 
 /// `SECTCRE.match(value)`: `[`, then at least one character, then the last

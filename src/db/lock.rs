@@ -124,9 +124,10 @@ impl HolderInfo {
     }
 
     /// A short label that fits PostgreSQL's `application_name` (63 bytes).
+    /// It has no NUL character, which the connection's startup packet cannot carry.
     pub fn label(&self) -> String {
         let svc = self.service.as_deref().unwrap_or("-");
-        let mut s = format!("monomig {svc} pid={} host={}", self.pid, self.host);
+        let mut s = format!("monomig {svc} pid={} host={}", self.pid, self.host).replace('\0', "?");
         if s.len() > 63 {
             let mut cut = 63;
             while !s.is_char_boundary(cut) {
@@ -684,5 +685,12 @@ mod tests {
             started: 0,
         };
         assert!(h.label().len() <= 63);
+        let nul = HolderInfo {
+            pid: 1,
+            host: "h".into(),
+            service: Some("a\0b".into()),
+            started: 0,
+        };
+        assert_eq!(nul.label(), "monomig a?b pid=1 host=h");
     }
 }

@@ -216,11 +216,19 @@ impl DbTarget {
     /// Replace every occurrence of a secret (the password, raw and percent-encoded) in a
     /// driver's message by `***`.
     pub fn scrub(&self, text: &str) -> String {
+        // Longest first over all the secrets (the URL's password and a password given as a
+        // query option): a shorter secret that is part of a longer one must not be
+        // replaced first, which would leave the rest of the longer one in the text.
+        let mut secrets: Vec<&str> = self
+            .secrets
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         let mut out = text.to_owned();
-        for secret in &self.secrets {
-            if !secret.is_empty() {
-                out = out.replace(secret.as_str(), "***");
-            }
+        for secret in secrets {
+            out = out.replace(secret, "***");
         }
         out
     }
@@ -306,6 +314,8 @@ fn unsupported_driver(url: &SqlaUrl) -> Error {
 /// `translate_connect_args` does) under the driver's names, then the query on top.
 struct Kwargs {
     items: Vec<(String, KwValue)>,
+    /// Key -> position in `items` (URLs can carry many query options).
+    index: std::collections::HashMap<String, usize>,
 }
 
 #[derive(Clone)]
@@ -337,7 +347,8 @@ impl Kwargs {
         if let Some(p) = url.port().filter(|p| *p != 0) {
             items.push((port.to_owned(), KwValue::Int(p)));
         }
-        let mut kw = Kwargs { items };
+        let index = items.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+        let mut kw = Kwargs { items, index };
         for (k, v) in url.query() {
             let value = match v {
                 QueryValue::One(s) => KwValue::Text(s.clone()),
@@ -349,16 +360,27 @@ impl Kwargs {
     }
 
     fn set(&mut self, key: &str, value: KwValue) {
-        if let Some(slot) = self.items.iter_mut().find(|(k, _)| k == key) {
-            slot.1 = value;
+        if let Some(&i) = self.index.get(key) {
+            self.items[i].1 = value;
         } else {
+            self.index.insert(key.to_owned(), self.items.len());
             self.items.push((key.to_owned(), value));
         }
     }
 
+    fn contains(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
     fn remove(&mut self, key: &str) -> Option<KwValue> {
-        let i = self.items.iter().position(|(k, _)| k == key)?;
-        Some(self.items.remove(i).1)
+        let i = self.index.remove(key)?;
+        let (_, v) = self.items.remove(i);
+        for slot in self.index.values_mut() {
+            if *slot > i {
+                *slot -= 1;
+            }
+        }
+        Some(v)
     }
 }
 
@@ -852,7 +874,7 @@ fn translate_mysql(url: SqlaUrl, driver: MyDriver) -> Result<DbTarget> {
     let mut verify_cert: Option<bool> = None;
     for (alias, canonical) in [("passwd", "password"), ("db", "database")] {
         if let Some(v) = kw.remove(alias) {
-            if kw.items.iter().any(|(k, _)| k == canonical) {
+            if kw.contains(canonical) {
                 return Err(ctx.bad(
                     alias,
                     format_args!("and also '{canonical}', which mean the same; keep one."),

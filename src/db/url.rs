@@ -434,8 +434,11 @@ impl SqlaUrl {
         let mut query: Vec<(String, QueryValue)> = Vec::new();
         if let Some(after) = r[pos..].strip_prefix('?') {
             let qs = &after[..run_len(after, |c| c != '\n')];
+            // Key -> position in `query`: a long query string stays linear.
+            let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
             for (key, value) in parse_qsl(qs) {
-                if let Some((_, existing)) = query.iter_mut().find(|(k, _)| *k == key) {
+                if let Some(&i) = seen.get(&key) {
+                    let existing = &mut query[i].1;
                     match existing {
                         QueryValue::One(first) => {
                             *existing = QueryValue::Many(vec![std::mem::take(first), value]);
@@ -443,6 +446,7 @@ impl SqlaUrl {
                         QueryValue::Many(values) => values.push(value),
                     }
                 } else {
+                    seen.insert(key.clone(), query.len());
                     query.push((key, QueryValue::One(value)));
                 }
             }

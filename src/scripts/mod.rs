@@ -180,6 +180,13 @@ pub fn read_revision_file_with(path: &Path, dialect: &Dialect) -> Result<ScriptS
     read_found(path, kind, dialect)
 }
 
+/// Read a revision file's bytes as if they were the file at `path` (its name gives the
+/// legacy revision id when the text has none); nothing is read from disk. The same
+/// answer as [`read_revision_file`] on a file holding `raw`.
+pub fn read_revision_source(path: &Path, raw: &[u8]) -> Result<ScriptSource> {
+    read_source(path, raw, &Dialect::default())
+}
+
 /// Discovery, then every file read (in parallel), in discovery order. The
 /// error of the first failing file in that order is returned.
 pub fn scan(locations: &[PathBuf], recursive: bool, sourceless: bool) -> Result<Scan> {

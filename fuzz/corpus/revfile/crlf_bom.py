@@ -1,0 +1,5 @@
+﻿'''doc
+
+more'''
+revision = 'a'
+down_revision = ('b', 'c')

@@ -1,0 +1,4 @@
+# -*- coding: latin-1 -*-
+'''café'''
+revision = 'a'
+down_revision = None

@@ -1,0 +1,2 @@
+revision = 'aÿþ'
+down_revision = None

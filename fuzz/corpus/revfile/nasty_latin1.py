@@ -1,0 +1,3 @@
+# -*- coding: latin-1 -*-
+revision = 'é'
+down_revision = None
