@@ -119,6 +119,7 @@ def _run(spec: dict[str, Any]) -> int:
         # Code running inside this command (env.py, monomig's bridge) must not take the
         # same lock again on another connection: it would wait for itself.
         os.environ[LOCK_HELD_ENV] = spec["lock_name"]
+    error: BaseException | None = None
     try:
         try:
             import monomig.bridge as bridge  # type: ignore[import-not-found]
@@ -148,10 +149,20 @@ def _run(spec: dict[str, Any]) -> int:
             command.downgrade(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"))
         else:
             command.stamp(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"), purge=bool(spec.get("purge")))
+    except BaseException as e:
+        error = e
+        raise
     finally:
         os.environ.pop(LOCK_HELD_ENV, None)
         if lock is not None:
-            lock.release()
+            try:
+                lock.release()
+            except Exception as release_error:  # noqa: BLE001 - never hides the migration's error
+                # The server went away (its lock went with it): the migration's own
+                # error says what happened and is the one to report.
+                if error is None:
+                    raise
+                print(f"monomig: warning: {release_error}", file=sys.stderr)
     return 0
 
 

@@ -626,6 +626,9 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
             partial = _partial_ddl_warning(job.spec.get("url"), job.revision, command)
             if partial:
                 job.message += f" {partial}"
+            elif not job.revision and not job.applied and job.before and job.before.get("state") != "unreachable":
+                at_rev = ", ".join(job.before.get("current") or []) or "base"
+                job.message += f" No revision was applied: the database is still at {at_rev}."
             job.message = _mask(job.message)
             say(job, f"FAILED{at}: {job.message}")
             tail = [line for line in job.output if line.strip()][-15:]
