@@ -28,6 +28,7 @@ from typing import Any
 
 _events = None
 _running: str | None = None
+_after_error: list[str] = []  # warnings printed after the failure's traceback (so they end the output)
 _instrumented = False
 
 #: Set to the lock's name while this process holds the service's migration lock.
@@ -162,13 +163,14 @@ def _run(spec: dict[str, Any]) -> int:
                 # error says what happened and is the one to report.
                 if error is None:
                     raise
-                print(f"monomig: warning: {release_error}", file=sys.stderr)
+                _after_error.append(f"monomig: warning: {release_error}")
     return 0
 
 
 def _one(spec: dict[str, Any]) -> int:
     global _running
     _running = None
+    _after_error.clear()
     try:
         return _run(spec)
     except KeyboardInterrupt:
@@ -188,6 +190,8 @@ def _one(spec: dict[str, Any]) -> int:
             if not known and type(e).__module__ not in ("alembic.util.exc",):
                 message = f"{type(e).__name__}: {message}"
                 traceback.print_exc()
+        for warning in _after_error:
+            print(warning, file=sys.stderr)
         _emit("failed", message=message, revision=_running)
         return 1
 
