@@ -28,6 +28,7 @@ from typing import Any
 
 _events = None
 _running: str | None = None
+_after_error: list[str] = []  # warnings printed after the failure's traceback (so they end the output)
 _instrumented = False
 
 #: Set to the lock's name while this process holds the service's migration lock.
@@ -119,6 +120,7 @@ def _run(spec: dict[str, Any]) -> int:
         # Code running inside this command (env.py, monomig's bridge) must not take the
         # same lock again on another connection: it would wait for itself.
         os.environ[LOCK_HELD_ENV] = spec["lock_name"]
+    error: BaseException | None = None
     try:
         try:
             import monomig.bridge as bridge  # type: ignore[import-not-found]
@@ -148,16 +150,27 @@ def _run(spec: dict[str, Any]) -> int:
             command.downgrade(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"))
         else:
             command.stamp(cfg, target, sql=bool(spec.get("sql")), tag=spec.get("tag"), purge=bool(spec.get("purge")))
+    except BaseException as e:
+        error = e
+        raise
     finally:
         os.environ.pop(LOCK_HELD_ENV, None)
         if lock is not None:
-            lock.release()
+            try:
+                lock.release()
+            except Exception as release_error:  # noqa: BLE001 - never hides the migration's error
+                # The server went away (its lock went with it): the migration's own
+                # error says what happened and is the one to report.
+                if error is None:
+                    raise
+                _after_error.append(f"monomig: warning: {release_error}")
     return 0
 
 
 def _one(spec: dict[str, Any]) -> int:
     global _running
     _running = None
+    _after_error.clear()
     try:
         return _run(spec)
     except KeyboardInterrupt:
@@ -177,6 +190,8 @@ def _one(spec: dict[str, Any]) -> int:
             if not known and type(e).__module__ not in ("alembic.util.exc",):
                 message = f"{type(e).__name__}: {message}"
                 traceback.print_exc()
+        for warning in _after_error:
+            print(warning, file=sys.stderr)
         _emit("failed", message=message, revision=_running)
         return 1
 

@@ -145,9 +145,19 @@ def _warn(project: monomig.Project) -> None:
         print(f"{PROG}: warning: {_mask(warning)}", file=sys.stderr)
 
 
-def fleet_status(specs: list[dict[str, Any]], target: str | None = None, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """The Rust status read for service specs (see ``_native.fleet_status``)."""
-    request = {"services": specs, "target": target, "connect_timeout": timeout}
+#: Default bound on the database connections ``status`` (and ``--all``'s before/after read) holds at once.
+MAX_CONNECTIONS = 16
+
+
+def fleet_status(
+    specs: list[dict[str, Any]],
+    target: str | None = None,
+    timeout: float = 5.0,
+    max_connections: int = MAX_CONNECTIONS,
+) -> list[dict[str, Any]]:
+    """The Rust status read for service specs (see ``_native.fleet_status``): one connection per
+    database (services sharing a database share it), at most ``max_connections`` open at once."""
+    request = {"services": specs, "target": target, "connect_timeout": timeout, "concurrency": max_connections}
     return json.loads(_native.fleet_status(json.dumps(request)))
 
 
@@ -196,6 +206,11 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
         "--connect-timeout", type=float, default=5.0, metavar="SECONDS",
         help="give up on a database after this long (default 5)",
     )
+    parser.add_argument(
+        "--max-connections", type=int, default=MAX_CONNECTIONS, metavar="N",
+        help=f"open at most N database connections at once (default {MAX_CONNECTIONS}); services on one "
+        "database share one connection",
+    )
 
 
 def _state_label(s: dict[str, Any]) -> str:
@@ -213,7 +228,10 @@ def _status(args: argparse.Namespace) -> int:
     _warn(project)
     services = _select(project, getattr(args, "services", None))
     specs = [_spec(project, s) for s in services]
-    result = fleet_status(specs, timeout=getattr(args, "connect_timeout", 5.0))
+    max_connections = getattr(args, "max_connections", MAX_CONNECTIONS)
+    if max_connections < 1:
+        raise UsageError("--max-connections must be at least 1")
+    result = fleet_status(specs, timeout=getattr(args, "connect_timeout", 5.0), max_connections=max_connections)
     out = []
     for s in result:
         item = {k: s[k] for k in (
@@ -465,6 +483,28 @@ def _lock_name(spec: dict[str, Any]) -> str:
     return f"monomig:{table}"
 
 
+_NON_TRANSACTIONAL_DDL = {
+    "mysql": "MySQL/MariaDB commit each DDL statement at once",
+    "mariadb": "MySQL/MariaDB commit each DDL statement at once",
+    "sqlite": "SQLite's default Python driver (pysqlite) commits DDL at once",
+}
+
+
+def _partial_ddl_warning(url: str | None, revision: str | None, command: str) -> str | None:
+    """For databases whose DDL is not transactional: what a failed revision may have left."""
+    if not url or not revision:
+        return None
+    dialect = url.split(":", 1)[0].split("+", 1)[0].lower()
+    why = _NON_TRANSACTIONAL_DDL.get(dialect)
+    if why is None:
+        return None
+    return (
+        f"Warning: {why}, so the DDL of revision {revision} may be partly applied although the version "
+        f"table does not record it: compare the database with revision {revision}'s {command}(), undo "
+        "(or complete) its statements that did run, then run the command again."
+    )
+
+
 def run_all(command: str, args: argparse.Namespace) -> int:
     return _guard(lambda a: _run_all(command, a), args)
 
@@ -585,7 +625,14 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
                 job.message = f"the worker process (pid {job.pid}) {how}"
                 job.revision = job.running
             at = f" at revision {job.revision}" if job.revision else ""
-            job.message = _mask(f"service {job.service!r}: {command} failed{at}: {job.message}")
+            job.message = f"service {job.service!r}: {command} failed{at}: {job.message}"
+            partial = _partial_ddl_warning(job.spec.get("url"), job.revision, command)
+            if partial:
+                job.message += f" {partial}"
+            elif not job.revision and not job.applied and job.before and job.before.get("state") != "unreachable":
+                at_rev = ", ".join(job.before.get("current") or []) or "base"
+                job.message += f" No revision was applied: the database is still at {at_rev}."
+            job.message = _mask(job.message)
             say(job, f"FAILED{at}: {job.message}")
             tail = [line for line in job.output if line.strip()][-15:]
             for line in tail:
