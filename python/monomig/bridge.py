@@ -137,6 +137,62 @@ def _alembic_error(e: BaseException) -> BaseException:
     return e
 
 
+# Where stock Alembic issues each warning the Rust core reports: (a fragment of the
+# message, Alembic's module, a fragment of the source text after its `util.warn(`).
+# Issuing it at that place makes the printed warning (file, line, source line)
+# Alembic's own.
+_WARNING_SITES = (
+    ("from multiple heads is ambiguous", "alembic.script.revision", "from multiple heads is"),
+    ("is present more than once", "alembic.script.revision", "is present more than once"),
+    ("is not present", "alembic.script.revision", "referenced from %s is not present"),
+    ("loaded twice! ignoring", "alembic.script.base", "loaded twice! ignoring"),
+)
+_warning_lines: dict[tuple[str, str], int | None] = {}
+
+
+def _alembic_warning_line(module: Any, fragment: str) -> int | None:
+    """The line of the first `util.warn(` call in ``module`` whose text holds ``fragment``."""
+    key = (module.__name__, fragment)
+    if key not in _warning_lines:
+        import linecache
+
+        lines = linecache.getlines(module.__file__, module.__dict__)
+        found = None
+        for i, line in enumerate(lines):
+            if fragment in line:
+                for j in range(i, max(i - 6, -1), -1):
+                    if "util.warn(" in lines[j]:
+                        found = j + 1
+                        break
+                if found:
+                    break
+        _warning_lines[key] = found
+    return _warning_lines[key]
+
+
+def _warn(message: str) -> None:
+    """Issue a warning of the Rust core as stock Alembic issues it."""
+    for text, module_name, fragment in _WARNING_SITES:
+        if text in message:
+            module = sys.modules.get(module_name)
+            line = _alembic_warning_line(module, fragment) if module is not None else None
+            if line is not None:
+                assert module is not None
+                warnings.warn_explicit(
+                    message,
+                    UserWarning,
+                    module.__file__,
+                    line,
+                    module=module_name,
+                    registry=module.__dict__.setdefault("__warningregistry__", {}),
+                    module_globals=module.__dict__,
+                )
+                return
+    from alembic import util as alembic_util
+
+    alembic_util.warn(message)
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     """Revision errors become Alembic's; warnings from the Rust core are issued again
@@ -147,11 +203,8 @@ def _errors() -> Iterator[None]:
             yield
         except _native.RevisionError as e:
             raise _alembic_error(e) from None
-    if caught:
-        from alembic import util as alembic_util
-
-        for w in caught:
-            alembic_util.warn(str(w.message))
+    for w in caught:
+        _warn(str(w.message))
 
 
 # ---------------------------------------------------------------------------
@@ -207,14 +260,17 @@ def _install_classes() -> None:
                 return self._built
             sd = self._script_dir
             locations = [str(p) for p in sd._version_locations if p.exists()]
-            entries, scan_warnings = _native.scan_revisions(
-                locations, bool(sd.recursive_version_locations), bool(sd.sourceless)
-            )
+            try:
+                entries, scan_warnings = _native.scan_revisions(
+                    locations, bool(sd.recursive_version_locations), bool(sd.sourceless)
+                )
+            except _native.CycleDetected as e:  # a self-loop, which Alembic finds loading the file
+                raise _alembic_error(e) from None
             rows: list[Any] = []
             sources: list[Any] = []  # a RevisionEntry, or a Script for an imported file
             pending = list(scan_warnings)
             for w in pending:
-                alembic_util.warn(w)
+                _warn(w)
             for entry in entries:
                 if entry.needs_import:
                     script = Script._from_path(sd, entry.path)
@@ -245,7 +301,7 @@ def _install_classes() -> None:
                 with _errors():
                     graph = _native.RevisionGraph(rows, set_order=python_set_order())
             for w in graph.warnings:
-                alembic_util.warn(w)
+                _warn(w)
             self._rows = rows
             return graph
 
