@@ -140,18 +140,24 @@ def _alembic_error(e: BaseException) -> BaseException:
 @contextmanager
 def _errors() -> Iterator[None]:
     """Revision errors become Alembic's; warnings from the Rust core are issued again
-    through ``alembic.util.warn`` (Python's ``warnings.warn``, which tools patch)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        except _native.RevisionError as e:
-            raise _alembic_error(e) from None
-    if caught:
-        from alembic import util as alembic_util
+    through ``alembic.util.warn`` (Python's ``warnings.warn``, which tools patch), also
+    when the call fails: Alembic shows them before its error (a revision present more
+    than once, then multiple heads)."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught_here:
+            warnings.simplefilter("always")
+            caught = caught_here if caught_here is not None else []
+            try:
+                yield
+            except _native.RevisionError as e:
+                raise _alembic_error(e) from None
+    finally:
+        if caught:
+            from alembic import util as alembic_util
 
-        for w in caught:
-            alembic_util.warn(str(w.message))
+            for w in caught:
+                alembic_util.warn(str(w.message))
 
 
 # ---------------------------------------------------------------------------

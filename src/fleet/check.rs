@@ -3,7 +3,8 @@
 //! Per service: one head (unless the section sets `monomig.allow_multiple_heads =
 //! true`), every `down_revision` defined, no cycle, no revision id defined twice (within
 //! the service, or across services writing the same version table), no parent living in
-//! another service's folder, every revision file readable without importing it; across
+//! another service's folder, no branch label used twice, every version location
+//! present, every revision file readable without importing it; across
 //! the project: no two services writing the same database and version table.
 
 use std::collections::{HashMap, HashSet};
@@ -28,8 +29,9 @@ pub struct CheckRequest {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Finding {
     pub service: String,
-    /// multiple_heads, missing_parent, cycle, duplicate_revision, cross_service_parent,
-    /// shared_version_table or unreadable_revision.
+    /// multiple_heads, missing_parent, cycle, duplicate_revision, duplicate_branch_label,
+    /// cross_service_parent, shared_version_table, missing_version_location or
+    /// unreadable_revision.
     pub code: String,
     pub message: String,
     pub path: Option<String>,
@@ -184,6 +186,20 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
                 None,
             ));
         }
+        for loc in spec.version_locations.iter().filter(|l| !l.exists()) {
+            out.push(finding(
+                svc,
+                "missing_version_location",
+                format!(
+                    "service '{svc}': its version location {} does not exist, so Alembic sees no \
+                     revisions there (`upgrade` does nothing, a database already upgraded looks ahead); \
+                     create the folder or correct version_locations in the service's section.",
+                    loc.display()
+                ),
+                None,
+                None,
+            ));
+        }
         for (path, reason) in &sc.unreadable {
             out.push(finding(
                 svc,
@@ -217,6 +233,36 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
                 out.push(f);
             } else {
                 first.insert(&r.id, i);
+            }
+        }
+        // A branch label used by two revisions: Alembic refuses to build the graph.
+        let mut label_owner: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in sc.revs.iter().enumerate() {
+            for label in &r.labels {
+                match label_owner.get(label.as_str()) {
+                    Some(&j) if sc.revs[j].id != r.id => {
+                        let mut f = finding(
+                            svc,
+                            "duplicate_branch_label",
+                            format!(
+                                "service '{svc}': branch label '{label}' is used by revision '{}' ({}) and by \
+                                 revision '{}' ({}); Alembic cannot load the service. Rename one of the labels.",
+                                sc.revs[j].id,
+                                sc.revs[j].path.display(),
+                                r.id,
+                                r.path.display()
+                            ),
+                            Some(&r.path),
+                            line_of(&r.path, "branch_labels"),
+                        );
+                        f.revision = Some(r.id.clone());
+                        out.push(f);
+                    }
+                    Some(_) => {}
+                    None => {
+                        label_owner.insert(label, i);
+                    }
+                }
             }
         }
         let labels: HashSet<&str> = sc
