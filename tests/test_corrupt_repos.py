@@ -44,10 +44,66 @@ STOCK = {
 
 # The exit status and stdout of both bridged upgrades ("<repo>": the repository).
 UPGRADE = {
-    "syntax_error": (
+    'syntax_error': (
         255,
-        "FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 12: '(' was never closed. "
-        "Python cannot import it either; fix the file or remove it from the version location.\n",
+        "FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 12: '(' was never "
+        "closed. Python cannot import it either; fix the file or remove it from the version location.\n",
+    ),
+    'conflict_marker': (
+        255,
+        'FAILED: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, line 6: a merge conflict '
+        'marker (`<<<<<<<`); resolve the conflict. Python cannot import it either; fix the file or '
+        'remove it from the version location.\n',
+    ),
+    'empty_file': (
+        255,
+        "FAILED: Could not determine revision id from filename cccc_empty.py. Be sure the 'revision' "
+        "variable is declared inside the script (please see 'Upgrading from Alembic 0.1 to 0.2' in the "
+        "documentation).\n",
+    ),
+    'binary_file': (
+        255,
+        'FAILED: Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: the file contains '
+        'NUL bytes (is it a binary file?). Python cannot import it either; fix the file or remove it '
+        'from the version location.\n',
+    ),
+    'not_utf8': (
+        255,
+        'FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 1: a string literal is '
+        'not valid UTF-8. Python cannot import it either; fix the file or remove it from the version '
+        'location.\n',
+    ),
+    'duplicate_revision': (
+        255,
+        "FAILED: Multiple head revisions are present for given argument 'head'; please specify a "
+        "specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all "
+        "heads\n",
+    ),
+    'missing_parent': (
+        255,
+        "FAILED: Revision 'bbbb' (<repo>/migrations/versions/svc/bbbb_rev.py) names 'aaaa' as its "
+        "down_revision, but no revision file defines 'aaaa'; add the missing revision file or correct "
+        "down_revision in <repo>/migrations/versions/svc/bbbb_rev.py.\n",
+    ),
+    'cycle': (
+        255,
+        'FAILED: Cycle is detected in revisions (aaaa, bbbb)\n',
+    ),
+    'duplicate_branch_label': (
+        255,
+        "FAILED: Branch name 'feature' in revision bbbb already used by revision aaaa\n",
+    ),
+    'missing_version_location': (
+        255,
+        "FAILED: Can't locate revision identified by 'aaaa'\n",
+    ),
+    'symlink_loop': (
+        0,
+        '',
+    ),
+    'no_script_location': (
+        255,
+        "FAILED: No 'script_location' key found in configuration.\n",
     ),
 }
 
@@ -67,8 +123,181 @@ CHECK = {
     "no_script_location": (0, []),
 }
 
+# check: (code, line, message) of each finding of svc.
+FINDINGS: dict[str, list[tuple[str, int | None, str]]] = {
+    'syntax_error': [
+        (
+            'unreadable_revision',
+            12,
+            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 12: '(' was never "
+            "closed. Python cannot import it either; fix the file or remove it from the version location.",
+        ),
+    ],
+    'conflict_marker': [
+        (
+            'unreadable_revision',
+            6,
+            "service 'svc': Revision file <repo>/migrations/versions/svc/bbbb_rev.py, line 6: a merge "
+            "conflict marker (`<<<<<<<`); resolve the conflict. Python cannot import it either; fix the file "
+            "or remove it from the version location.",
+        ),
+    ],
+    'empty_file': [
+        (
+            'unreadable_revision',
+            1,
+            "service 'svc': <repo>/migrations/versions/svc/cccc_empty.py: Could not determine revision id "
+            "from filename cccc_empty.py. Be sure the 'revision' variable is declared inside the script "
+            "(please see 'Upgrading from Alembic 0.1 to 0.2' in the documentation).",
+        ),
+    ],
+    'binary_file': [
+        (
+            'unreadable_revision',
+            1,
+            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: the file "
+            "contains NUL bytes (is it a binary file?). Python cannot import it either; fix the file or "
+            "remove it from the version location.",
+        ),
+    ],
+    'not_utf8': [
+        (
+            'unreadable_revision',
+            1,
+            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 1: a string "
+            "literal is not valid UTF-8. Python cannot import it either; fix the file or remove it from the "
+            "version location.",
+        ),
+    ],
+    'duplicate_revision': [
+        (
+            'duplicate_revision',
+            5,
+            "service 'svc': revision 'bbbb' is defined twice, in <repo>/migrations/versions/svc/bbbb_copy.py "
+            "and in <repo>/migrations/versions/svc/bbbb_rev.py; give one of them a new revision id.",
+        ),
+    ],
+    'missing_parent': [
+        (
+            'missing_parent',
+            6,
+            "service 'svc': revision 'bbbb' (<repo>/migrations/versions/svc/bbbb_rev.py) names 'aaaa' as its "
+            "down_revision, but no revision file defines 'aaaa'; add the missing file or correct "
+            "down_revision.",
+        ),
+    ],
+    'cycle': [
+        (
+            'cycle',
+            6,
+            "service 'svc': revisions 'aaaa', 'bbbb' form a cycle through down_revision/depends_on; break it "
+            "by correcting one of them.",
+        ),
+    ],
+    'duplicate_branch_label': [
+        (
+            'duplicate_branch_label',
+            7,
+            "service 'svc': branch label 'feature' is used by revision 'aaaa' "
+            "(<repo>/migrations/versions/svc/aaaa_rev.py) and by revision 'bbbb' "
+            "(<repo>/migrations/versions/svc/bbbb_rev.py); Alembic cannot load the service. Rename one of "
+            "the labels.",
+        ),
+    ],
+    'missing_version_location': [
+        (
+            'missing_version_location',
+            None,
+            "service 'svc': its version location <repo>/migrations/versions/svc_typo does not exist, so "
+            "Alembic sees no revisions there (`upgrade` does nothing, a database already upgraded looks "
+            "ahead); create the folder or correct version_locations in the service's section.",
+        ),
+    ],
+    'symlink_loop': [],
+    'no_script_location': [],
+}
+
+NOT_A_SERVICE = (
+    "monomig: warning: alembic.ini, section [svc]: it sets version_locations but no script_location is set "
+    "there, in [DEFAULT] or in [tool.alembic], so it is not a service\n"
+)
+
 # status: exit status, svc's state and error (None: svc is not a service).
-STATUS: dict[str, tuple[int, str | None, str | None]] = {}
+STATUS: dict[str, tuple[int, str | None, str | None]] = {
+    'syntax_error': (
+        2,
+        'error',
+        "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_rev.py, "
+        "line 12: '(' was never closed. Python cannot import it either; fix the file or remove it from "
+        "the version location.",
+    ),
+    'conflict_marker': (
+        2,
+        'error',
+        'Reading the revision files failed: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, '
+        'line 6: a merge conflict marker (`<<<<<<<`); resolve the conflict. Python cannot import it '
+        'either; fix the file or remove it from the version location.',
+    ),
+    'empty_file': (
+        2,
+        'error',
+        "Reading the revision files failed: Could not determine revision id from filename cccc_empty.py. "
+        "Be sure the 'revision' variable is declared inside the script (please see 'Upgrading from "
+        "Alembic 0.1 to 0.2' in the documentation).",
+    ),
+    'binary_file': (
+        2,
+        'error',
+        'Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_binary.py, '
+        'line 1: the file contains NUL bytes (is it a binary file?). Python cannot import it either; fix '
+        'the file or remove it from the version location.',
+    ),
+    'not_utf8': (
+        2,
+        'error',
+        'Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_rev.py, '
+        'line 1: a string literal is not valid UTF-8. Python cannot import it either; fix the file or '
+        'remove it from the version location.',
+    ),
+    'duplicate_revision': (
+        0,
+        'behind',
+        None,
+    ),
+    'missing_parent': (
+        2,
+        'error',
+        "Revision 'bbbb' (<repo>/migrations/versions/svc/bbbb_rev.py) names 'aaaa' as its down_revision, "
+        "but no revision file defines 'aaaa'; add the missing revision file or correct down_revision in "
+        "<repo>/migrations/versions/svc/bbbb_rev.py.",
+    ),
+    'cycle': (
+        2,
+        'error',
+        'Cycle is detected in revisions (aaaa, bbbb)',
+    ),
+    'duplicate_branch_label': (
+        2,
+        'error',
+        "Branch name 'feature' in revision bbbb already used by revision aaaa",
+    ),
+    'missing_version_location': (
+        0,
+        'ahead',
+        "The database holds revision 'aaaa' that no revision file of service 'svc' defines: the database "
+        "is ahead of this checkout, or the file was removed.",
+    ),
+    'symlink_loop': (
+        0,
+        'up_to_date',
+        None,
+    ),
+    'no_script_location': (
+        0,
+        None,
+        None,
+    ),
+}
 
 
 def _norm(text: str, root: Path) -> str:
@@ -85,6 +314,11 @@ def _same_up_to_set_order(kind: str, text: str) -> str:
         lambda m: "in revision {} already used by revision {}".format(*sorted(m.groups())),
         text,
     )
+
+
+def _expected_upgrade(kind: str) -> tuple[int, str]:
+    code, text = UPGRADE[kind]
+    return code, _same_up_to_set_order(kind, text)
 
 
 def _user_warnings(stderr: str) -> list[str]:
@@ -124,10 +358,7 @@ def test_corrupt_repository(kind: str, tmp_path: Path) -> None:
                 _same_up_to_set_order(kind, stock_out),
             ), where
             assert _user_warnings(r.stderr) == _user_warnings(stock.stderr), where
-        if kind in UPGRADE:
-            assert (r.returncode, _same_up_to_set_order(kind, out)) == UPGRADE[kind], where
-        else:
-            print(f"UPGRADE {kind} {command}: {r.returncode} {out!r}")
+        assert (r.returncode, _same_up_to_set_order(kind, out)) == _expected_upgrade(kind), where
         if r.returncode != 0:
             # nothing half-recorded: the version table is as it was
             assert version_rows(root / "svc.db") == [STAMPED], where
@@ -142,8 +373,10 @@ def test_corrupt_repository(kind: str, tmp_path: Path) -> None:
     findings = json.loads(r.stdout)
     assert (r.returncode, [f["code"] for f in findings]) == CHECK[kind], r.stdout + r.stderr
     assert all(f["service"] == "svc" for f in findings)
-    for f in findings:
-        print(f"CHECK {kind}: {_norm(f['message'], bridged_root)!r} {f['line']}")
+    if kind == "no_script_location":
+        assert _norm(r.stderr, bridged_root) == NOT_A_SERVICE
+    got_findings = [(f["code"], f["line"], _norm(f["message"], bridged_root)) for f in findings]
+    assert got_findings == FINDINGS[kind]
 
     # status: svc's state, while other still reports.
     r = monomig(bridged_root, "status", "--json")
@@ -152,7 +385,7 @@ def test_corrupt_repository(kind: str, tmp_path: Path) -> None:
     assert states["other"]["state"] == "not_initialized"
     svc = states.get("svc")
     got = (r.returncode, svc and svc["state"], svc and svc.get("error") and _norm(svc["error"], bridged_root))
-    if kind in STATUS:
-        assert got == STATUS[kind], r.stdout + r.stderr
-    else:
-        print(f"STATUS {kind}: {got!r} {_norm(r.stderr, bridged_root)!r}")
+    assert got == STATUS[kind], r.stdout + r.stderr
+    if svc is None:
+        # not a service: said on stderr, naming the ini file and the section
+        assert _norm(r.stderr, bridged_root) == NOT_A_SERVICE

@@ -51,8 +51,10 @@ CHECK_CODES = (
     "missing_parent",
     "cycle",
     "duplicate_revision",
+    "duplicate_branch_label",
     "cross_service_parent",
     "shared_version_table",
+    "missing_version_location",
     "unreadable_revision",
 )
 

@@ -48,9 +48,18 @@ struct Rev {
     path: PathBuf,
 }
 
+/// A revision file `check` cannot read: it needs importing (`broken` false, `reason`
+/// says why) or it is broken (`reason` is the reading error, naming the file).
+struct Unreadable {
+    path: PathBuf,
+    reason: String,
+    broken: bool,
+    line: Option<usize>,
+}
+
 struct Scanned {
     revs: Vec<Rev>,
-    unreadable: Vec<(PathBuf, String)>,
+    unreadable: Vec<Unreadable>,
     error: Option<String>,
 }
 
@@ -76,8 +85,18 @@ fn scan_service(spec: &ServiceSpec) -> Scanned {
                 labels: f.branch_labels,
                 path: f.path,
             }),
-            Ok(ScriptSource::NeedsImport { path, reason }) => out.unreadable.push((path, reason)),
-            Err(e) => out.unreadable.push((path, e.to_string())),
+            Ok(ScriptSource::NeedsImport { path, reason }) => out.unreadable.push(Unreadable {
+                path,
+                reason,
+                broken: false,
+                line: None,
+            }),
+            Err(e) => out.unreadable.push(Unreadable {
+                line: scripts::error_line(&path, &e),
+                reason: e.to_string(),
+                path,
+                broken: true,
+            }),
         }
     }
     out
@@ -200,18 +219,20 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
                 None,
             ));
         }
-        for (path, reason) in &sc.unreadable {
-            out.push(finding(
-                svc,
-                "unreadable_revision",
+        for u in &sc.unreadable {
+            let path = u.path.display().to_string();
+            let message = if !u.broken {
                 format!(
-                    "service '{svc}': {} cannot be read without importing it ({reason}); write \
+                    "service '{svc}': {path} cannot be read without importing it ({}); write \
                      revision, down_revision, branch_labels and depends_on as plain literals.",
-                    path.display()
-                ),
-                Some(path),
-                Some(1),
-            ));
+                    u.reason
+                )
+            } else if u.reason.contains(&path) {
+                format!("service '{svc}': {}", u.reason)
+            } else {
+                format!("service '{svc}': {path}: {}", u.reason)
+            };
+            out.push(finding(svc, "unreadable_revision", message, Some(&u.path), u.line));
         }
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (i, r) in sc.revs.iter().enumerate() {
@@ -565,6 +586,44 @@ mod tests {
         let missing = found.iter().find(|f| f.code == "missing_parent").unwrap();
         assert_eq!(missing.line, Some(3));
         assert_eq!(missing.revision.as_deref(), Some("bbbb"));
+    }
+
+    #[test]
+    fn broken_file_label_used_twice_and_missing_location() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("a.py"),
+            "revision = 'aaaa'\ndown_revision = None\nbranch_labels = ('x',)\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("b.py"),
+            "revision = 'bbbb'\ndown_revision = 'aaaa'\nbranch_labels = ('x',)\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("c.py"),
+            "revision = 'cccc'\ndown_revision = 'bbbb'\nx = (\n",
+        )
+        .unwrap();
+        let mut s = spec("s", d.path());
+        s.version_locations.push(d.path().join("nowhere"));
+        let found = check(CheckRequest {
+            services: vec![s],
+            all_services: vec![],
+        });
+        assert_eq!(
+            codes(&found),
+            [
+                "missing_version_location",
+                "unreadable_revision",
+                "duplicate_branch_label"
+            ],
+            "{found:?}"
+        );
+        assert_eq!(found[1].line, Some(3), "{found:?}");
+        assert!(found[1].message.starts_with("service 's': Revision file "), "{found:?}");
+        assert_eq!((found[2].line, found[2].revision.as_deref()), (Some(3), Some("bbbb")));
     }
 
     #[test]
