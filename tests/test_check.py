@@ -18,6 +18,7 @@ CODES = {
     "duplicate_branch_label",
     "cross_service_parent",
     "missing_version_location",
+    "not_a_service",
     "shared_version_table",
     "unreadable_revision",
 }

@@ -120,8 +120,15 @@ CHECK = {
     "duplicate_branch_label": (1, ["duplicate_branch_label"]),
     "missing_version_location": (1, ["missing_version_location"]),
     "symlink_loop": (0, []),
-    "no_script_location": (0, []),
+    "no_script_location": (1, ["not_a_service"]),
 }
+
+# What the ini file's section without script_location is (a warning, a finding).
+NOT_A_SERVICE = (
+    "alembic.ini, section [svc]: it sets version_locations but no script_location is set there, in "
+    "[DEFAULT] or in [tool.alembic], so it is not a service (`alembic -n svc` fails); add script_location "
+    "to the section"
+)
 
 # check: (code, line, message) of each finding of svc.
 FINDINGS: dict[str, list[tuple[str, int | None, str]]] = {
@@ -214,13 +221,9 @@ FINDINGS: dict[str, list[tuple[str, int | None, str]]] = {
         ),
     ],
     'symlink_loop': [],
-    'no_script_location': [],
+    'no_script_location': [("not_a_service", None, NOT_A_SERVICE)],
 }
 
-NOT_A_SERVICE = (
-    "monomig: warning: alembic.ini, section [svc]: it sets version_locations but no script_location is set "
-    "there, in [DEFAULT] or in [tool.alembic], so it is not a service\n"
-)
 
 # status: exit status, svc's state and error (None: svc is not a service).
 STATUS: dict[str, tuple[int, str | None, str | None]] = {
@@ -374,7 +377,7 @@ def test_corrupt_repository(kind: str, tmp_path: Path) -> None:
     assert (r.returncode, [f["code"] for f in findings]) == CHECK[kind], r.stdout + r.stderr
     assert all(f["service"] == "svc" for f in findings)
     if kind == "no_script_location":
-        assert _norm(r.stderr, bridged_root) == NOT_A_SERVICE
+        assert r.stderr == ""  # the warning is the finding
     got_findings = [(f["code"], f["line"], _norm(f["message"], bridged_root)) for f in findings]
     assert got_findings == FINDINGS[kind]
 
@@ -388,4 +391,4 @@ def test_corrupt_repository(kind: str, tmp_path: Path) -> None:
     assert got == STATUS[kind], r.stdout + r.stderr
     if svc is None:
         # not a service: said on stderr, naming the ini file and the section
-        assert _norm(r.stderr, bridged_root) == NOT_A_SERVICE
+        assert _norm(r.stderr, bridged_root) == f"monomig: warning: {NOT_A_SERVICE}\n"
