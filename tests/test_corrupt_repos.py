@@ -4,7 +4,7 @@ For each kind, four commands on the damaged service ``svc`` (its database alread
 ``aaaa``): ``alembic -n svc upgrade head`` with ``import monomig`` in env.py (the
 bridge), ``monomig -n svc upgrade head``, ``monomig check`` and ``monomig status``.
 
-- Where stock Alembic (same repository, env.py without ``import monomig``) fails
+- Where stock Alembic (a copy of the repository whose env.py does not import monomig) fails
   cleanly (``FAILED: ...``, exit 255), both upgrades print exactly its text and exit
   with its status; where it crashes with a traceback, they print monomig's
   one-paragraph message (snapshotted below) and exit 255, never a traceback.
@@ -328,7 +328,7 @@ def _user_warnings(stderr: str) -> list[str]:
     return sorted(re.findall(r"UserWarning: (.*)", stderr))
 
 
-def _upgrade(kind: str, root: Path, command: str) -> subprocess.CompletedProcess[str]:
+def _upgrade(root: Path, command: str) -> subprocess.CompletedProcess[str]:
     if command == "monomig":
         return monomig(root, "-n", "svc", "upgrade", "head")
     return alembic(root, "-n", "svc", "upgrade", "head")
@@ -351,7 +351,7 @@ def test_corrupt_repository(kind: str, tmp_path: Path) -> None:
         assert stock.stderr.rstrip().splitlines()[-1].startswith(STOCK[kind] + ":"), stock.stderr[-500:]
 
     for root, command in ((bridged_root, "alembic"), (cli_root, "monomig")):
-        r = _upgrade(kind, root, command)
+        r = _upgrade(root, command)
         out = _norm(r.stdout, root)
         where = f"{command} -n svc upgrade head"
         assert "Traceback" not in r.stderr, f"{where}:\n{r.stderr}"
