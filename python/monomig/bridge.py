@@ -213,9 +213,10 @@ def _install_classes() -> None:
                 return self._built
             sd = self._script_dir
             locations = [str(p) for p in sd._version_locations if p.exists()]
-            entries, scan_warnings = _native.scan_revisions(
-                locations, bool(sd.recursive_version_locations), bool(sd.sourceless)
-            )
+            with _errors():  # a self-loop is found while reading: Alembic's LoopDetected
+                entries, scan_warnings = _native.scan_revisions(
+                    locations, bool(sd.recursive_version_locations), bool(sd.sourceless)
+                )
             rows: list[Any] = []
             sources: list[Any] = []  # a RevisionEntry, or a Script for an imported file
             pending = list(scan_warnings)
