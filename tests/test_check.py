@@ -15,7 +15,10 @@ CODES = {
     "missing_parent",
     "cycle",
     "duplicate_revision",
+    "duplicate_branch_label",
     "cross_service_parent",
+    "missing_version_location",
+    "not_a_service",
     "shared_version_table",
     "unreadable_revision",
 }

@@ -196,15 +196,20 @@ def _warn(message: str) -> None:
 @contextmanager
 def _errors() -> Iterator[None]:
     """Revision errors become Alembic's; warnings from the Rust core are issued again
-    through ``alembic.util.warn`` (Python's ``warnings.warn``, which tools patch)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        except _native.RevisionError as e:
-            raise _alembic_error(e) from None
-    for w in caught:
-        _warn(str(w.message))
+    as Alembic issues them (see ``_warn``), also when the call fails: Alembic shows them
+    before its error (a revision present more than once, then multiple heads)."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught_here:
+            warnings.simplefilter("always")
+            caught = caught_here if caught_here is not None else []
+            try:
+                yield
+            except _native.RevisionError as e:
+                raise _alembic_error(e) from None
+    finally:
+        for w in caught:
+            _warn(str(w.message))
 
 
 # ---------------------------------------------------------------------------
@@ -260,12 +265,10 @@ def _install_classes() -> None:
                 return self._built
             sd = self._script_dir
             locations = [str(p) for p in sd._version_locations if p.exists()]
-            try:
+            with _errors():  # a self-loop is found while reading: Alembic's LoopDetected
                 entries, scan_warnings = _native.scan_revisions(
                     locations, bool(sd.recursive_version_locations), bool(sd.sourceless)
                 )
-            except _native.CycleDetected as e:  # a self-loop, which Alembic finds loading the file
-                raise _alembic_error(e) from None
             rows: list[Any] = []
             sources: list[Any] = []  # a RevisionEntry, or a Script for an imported file
             pending = list(scan_warnings)

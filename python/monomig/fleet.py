@@ -51,8 +51,11 @@ CHECK_CODES = (
     "missing_parent",
     "cycle",
     "duplicate_revision",
+    "duplicate_branch_label",
     "cross_service_parent",
     "shared_version_table",
+    "missing_version_location",
+    "not_a_service",
     "unreadable_revision",
 )
 
@@ -140,9 +143,10 @@ def _spec(project: monomig.Project, svc: monomig.Service, with_url: bool = True)
     }
 
 
-def _warn(project: monomig.Project) -> None:
+def _warn(project: monomig.Project, skip: frozenset[str] = frozenset()) -> None:
     for warning in project.warnings:
-        print(f"{PROG}: warning: {_mask(warning)}", file=sys.stderr)
+        if warning not in skip:
+            print(f"{PROG}: warning: {_mask(warning)}", file=sys.stderr)
 
 
 #: Default bound on the database connections ``status`` (and ``--all``'s before/after read) holds at once.
@@ -317,13 +321,19 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     project = _load_project(args)
-    _warn(project)
+    # Sections meant as services that cannot run are findings of a whole-project check.
+    broken = [] if getattr(args, "services", None) else list(project.not_services)
+    _warn(project, skip=frozenset(why for _, why in broken))
     selected = _select(project, getattr(args, "services", None))
     all_specs = [_spec(project, s) for s in project.services.values()]
     names = {s.name for s in selected}
     specs = [s for s in all_specs if s["name"] in names]
     request = {"services": specs, "all_services": all_specs}
-    findings = json.loads(_native.fleet_check(json.dumps(request)))
+    findings = [
+        {"service": name, "code": "not_a_service", "message": why, "path": None, "line": None, "revision": None}
+        for name, why in broken
+    ]
+    findings += json.loads(_native.fleet_check(json.dumps(request)))
     for f in findings:
         f["message"] = _mask(f["message"])
     if getattr(args, "json", False):

@@ -203,6 +203,11 @@ impl PyProject {
     fn warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         str_list(py, self.inner.warnings.iter().cloned())
     }
+    /// Sections meant as services that cannot run: (section, why); each is also a warning.
+    #[getter]
+    fn not_services(&self) -> Vec<(String, String)> {
+        self.inner.not_services.clone()
+    }
     /// Any section as `alembic -n NAME` sees it (ConfigError if it does not exist).
     fn section(&self, py: Python<'_>, name: &str) -> PyResult<PyService> {
         let inner = self.inner.section(name).map_err(errors::py_err(py))?;

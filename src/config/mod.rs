@@ -156,6 +156,9 @@ pub struct Project {
     /// Warnings: Alembic's deprecation warnings for the services, and
     /// sections named in `databases` that do not exist or cannot run.
     pub warnings: Vec<String>,
+    /// Sections meant as services that cannot run (named in `databases` without
+    /// existing, or without a `script_location`): (section, why), each also a warning.
+    pub not_services: Vec<(String, String)>,
     /// The working directory the project was read from.
     pub cwd: PathBuf,
     ini: Ini,
@@ -268,6 +271,7 @@ pub fn load_project(config_file: &Path, opts: &LoadOptions) -> Result<Project> {
         toml_file: toml.as_ref().map(|_| PathBuf::from(&toml_abs)),
         services: Vec::new(),
         warnings: Vec::new(),
+        not_services: Vec::new(),
         cwd: opts.cwd.clone(),
         ini,
         toml,
@@ -381,6 +385,7 @@ impl Project {
 
     fn find_services(&mut self) -> Result<()> {
         let mut warnings = Vec::new();
+        let mut not_services = Vec::new();
         let databases: Vec<String> = match self.ini.get(DEFAULT_SECTION_NAME, "databases")? {
             Some(v) if self.ini.has_section(DEFAULT_SECTION_NAME) => v
                 .split(|c: char| c == ',' || c.is_whitespace())
@@ -391,10 +396,12 @@ impl Project {
         };
         for db in &databases {
             if !self.ini.has_section(db) {
-                warnings.push(format!(
+                let why = format!(
                     "{}: [alembic] databases names '{db}', but there is no section [{db}]",
                     self.ini.source()
-                ));
+                );
+                not_services.push((db.clone(), why.clone()));
+                warnings.push(why);
             }
         }
         let mut services = Vec::new();
@@ -413,16 +420,19 @@ impl Project {
             .collect();
         for name in &candidates {
             if self.alembic_option(name, "script_location")?.is_none() {
-                if self
+                let sets_versions = self
                     .ini
                     .section(name)
-                    .is_some_and(|s| s.entry("version_locations").is_some())
-                {
-                    warnings.push(format!(
+                    .is_some_and(|s| s.entry("version_locations").is_some());
+                if sets_versions {
+                    let why = format!(
                         "{}, section [{name}]: it sets version_locations but no script_location is set there, in \
-                         [DEFAULT] or in [tool.alembic], so it is not a service",
+                         [DEFAULT] or in [tool.alembic], so it is not a service (`alembic -n {name}` fails); add \
+                         script_location to the section",
                         self.ini.source()
-                    ));
+                    );
+                    not_services.push((name.clone(), why.clone()));
+                    warnings.push(why);
                 }
                 continue;
             }
@@ -436,6 +446,7 @@ impl Project {
         }
         self.services = services;
         self.warnings = warnings;
+        self.not_services = not_services;
         Ok(())
     }
 

@@ -391,3 +391,18 @@ proptest! {
         let _ = pytext::percent_format(&text, &[("here".into(), "/h".into())]);
     }
 }
+
+#[test]
+fn sections_meant_as_services_that_cannot_run() {
+    let t = Tree::new();
+    t.mkdir("m/v").file(
+        "alembic.ini",
+        "[alembic]\ndatabases = svc, ok, ghost\n[svc]\nversion_locations = m/v\n[ok]\nscript_location = m\n",
+    );
+    let p = t.load("alembic.ini").unwrap();
+    assert_eq!(p.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["ok"]);
+    let names: Vec<&str> = p.not_services.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["ghost", "svc"]);
+    assert!(p.not_services[1].1.contains("section [svc]") && p.not_services[1].1.contains("add script_location"));
+    assert!(p.not_services.iter().all(|(_, why)| p.warnings.contains(why)));
+}

@@ -3,7 +3,8 @@
 //! Per service: one head (unless the section sets `monomig.allow_multiple_heads =
 //! true`), every `down_revision` defined, no cycle, no revision id defined twice (within
 //! the service, or across services writing the same version table), no parent living in
-//! another service's folder, every revision file readable without importing it; across
+//! another service's folder, no branch label used twice, every version location
+//! present, every revision file readable without importing it; across
 //! the project: no two services writing the same database and version table.
 
 use std::collections::{HashMap, HashSet};
@@ -28,8 +29,9 @@ pub struct CheckRequest {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Finding {
     pub service: String,
-    /// multiple_heads, missing_parent, cycle, duplicate_revision, cross_service_parent,
-    /// shared_version_table or unreadable_revision.
+    /// multiple_heads, missing_parent, cycle, duplicate_revision, duplicate_branch_label,
+    /// cross_service_parent, shared_version_table, missing_version_location or
+    /// unreadable_revision.
     pub code: String,
     pub message: String,
     pub path: Option<String>,
@@ -46,9 +48,18 @@ struct Rev {
     path: PathBuf,
 }
 
+/// A revision file `check` cannot read: it needs importing (`broken` false, `reason`
+/// says why) or it is broken (`reason` is the reading error, naming the file).
+struct Unreadable {
+    path: PathBuf,
+    reason: String,
+    broken: bool,
+    line: Option<usize>,
+}
+
 struct Scanned {
     revs: Vec<Rev>,
-    unreadable: Vec<(PathBuf, String)>,
+    unreadable: Vec<Unreadable>,
     error: Option<String>,
 }
 
@@ -74,8 +85,18 @@ fn scan_service(spec: &ServiceSpec) -> Scanned {
                 labels: f.branch_labels,
                 path: f.path,
             }),
-            Ok(ScriptSource::NeedsImport { path, reason }) => out.unreadable.push((path, reason)),
-            Err(e) => out.unreadable.push((path, e.to_string())),
+            Ok(ScriptSource::NeedsImport { path, reason }) => out.unreadable.push(Unreadable {
+                path,
+                reason,
+                broken: false,
+                line: None,
+            }),
+            Err(e) => out.unreadable.push(Unreadable {
+                line: scripts::error_line(&path, &e),
+                reason: e.to_string(),
+                path,
+                broken: true,
+            }),
         }
     }
     out
@@ -184,18 +205,34 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
                 None,
             ));
         }
-        for (path, reason) in &sc.unreadable {
+        for loc in spec.version_locations.iter().filter(|l| !l.exists()) {
             out.push(finding(
                 svc,
-                "unreadable_revision",
+                "missing_version_location",
                 format!(
-                    "service '{svc}': {} cannot be read without importing it ({reason}); write \
-                     revision, down_revision, branch_labels and depends_on as plain literals.",
-                    path.display()
+                    "service '{svc}': its version location {} does not exist, so Alembic sees no \
+                     revisions there (`upgrade` does nothing, a database already upgraded looks ahead); \
+                     create the folder or correct version_locations in the service's section.",
+                    loc.display()
                 ),
-                Some(path),
-                Some(1),
+                None,
+                None,
             ));
+        }
+        for u in &sc.unreadable {
+            let path = u.path.display().to_string();
+            let message = if !u.broken {
+                format!(
+                    "service '{svc}': {path} cannot be read without importing it ({}); write \
+                     revision, down_revision, branch_labels and depends_on as plain literals.",
+                    u.reason
+                )
+            } else if u.reason.contains(&path) {
+                format!("service '{svc}': {}", u.reason)
+            } else {
+                format!("service '{svc}': {path}: {}", u.reason)
+            };
+            out.push(finding(svc, "unreadable_revision", message, Some(&u.path), u.line));
         }
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (i, r) in sc.revs.iter().enumerate() {
@@ -217,6 +254,36 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
                 out.push(f);
             } else {
                 first.insert(&r.id, i);
+            }
+        }
+        // A branch label used by two revisions: Alembic refuses to build the graph.
+        let mut label_owner: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in sc.revs.iter().enumerate() {
+            for label in &r.labels {
+                match label_owner.get(label.as_str()) {
+                    Some(&j) if sc.revs[j].id != r.id => {
+                        let mut f = finding(
+                            svc,
+                            "duplicate_branch_label",
+                            format!(
+                                "service '{svc}': branch label '{label}' is used by revision '{}' ({}) and by \
+                                 revision '{}' ({}); Alembic cannot load the service. Rename one of the labels.",
+                                sc.revs[j].id,
+                                sc.revs[j].path.display(),
+                                r.id,
+                                r.path.display()
+                            ),
+                            Some(&r.path),
+                            line_of(&r.path, "branch_labels"),
+                        );
+                        f.revision = Some(r.id.clone());
+                        out.push(f);
+                    }
+                    Some(_) => {}
+                    None => {
+                        label_owner.insert(label, i);
+                    }
+                }
             }
         }
         let labels: HashSet<&str> = sc
@@ -519,6 +586,44 @@ mod tests {
         let missing = found.iter().find(|f| f.code == "missing_parent").unwrap();
         assert_eq!(missing.line, Some(3));
         assert_eq!(missing.revision.as_deref(), Some("bbbb"));
+    }
+
+    #[test]
+    fn broken_file_label_used_twice_and_missing_location() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("a.py"),
+            "revision = 'aaaa'\ndown_revision = None\nbranch_labels = ('x',)\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("b.py"),
+            "revision = 'bbbb'\ndown_revision = 'aaaa'\nbranch_labels = ('x',)\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("c.py"),
+            "revision = 'cccc'\ndown_revision = 'bbbb'\nx = (\n",
+        )
+        .unwrap();
+        let mut s = spec("s", d.path());
+        s.version_locations.push(d.path().join("nowhere"));
+        let found = check(CheckRequest {
+            services: vec![s],
+            all_services: vec![],
+        });
+        assert_eq!(
+            codes(&found),
+            [
+                "missing_version_location",
+                "unreadable_revision",
+                "duplicate_branch_label"
+            ],
+            "{found:?}"
+        );
+        assert_eq!(found[1].line, Some(3), "{found:?}");
+        assert!(found[1].message.starts_with("service 's': Revision file "), "{found:?}");
+        assert_eq!((found[2].line, found[2].revision.as_deref()), (Some(3), Some("bbbb")));
     }
 
     #[test]

@@ -262,6 +262,13 @@ fn script_error(path: &Path, line: Option<u32>, msg: &str) -> Error {
     }
 }
 
+/// The line a reading error of `path` names (as [`script_error`] writes it), if any.
+pub fn error_line(path: &Path, e: &Error) -> Option<usize> {
+    let prefix = format!("Revision file {}, line ", path.display());
+    let rest = e.message().strip_prefix(prefix.as_str())?;
+    rest.split(':').next()?.parse().ok()
+}
+
 fn read_found(path: &Path, kind: NameKind, dialect: &Dialect) -> Result<ScriptSource> {
     match kind {
         NameKind::Source => {}
