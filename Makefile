@@ -36,10 +36,11 @@ test: wheel cargo-test
 	$(PYTHON) -m venv $(TESTENV)
 	$(TESTENV)/bin/pip install --quiet -r requirements-dev.txt
 	$(TESTENV)/bin/pip install --quiet --no-deps $(WHEEL_DIR)/monomig-*.whl
-	cd tests && PATH="$(CURDIR)/$(TESTENV)/bin:$$PATH" ../$(TESTENV)/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	cd tests && PATH="$(CURDIR)/$(TESTENV)/bin:$$PATH" ../$(TESTENV)/bin/python -m pytest -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
 
 cargo-test:
-	cargo test --quiet
+	# --release reuses the dependencies `make wheel` just compiled (sqlx, tokio, SQLite).
+	cargo test --release --quiet
 
 bench: wheel
 	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/monomig-*.whl
