@@ -387,6 +387,11 @@ pub fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// The most a ten times larger input may cost, as a factor. Linear code gives about 10;
+/// caches and the allocator (a small input fits in cache, a large one does not) push an
+/// optimised build up to about 35 on these machines; quadratic code gives 100 and more.
+pub const LINEAR_GROWTH: f64 = 50.0;
+
 /// Time `f` on `small` and on `large` (best of 5 and of 3 runs, in thread CPU time), and check that the
 /// large input costs at most `max_ratio` times the small one and that it finishes within
 /// `limit` of wall-clock time.

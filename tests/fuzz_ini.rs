@@ -239,7 +239,14 @@ fn scaling_plain_file() {
     };
     let small = build(100_000, &mut n);
     let large = build(1_000_000, &mut n);
-    harness::assert_scales("ini, many sections", &small, &large, 30.0, LIMIT, parse_all);
+    harness::assert_scales(
+        "ini, many sections",
+        &small,
+        &large,
+        harness::LINEAR_GROWTH,
+        LIMIT,
+        parse_all,
+    );
 }
 
 #[test]
@@ -254,7 +261,7 @@ fn scaling_one_long_continuation() {
         "ini, one long continued value",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -271,7 +278,7 @@ fn scaling_blank_lines_inside_a_value() {
         "ini, blank lines in a value",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -292,7 +299,7 @@ fn scaling_interpolation_chain() {
         "ini, interpolation chain",
         &mk(3_000),
         &mk(30_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -315,7 +322,7 @@ fn scaling_interpolation_fanout() {
         "ini, doubling interpolation",
         &mk(1_000),
         &mk(10_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -333,7 +340,7 @@ fn scaling_many_percent_signs() {
         "ini, many % in one value",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -351,9 +358,16 @@ fn scaling_project() {
         }
         v
     };
-    harness::assert_scales("load_project, many services", &mk(200), &mk(2_000), 30.0, LIMIT, |b| {
-        let _ = check_project(dir.path(), b);
-    });
+    harness::assert_scales(
+        "load_project, many services",
+        &mk(200),
+        &mk(2_000),
+        harness::LINEAR_GROWTH,
+        LIMIT,
+        |b| {
+            let _ = check_project(dir.path(), b);
+        },
+    );
 }
 
 #[test]
@@ -369,7 +383,7 @@ fn scaling_one_section_many_options() {
         "ini, one section with many options",
         &mk(4_000),
         &mk(40_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -393,7 +407,7 @@ fn scaling_many_defaults_and_references() {
         "ini, many defaults and references",
         &mk(2_000),
         &mk(20_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );

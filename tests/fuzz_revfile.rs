@@ -204,7 +204,7 @@ fn scaling_realistic_file() {
         "revision file, many statements",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -222,7 +222,7 @@ fn scaling_one_huge_string() {
         "revision file, one huge string",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -240,7 +240,7 @@ fn scaling_huge_docstring() {
         "revision file, huge docstring",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -258,7 +258,7 @@ fn scaling_continuations_and_brackets() {
         "revision file, long bracketed list",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -283,7 +283,7 @@ fn scaling_deep_nesting_and_indent() {
         "revision file, deep nesting",
         &mk(10_000),
         &mk(100_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -296,7 +296,7 @@ fn scaling_many_lines_of_crs() {
         "revision file, \\r line ends",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -309,7 +309,7 @@ fn scaling_invalid_utf8_in_comments() {
         "revision file, invalid UTF-8 comments",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );

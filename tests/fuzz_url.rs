@@ -250,7 +250,7 @@ fn scaling_many_query_keys() {
         "URL, many distinct query keys",
         &mk(10_000),
         &mk(100_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         both,
     );
@@ -263,7 +263,14 @@ fn scaling_repeated_query_key() {
         v.extend(harness::repeat_to(b"charset=utf8&ssl_ca=%2Fx&", size));
         v
     };
-    harness::assert_scales("URL, one key repeated", &mk(100_000), &mk(1_000_000), 30.0, LIMIT, both);
+    harness::assert_scales(
+        "URL, one key repeated",
+        &mk(100_000),
+        &mk(1_000_000),
+        harness::LINEAR_GROWTH,
+        LIMIT,
+        both,
+    );
 }
 
 #[test]
@@ -276,7 +283,7 @@ fn scaling_long_components() {
         "URL, long percent-encoded parts",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         both,
     );
@@ -290,7 +297,14 @@ fn scaling_long_sqlite_path() {
         v.extend(b"x.db?mode=ro&uri=true");
         v
     };
-    harness::assert_scales("URL, long SQLite path", &mk(100_000), &mk(1_000_000), 30.0, LIMIT, both);
+    harness::assert_scales(
+        "URL, long SQLite path",
+        &mk(100_000),
+        &mk(1_000_000),
+        harness::LINEAR_GROWTH,
+        LIMIT,
+        both,
+    );
 }
 
 #[test]
@@ -300,7 +314,7 @@ fn scaling_mask_password_without_at() {
         "mask_password, no '@'",
         &mk(100_000),
         &mk(1_000_000),
-        30.0,
+        harness::LINEAR_GROWTH,
         LIMIT,
         |b| {
             let _ = monomig::config::mask_password(std::str::from_utf8(b).unwrap());
@@ -316,5 +330,12 @@ fn scaling_many_at_and_colons() {
         v.extend(b"/db");
         v
     };
-    harness::assert_scales("URL, many '@' and ':'", &mk(100_000), &mk(1_000_000), 30.0, LIMIT, both);
+    harness::assert_scales(
+        "URL, many '@' and ':'",
+        &mk(100_000),
+        &mk(1_000_000),
+        harness::LINEAR_GROWTH,
+        LIMIT,
+        both,
+    );
 }
