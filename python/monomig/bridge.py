@@ -170,6 +170,26 @@ def _alembic_warning_line(module: Any, fragment: str) -> int | None:
     return _warning_lines[key]
 
 
+_warners: dict[tuple[str, int], Any] = {}
+
+
+def _warner_at(module: Any, line: int) -> Any:
+    """A function whose ``warnings.warn`` call stands at ``line`` of ``module``'s file.
+
+    Python names the place a warning comes from after the calling frame; a frame
+    compiled with Alembic's file name and line makes the printed warning (file, line,
+    source line) the one stock Alembic prints, while ``warnings.warn`` itself, which
+    tools and test suites patch, is still what is called.
+    """
+    key = (module.__file__, line)
+    if key not in _warners:
+        namespace: dict[str, Any] = {"__name__": module.__name__}
+        source = "\n" * (line - 1) + "def warn(message, warnings): warnings.warn(message, UserWarning, stacklevel=1)\n"
+        exec(compile(source, module.__file__, "exec"), namespace)
+        _warners[key] = namespace["warn"]
+    return _warners[key]
+
+
 def _warn(message: str) -> None:
     """Issue a warning of the Rust core as stock Alembic issues it."""
     for text, module_name, fragment in _WARNING_SITES:
@@ -177,16 +197,7 @@ def _warn(message: str) -> None:
             module = sys.modules.get(module_name)
             line = _alembic_warning_line(module, fragment) if module is not None else None
             if line is not None:
-                assert module is not None
-                warnings.warn_explicit(
-                    message,
-                    UserWarning,
-                    module.__file__,
-                    line,
-                    module=module_name,
-                    registry=module.__dict__.setdefault("__warningregistry__", {}),
-                    module_globals=module.__dict__,
-                )
+                _warner_at(module, line)(message, warnings)
                 return
     from alembic import util as alembic_util
 
