@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ServiceSpec, database_key, shared_tables};
 use crate::db::{DbErrorKind, DbTarget, Target, VersionRows, read_version_tables};
-use crate::graph::{Graph, Ident, RevisionInput};
+use crate::graph::{Graph, Ident};
 use crate::plan::upgrade_revs;
 use crate::scripts::{self, ScriptSource};
 
@@ -65,13 +65,7 @@ fn service_graph(spec: &ServiceSpec) -> Result<Graph, String> {
     let mut inputs = Vec::with_capacity(scan.scripts.len());
     for s in scan.scripts {
         match s {
-            ScriptSource::Static(f) => inputs.push(RevisionInput {
-                revision: f.revision,
-                down_revision: f.down_revision,
-                dependencies: f.depends_on,
-                branch_labels: f.branch_labels,
-                path: Some(f.path),
-            }),
+            ScriptSource::Static(f) => inputs.push(f.into()),
             ScriptSource::NeedsImport { path, reason } => {
                 return Err(format!(
                     "The revision file {} cannot be read without importing it ({reason}); monomig \
@@ -88,30 +82,7 @@ fn service_graph(spec: &ServiceSpec) -> Result<Graph, String> {
 
 /// Scan and build every service's graph, on a few threads.
 fn all_graphs(specs: &[ServiceSpec]) -> Vec<Result<Graph, String>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
-    let mut out: Vec<Option<Result<Graph, String>>> = (0..specs.len()).map(|_| None).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(&mut out);
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(specs.len().max(1)) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(spec) = specs.get(i) else { break };
-                    let g = service_graph(spec);
-                    if let Ok(mut r) = results.lock() {
-                        r[i] = Some(g);
-                    }
-                }
-            });
-        }
-    });
-    out.into_iter()
-        .map(|g| g.unwrap_or_else(|| Err("The revision files could not be read.".to_owned())))
-        .collect()
+    scripts::parallel_map(specs, service_graph)
 }
 
 /// Every service's state. Never fails as a whole: each service carries its own error.

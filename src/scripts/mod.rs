@@ -204,7 +204,7 @@ pub fn scan_with(locations: &[PathBuf], recursive: bool, sourceless: bool, diale
 }
 
 /// `f` over `items` on a few threads, results in the items' order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
     if items.len() < 16 {
         return items.iter().map(&f).collect();
