@@ -20,6 +20,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    # The scan cache of every monomig run of the suite goes to a folder of its own,
+    # not the user's ~/.cache (tests/test_scan_cache.py sets its own per test).
+    if "MONOMIG_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["MONOMIG_CACHE_DIR"] = tempfile.mkdtemp(prefix="monomig-test-cache-")
+        config._monomig_cache_dir = os.environ["MONOMIG_CACHE_DIR"]  # type: ignore[attr-defined]
+
     import monomig
 
     location = Path(monomig.__file__).resolve()
@@ -28,6 +36,12 @@ def pytest_configure(config: pytest.Config) -> None:
             f"monomig was imported from the source tree ({location}); "
             "run the suite with `make test`, which installs the wheel into a fresh virtualenv"
         )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache_dir = getattr(config, "_monomig_cache_dir", None)
+    if cache_dir is not None:
+        shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 @pytest.fixture

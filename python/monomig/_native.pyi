@@ -272,7 +272,13 @@ def scan_revisions(
     version_locations: list[str | os.PathLike[str]],
     recursive: bool = False,
     sourceless: bool = False,
-) -> tuple[list[RevisionEntry], list[str]]: ...
+    cache: bool = True,
+) -> tuple[list[RevisionEntry], list[str]]:
+    """With ``cache`` (the default), unchanged files come from the scan cache
+    (``MONOMIG_CACHE_DIR``; ``MONOMIG_CACHE=0`` turns it off); the answer is the same."""
+def last_scan_cache_stats() -> dict[str, int | bool]:
+    """What the scan cache did in this process's last ``scan_revisions``:
+    ``hits``, ``reads`` and ``written`` (for diagnostics and tests)."""
 def read_revision_file(path: str | os.PathLike[str]) -> RevisionEntry: ...
 def discover_revision_files(
     version_locations: list[str | os.PathLike[str]],
@@ -287,6 +293,7 @@ _Revs = str | Sequence[str] | None
 _Entry = (
     tuple[str, _Revs, _Revs, _Revs]
     | tuple[str, _Revs, _Revs, _Revs, str | None]
+    | RevisionEntry  # read statically (needs_import False)
 )
 _SetOrder = Callable[..., Sequence[Any]]
 _VersionOp = tuple[Literal["insert"], str] | tuple[Literal["delete"], str] | tuple[Literal["update"], str, str]

@@ -74,6 +74,13 @@ fn str_list(obj: &Bound<'_, PyAny>, what: &str, position: usize, revision: &str)
 }
 
 fn to_input(entry: &Bound<'_, PyAny>, position: usize) -> PyResult<RevisionInput> {
+    if let Ok(e) = entry.cast::<super::scripts::RevisionEntry>() {
+        return e.get().graph_input().ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "entry {position} of the revision list needs import; give its values as a tuple"
+            ))
+        });
+    }
     let t = entry.cast::<PyTuple>().map_err(|_| {
         PyTypeError::new_err(format!(
             "entry {position} of the revision list must be a tuple \
@@ -90,6 +97,8 @@ fn to_input(entry: &Bound<'_, PyAny>, position: usize) -> PyResult<RevisionInput
         let p = t.get_item(4)?;
         if p.is_none() {
             None
+        } else if let Ok(s) = p.cast::<PyString>() {
+            Some(s.to_str()?.into())
         } else {
             let os = entry.py().import("os")?;
             Some(os.call_method1("fspath", (p,))?.extract::<String>()?.into())
@@ -385,7 +394,7 @@ impl RevisionGraph {
 #[pymethods]
 impl RevisionGraph {
     /// Build from `(revision, down_revision, dependencies, branch_labels[, path])`
-    /// tuples in load order. `set_order`, if given, is called as `set_order(op, *args)`
+    /// tuples, or statically read `RevisionEntry` objects of `scan_revisions`, in load order. `set_order`, if given, is called as `set_order(op, *args)`
     /// wherever Alembic's result depends on Python set order (see `monomig.setorder`).
     #[new]
     #[pyo3(signature = (revisions, *, set_order=None))]

@@ -17,6 +17,16 @@ pub struct RevisionEntry {
     source: ScriptSource,
 }
 
+impl RevisionEntry {
+    /// The graph's input for a statically read entry (None when it needs import).
+    pub(crate) fn graph_input(&self) -> Option<crate::graph::RevisionInput> {
+        match &self.source {
+            ScriptSource::Static(f) => Some(f.clone().into()),
+            ScriptSource::NeedsImport { .. } => None,
+        }
+    }
+}
+
 fn scalar<'py>(py: Python<'py>, items: &[String]) -> PyResult<Bound<'py, PyAny>> {
     // Alembic's tuple_rev_as_scalar(to_tuple(x)).
     Ok(match items {
@@ -143,25 +153,51 @@ fn dialect(py: Python<'_>) -> Dialect {
 }
 
 /// Discover and read the revision files of one service's version locations,
-/// in Alembic's load order. Returns `(entries, warnings)`.
+/// in Alembic's load order. Returns `(entries, warnings)`. With `cache` (the
+/// default) unchanged files are answered from the scan cache (see
+/// `scripts::cache`: `MONOMIG_CACHE_DIR`, `MONOMIG_CACHE=0`); the answer is the same.
 #[pyfunction]
-#[pyo3(signature = (version_locations, recursive = false, sourceless = false))]
+#[pyo3(signature = (version_locations, recursive = false, sourceless = false, cache = true))]
 fn scan_revisions(
     py: Python<'_>,
     version_locations: Vec<PathBuf>,
     recursive: bool,
     sourceless: bool,
+    cache: bool,
 ) -> PyResult<(Vec<RevisionEntry>, Vec<String>)> {
     let d = dialect(py);
     let scan = py
-        .detach(|| scripts::scan_with(&version_locations, recursive, sourceless, &d))
+        .detach(|| {
+            let dir = if cache { scripts::cache::dir_from_env() } else { None };
+            scripts::scan_cached(&version_locations, recursive, sourceless, &d, dir.as_deref())
+        })
         .map_err(errors::py_err(py))?;
+    *LAST_CACHE_STATS.lock().unwrap_or_else(|e| e.into_inner()) = scan.cache;
     let entries = scan
         .scripts
         .into_iter()
         .map(|source| RevisionEntry { source })
         .collect();
     Ok((entries, scan.warnings))
+}
+
+static LAST_CACHE_STATS: std::sync::Mutex<scripts::CacheStats> = std::sync::Mutex::new(scripts::CacheStats {
+    hits: 0,
+    reads: 0,
+    written: false,
+});
+
+/// What the scan cache did in this process's last `scan_revisions`: a dict with
+/// `hits` (files answered from the cache), `reads` (files read and parsed) and
+/// `written` (whether the cache file was rewritten). For diagnostics and tests.
+#[pyfunction]
+fn last_scan_cache_stats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let s = *LAST_CACHE_STATS.lock().unwrap_or_else(|e| e.into_inner());
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("hits", s.hits)?;
+    d.set_item("reads", s.reads)?;
+    d.set_item("written", s.written)?;
+    Ok(d)
 }
 
 /// Read one revision file without importing it.
@@ -220,6 +256,7 @@ fn bench_scan(py: Python<'_>, versions_dir: PathBuf, recursive: bool) -> PyResul
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RevisionEntry>()?;
     m.add_function(wrap_pyfunction!(scan_revisions, m)?)?;
+    m.add_function(wrap_pyfunction!(last_scan_cache_stats, m)?)?;
     m.add_function(wrap_pyfunction!(read_revision_file, m)?)?;
     m.add_function(wrap_pyfunction!(discover_revision_files, m)?)?;
     m.add_function(wrap_pyfunction!(bench_scan, m)?)?;

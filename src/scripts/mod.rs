@@ -11,7 +11,10 @@
 //!   `globals()`, ...) or the file is compiled bytecode, the answer is
 //!   [`ScriptSource::NeedsImport`] with the reason: the caller imports that file
 //!   as Alembic would. Files Python would refuse to compile are errors.
-//! - [`scan`] does both, reading the files in parallel, in discovery order.
+//! - [`scan`] does both, reading the files in parallel, in discovery order;
+//!   [`scan_cached`] does the same through the scan cache ([`cache`]), which
+//!   skips reading and parsing the files that have not changed since a
+//!   previous run.
 //!
 //! Outcomes, by what stock Alembic does with the file:
 //! - Alembic loads it: [`ScriptSource::Static`] with the same values, or
@@ -48,6 +51,7 @@
 //! using syntax only some supported versions accept (t-strings, PEP 695 type
 //! parameters, `except*`, f-strings nesting their own quotes) need import.
 
+pub mod cache;
 mod discover;
 mod lexer;
 mod literal;
@@ -150,6 +154,19 @@ impl ScriptSource {
 pub struct Scan {
     pub scripts: Vec<ScriptSource>,
     pub warnings: Vec<String>,
+    /// What the scan cache did (all zero without one).
+    pub cache: CacheStats,
+}
+
+/// What [`scan_cached`] took from its cache and what it read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Files answered from the cache (unchanged since they were stored).
+    pub hits: usize,
+    /// `.py` files read and parsed.
+    pub reads: usize,
+    /// Whether the cache file was rewritten.
+    pub written: bool,
 }
 
 /// The files Alembic would load from `locations` (absolute paths, in order;
@@ -200,7 +217,80 @@ pub fn scan_with(locations: &[PathBuf], recursive: bool, sourceless: bool, diale
     for r in results {
         scripts.push(r?);
     }
-    Ok(Scan { scripts, warnings })
+    Ok(Scan {
+        scripts,
+        warnings,
+        cache: CacheStats::default(),
+    })
+}
+
+/// [`scan_with`] through the scan cache in `cache_dir` (see [`cache`]): the same
+/// answer, with unchanged files taken from the cache instead of read and parsed.
+/// Without a folder every file is read (as [`scan_with`] does) and nothing is stored.
+pub fn scan_cached(
+    locations: &[PathBuf],
+    recursive: bool,
+    sourceless: bool,
+    dialect: &Dialect,
+    cache_dir: Option<&Path>,
+) -> Result<Scan> {
+    let (found, warnings) = discover::discover_files(locations, recursive, sourceless, dialect)?;
+    let cache = match cache_dir {
+        Some(dir) => cache::ScanCache::open(dir, locations, recursive, sourceless, dialect),
+        None => cache::ScanCache::none(),
+    };
+    // (answer, its stamp when storable, whether it was read now)
+    let positions: Vec<(usize, &discover::Found)> = found.iter().enumerate().collect();
+    let results = parallel_map(&positions, |&(i, f)| {
+        if f.kind != NameKind::Source {
+            return (read_found(&f.path, f.kind, dialect), None, false);
+        }
+        if let cache::Lookup::Hit(source, stamp) = cache.lookup(i, &f.path) {
+            return (Ok(source), Some(stamp), false);
+        }
+        let (result, stamp) = read_source_file(&f.path, dialect);
+        let stamp = stamp.filter(|s| result.is_ok() && cache.storable(s));
+        (result, stamp, true)
+    });
+    let mut scripts = Vec::with_capacity(results.len());
+    let mut stamps = Vec::with_capacity(results.len());
+    let mut any_fresh = false;
+    let mut error = None;
+    let mut stats = CacheStats::default();
+    for (result, stamp, fresh) in results {
+        if fresh {
+            stats.reads += 1;
+        } else if stamp.is_some() {
+            stats.hits += 1;
+        }
+        match result {
+            Ok(source) => {
+                if stamp.is_some() {
+                    any_fresh |= fresh;
+                }
+                stamps.push(stamp);
+                scripts.push(source);
+            }
+            Err(e) => {
+                error.get_or_insert(e);
+            }
+        }
+    }
+    let keep: Vec<(cache::Stamp, &ScriptSource)> = stamps
+        .into_iter()
+        .zip(&scripts)
+        .filter_map(|(stamp, s)| Some((stamp?, s)))
+        .collect();
+    stats.written = cache.save(&keep, any_fresh);
+    drop(keep);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(Scan {
+            scripts,
+            warnings,
+            cache: stats,
+        }),
+    }
 }
 
 /// `f` over `items` on a few threads, results in the items' order.
@@ -287,20 +377,28 @@ fn read_found(path: &Path, kind: NameKind, dialect: &Dialect) -> Result<ScriptSo
             )));
         }
     }
-    let bytes = match read_bytes(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return missing_source(path),
-        Err(e) => {
-            return Err(Error::script(format!(
-                "Cannot read revision file {}: {e}. Check its permissions, or remove it from the version location.",
-                path.display()
-            )));
-        }
-    };
-    read_source(path, &bytes, dialect)
+    read_source_file(path, dialect).0
 }
 
-fn read_bytes(path: &Path) -> io::Result<Vec<u8>> {
+/// A `.py` revision file read and parsed, with the stamp of what was read.
+fn read_source_file(path: &Path, dialect: &Dialect) -> (Result<ScriptSource>, Option<cache::Stamp>) {
+    let (bytes, stamp) = match read_bytes(path) {
+        Ok((b, meta)) => (b, cache::Stamp::of(&meta)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return (missing_source(path), None),
+        Err(e) => {
+            return (
+                Err(Error::script(format!(
+                    "Cannot read revision file {}: {e}. Check its permissions, or remove it from the version location.",
+                    path.display()
+                ))),
+                None,
+            );
+        }
+    };
+    (read_source(path, &bytes, dialect), stamp)
+}
+
+fn read_bytes(path: &Path) -> io::Result<(Vec<u8>, fs::Metadata)> {
     let mut f = fs::File::open(path)?;
     let meta = f.metadata()?;
     if !meta.is_file() {
@@ -312,7 +410,7 @@ fn read_bytes(path: &Path) -> io::Result<Vec<u8>> {
     }
     let mut buf = Vec::with_capacity(meta.len() as usize + 1);
     f.read_to_end(&mut buf)?;
-    Ok(buf)
+    Ok((buf, meta))
 }
 
 /// A `.py` path that does not exist (a dangling symbolic link): Python would
