@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -279,7 +279,16 @@ fn list_py_dir(
             continue;
         };
         if !root_name.as_bytes().ends_with(b"__pycache__") {
-            listing.files.sort_by(|a, b| py_name_cmp(&a.name, &b.name));
+            if listing
+                .files
+                .iter()
+                .all(|e| std::str::from_utf8(e.name.as_bytes()).is_ok())
+            {
+                // UTF-8 byte order is code point order: no need to decode in every comparison.
+                listing.files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+            } else {
+                listing.files.sort_by(|a, b| py_name_cmp(&a.name, &b.name));
+            }
             let mut cands: Vec<Candidate> = listing
                 .files
                 .iter()
@@ -360,7 +369,9 @@ pub(crate) fn discover_files(
             }
         }
     }
-    let mut seen: HashSet<PathBuf> = HashSet::new();
+    // Paths compared as `pathlib.Path` compares them (by their components). A
+    // plain entry's resolved path is already in that form: its bytes will do.
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     for loc in &existing {
@@ -372,14 +383,18 @@ pub(crate) fn discover_files(
         for (resolved_dir, cands) in dirs {
             for c in cands {
                 let real = resolve(&resolved_dir, &c.rel, c.plain, dialect)?;
-                if seen.contains(&real) {
+                let key = if c.plain {
+                    real.as_os_str().as_bytes().to_vec()
+                } else {
+                    real.components().collect::<PathBuf>().into_os_string().into_vec()
+                };
+                if !seen.insert(key) {
                     warnings.push(format!(
                         "File {} loaded twice! ignoring. Please ensure version_locations is unique.",
                         real.display()
                     ));
                     continue;
                 }
-                seen.insert(real.clone());
                 if let Some(kind) = from_path_filter(&real, sourceless)? {
                     files.push(Found { path: real, kind });
                 }
