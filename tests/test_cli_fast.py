@@ -58,9 +58,8 @@ def test_help_lists_alembic_and_monomig_commands(tmp_path: Path) -> None:
     assert r.returncode == 0
     for command in ("heads", "history", "upgrade", "stamp", "services", "check"):
         assert f"    {command}" in r.stdout, command
-    if cli._fleet is not None:
-        assert "    status" in r.stdout
-        assert "--all" in r.stdout
+    assert "    status" in r.stdout
+    assert "--all" in r.stdout
 
 
 def _snapshot(name: str, text: str) -> None:
@@ -75,8 +74,7 @@ def _snapshot(name: str, text: str) -> None:
 def test_help_snapshot(tmp_path: Path) -> None:
     r = run_cli("monomig", ["--help"], tmp_path)
     assert r.returncode == 0 and r.stderr == ""
-    variant = "fleet" if cli._fleet is not None else "nofleet"
-    _snapshot(f"monomig-help-{variant}.txt", r.stdout)
+    _snapshot("monomig-help-fleet.txt", r.stdout)
 
 
 def test_delegated_command_help_snapshot(tmp_path: Path) -> None:
@@ -147,3 +145,93 @@ def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------- the argparse-free parser
+
+QUICK_WORDS = [
+    "-n", "svc", "--name", "-c", "a.ini", "--config", "-x", "k=v", "--raiseerr", "-q", "--quiet",
+    "heads", "history", "branches", "show", "current", "upgrade", "-v", "--verbose",
+    "--resolve-dependencies", "-r", "--rev-range", "base:heads", "-i", "--indicate-current", "head",
+    "-h", "--help", "--version", "--", "-", "-1", "--name=svc", "-nsvc", "--nam", "--verb", "",
+    "-vq", "heads2", "a b", "-x y",
+]  # fmt: skip
+
+
+def _argparse_view(argv: list[str]) -> dict[str, object] | None:
+    parser = cli.build_parser(alembic_check=cli._prescan(argv)[1])
+    try:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            return vars(parser.parse_args(argv))
+    except SystemExit:
+        return None
+
+
+def _quick_cases() -> list[list[str]]:
+    import random
+
+    rng = random.Random(20261128)
+    cases = [
+        ["-n", "svc", "heads"],
+        ["heads"],
+        ["-c", "a.ini", "-c", "b.toml", "-n", "svc", "-x", "a=1", "-x", "b", "--raiseerr", "-q", "history", "-v",
+         "-r", "base:heads", "-i"],
+        ["--name", "a", "--name", "b", "branches", "--verbose", "-v"],
+        ["-n", "svc", "show", "head"],
+        ["-n", "svc", "show"],
+        ["-n", "svc", "show", "a", "b"],
+        ["-n", "svc", "history", "-r"],
+        ["-n", "svc", "history", "-r", "-1:"],
+        ["-n", "", "heads"],
+    ]  # fmt: skip
+    commands = ["heads", "history", "branches", "show"]
+    own = {
+        "heads": [["-v"], ["--verbose"], ["--resolve-dependencies"]],
+        "history": [["-v"], ["-i"], ["--indicate-current"], ["-r", "a:b"], ["--rev-range", ":head"]],
+        "branches": [["-v"], ["--verbose"]],
+        "show": [],
+    }
+    globals_ = [["-n", "svc"], ["--name", "other"], ["-c", "x.ini"], ["--config", "pyproject.toml"], ["-x", "a=b"],
+                ["--raiseerr"], ["-q"], ["--quiet"]]  # fmt: skip
+    for _ in range(300):  # well-formed lines, in every combination
+        command = rng.choice(commands)
+        words = [w for g in rng.sample(globals_, rng.randint(0, 4)) for w in g] + [command]
+        if own[command]:
+            words += [w for o in rng.choices(own[command], k=rng.randint(0, 3)) for w in o]
+        if command == "show":
+            words.append(rng.choice(["head", "base", "abc@head", ""]))
+        cases.append(words)
+    for _ in range(400):  # anything
+        words = [rng.choice(QUICK_WORDS) for _ in range(rng.randint(0, 4))]
+        words.append(rng.choice(commands))
+        words += [rng.choice(QUICK_WORDS) for _ in range(rng.randint(0, 4))]
+        cases.append(words)
+    return cases
+
+
+def test_quick_parser_agrees_with_argparse() -> None:
+    """Every command line the argparse-free parser accepts parses as argparse parses it."""
+    accepted = 0
+    for argv in _quick_cases():
+        quick = cli._quick_parse(argv)
+        if quick is None:
+            continue
+        accepted += 1
+        full = _argparse_view(argv)
+        assert full is not None, f"{argv}: quick parse accepted what argparse rejects"
+        assert vars(quick) == full, argv
+    assert accepted >= 50  # the common forms take the quick path
+
+
+def test_fast_commands_skip_argparse(demo_copy: Path) -> None:
+    code = (
+        "import sys\nfrom monomig import cli\nstatus = cli.main(['-n', 'service_one', 'heads'])\n"
+        "print('LOADED', sorted(m for m in ('argparse', 'json', 'monomig.fleet', 'subprocess') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=demo_copy, capture_output=True, text=True,
+                          env=cli_env())  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("LOADED []"), proc.stdout

@@ -23,23 +23,30 @@ monomig's commands 0 ok, 1 findings, 2 could not run; usage errors 2; Ctrl-C 130
 
 from __future__ import annotations
 
-import argparse
-import json
+# Only what every run needs is imported here: `monomig -n svc heads` must start fast.
+# argparse, json, the fleet runner and Alembic are imported where they are used.
 import os
 import sys
-from typing import Any
 
 import monomig
 from monomig import _native
 from monomig._alembic_cli import SPEC
 
-try:  # written in parallel; the fleet commands are hidden without it
-    from monomig import fleet as _fleet
-except ImportError:  # pragma: no cover - depends on the installed package
-    _fleet = None  # type: ignore[assignment]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from types import ModuleType
+    from typing import Any
 
 PROG = "monomig"
 ALEMBIC_VERSION: str = SPEC["alembic_version"]  # type: ignore[assignment]
+
+
+def _fleet() -> ModuleType:
+    """monomig's fleet runner (``status``, fleet ``check``, ``--all``), imported on use."""
+    from monomig import fleet
+
+    return fleet
 
 #: Alembic commands answered without Alembic (see the module docstring).
 FAST_COMMANDS = ("heads", "history", "branches", "show")
@@ -118,10 +125,12 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
     ``alembic_check`` chooses Alembic's ``check`` over the fleet check (the global
     ``-n`` was given).
     """
-    fleet = _fleet
+    import argparse
+
+    fleet = _fleet()
     parser = argparse.ArgumentParser(
         prog=PROG,
-        epilog=EPILOG.format(fleet=FLEET_EPILOG if fleet is not None else ""),
+        epilog=EPILOG.format(fleet=FLEET_EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for spec in SPEC["globals"]:  # type: ignore[union-attr]
@@ -130,7 +139,7 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
 
     for command in _commands():
         name = command["name"]
-        if name == "check" and fleet is not None and not alembic_check:
+        if name == "check" and not alembic_check:
             p = sub.add_parser(
                 "check",
                 help="static CI checks of every service's revisions: several heads, missing "
@@ -143,7 +152,7 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
             fleet.add_check_arguments(p)
             p.set_defaults(monomig_command="check")
             continue
-        if name in FLEET_ALL_COMMANDS and fleet is not None:
+        if name in FLEET_ALL_COMMANDS:
             p = _alembic_subparser(
                 sub,
                 command,
@@ -169,14 +178,13 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
     services.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     services.set_defaults(monomig_command="services")
 
-    if fleet is not None:
-        status = sub.add_parser(
-            "status",
-            help="every service's database revision against its heads (monomig)",
-            description="Show, for every service, the revisions in its database and its heads.",
-        )
-        fleet.add_status_arguments(status)
-        status.set_defaults(monomig_command="status")
+    status = sub.add_parser(
+        "status",
+        help="every service's database revision against its heads (monomig)",
+        description="Show, for every service, the revisions in its database and its heads.",
+    )
+    fleet.add_status_arguments(status)
+    status.set_defaults(monomig_command="status")
     return parser
 
 
@@ -262,6 +270,8 @@ def cmd_services(args: argparse.Namespace) -> int:
             }
             for s in services
         ]
+        import json
+
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return 0
     if not services:
@@ -277,13 +287,11 @@ def cmd_services(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    assert _fleet is not None
-    return int(_fleet.run_status(args))
+    return int(_fleet().run_status(args))
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    assert _fleet is not None
-    return int(_fleet.run_check(args))
+    return int(_fleet().run_check(args))
 
 
 COMMANDS = {
@@ -473,15 +481,7 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
             rows.append(row)
             docs.append(doc)
             continue
-        rows.append(
-            (
-                entry.revision,
-                entry.down_revision,
-                entry.depends_on,
-                entry.branch_labels,
-                entry.path,
-            )
-        )
+        rows.append(entry)  # read statically: the graph takes the entry itself
         docs.append(entry.module_doc)
     from monomig.setorder import python_set_order
 
@@ -556,7 +556,110 @@ def _failed_or_delegate(message: str, args: argparse.Namespace) -> int | None:
 # ---------------------------------------------------------------------------- main
 
 
+class _QuickArgs:
+    """The parsed arguments of a command line :func:`_quick_parse` understood."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _quick_parse(argv: list[str]) -> _QuickArgs | None:
+    """Parse the plain command lines of the fast commands without argparse.
+
+    Accepts only the options of Alembic's parser (from the generated spec) written
+    out in full, each with its value as the next word, then one of
+    :data:`FAST_COMMANDS` with its own options and positional arguments. Anything
+    else (abbreviations, ``--opt=value``, ``-h``, values that start with ``-``,
+    ``--``, missing or extra words) returns None and is parsed by argparse. What it
+    returns is what argparse returns for the same words (tests/test_cli_fast.py).
+    """
+
+    def options(specs: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
+        values: dict[str, Any] = {}
+        flags: dict[str, dict[str, Any]] = {}
+        positionals: list[str] = []
+        for spec in specs:
+            action = spec["action"]
+            if action in ("help", "version"):
+                continue
+            if action not in ("store", "append", "store_true") or "nargs" in spec:
+                return {}, {}, ["?"]  # a form this parser does not know: argparse decides
+            if not spec["flags"]:
+                positionals.append(spec["dest"])
+                continue
+            values[spec["dest"]] = spec.get("default", False if action == "store_true" else None)
+            for flag in spec["flags"]:
+                flags[flag] = spec
+        return values, flags, positionals
+
+    def take(i: int, values: dict[str, Any], flags: dict[str, dict[str, Any]]) -> int | None:
+        spec = flags.get(argv[i])
+        if spec is None:
+            return None
+        if spec["action"] == "store_true":
+            values[spec["dest"]] = True
+            return i + 1
+        if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+            return None
+        if spec["action"] == "append":
+            values[spec["dest"]] = [*(values[spec["dest"]] or []), argv[i + 1]]
+        else:
+            values[spec["dest"]] = argv[i + 1]
+        return i + 2
+
+    values, flags, positionals = options(SPEC["globals"])  # type: ignore[arg-type]
+    if positionals:
+        return None
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        nxt = take(i, values, flags)
+        if nxt is None:
+            return None
+        i = nxt
+    if i >= len(argv) or argv[i] not in FAST_COMMANDS:
+        return None
+    command = next(c for c in SPEC["commands"] if c["name"] == argv[i])  # type: ignore[union-attr,index]
+    own, own_flags, own_positionals = options(command["arguments"])
+    if "?" in own_positionals:
+        return None
+    i += 1
+    given: list[str] = []
+    while i < len(argv):
+        if argv[i].startswith("-"):
+            nxt = take(i, own, own_flags)
+            if nxt is None:
+                return None
+            i = nxt
+        else:
+            given.append(argv[i])
+            i += 1
+    if len(given) != len(own_positionals):
+        return None
+    values.update(own)
+    values.update(zip(own_positionals, given))
+    values["alembic_command"] = command["name"]
+    return _QuickArgs(values)
+
+
+def _alembic_command(argv: list[str], args: Any) -> int:
+    """Alembic's command ``args.alembic_command``: the fast path, or Alembic itself."""
+    try:
+        _native.config_paths(list(args.config or []), os.environ.get("ALEMBIC_CONFIG"))
+    except monomig.MonomigError as e:
+        # Alembic lets this CommandError escape as a traceback.
+        if not args.raiseerr:
+            return _failed(str(e), args.quiet)
+    if args.alembic_command in FAST_COMMANDS:
+        status = _fast(args.alembic_command, args)
+        if status is not None:
+            return status
+    return delegate(argv)
+
+
 def _run(argv: list[str]) -> int:
+    quick = _quick_parse(argv)
+    if quick is not None:
+        return _alembic_command(argv, quick)
     command, name_given = _prescan(argv)
     parser = build_parser(alembic_check=name_given)
     args = parser.parse_args(argv)
@@ -570,25 +673,15 @@ def _run(argv: list[str]) -> int:
             return 2
     if alembic_command is None:
         parser.error("too few arguments")
-    if alembic_command in FLEET_ALL_COMMANDS and _fleet is not None and getattr(args, "all", False):
+    if alembic_command in FLEET_ALL_COMMANDS and getattr(args, "all", False):
         if alembic_command == "upgrade" and args.revision is None:
             args.revision = "heads"
         try:
-            return int(_fleet.run_all(alembic_command, args))
+            return int(_fleet().run_all(alembic_command, args))
         except monomig.MonomigError as e:
             print(f"{PROG}: error: {e}", file=sys.stderr)
             return 2
-    try:
-        _native.config_paths(list(args.config or []), os.environ.get("ALEMBIC_CONFIG"))
-    except monomig.MonomigError as e:
-        # Alembic lets this CommandError escape as a traceback.
-        if not args.raiseerr:
-            return _failed(str(e), args.quiet)
-    if alembic_command in FAST_COMMANDS:
-        status = _fast(alembic_command, args)
-        if status is not None:
-            return status
-    return delegate(argv)
+    return _alembic_command(argv, args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,10 @@ with it gives the answers Alembic would give in this process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: this module is on the `monomig heads` start-up path
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
 
 def python_set_order(objects: Sequence[object] | None = None) -> Callable[..., list[Any]]:
