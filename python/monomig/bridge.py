@@ -301,9 +301,7 @@ def _install_classes() -> None:
                     )
                     sources.append(script)
                 else:
-                    rows.append(
-                        (entry.revision, entry.down_revision, entry.depends_on, entry.branch_labels, entry.path)
-                    )
+                    rows.append(entry)  # read statically: the graph takes the entry itself
                     sources.append(entry)
             graph = self._graph_from(rows)
             self._built = (graph, sources, [None] * len(sources))
@@ -540,7 +538,10 @@ def _install_classes() -> None:
             rows = list(self._rows)
             at = None
             if _replace:
-                at = next((i for i, r in enumerate(rows) if r[0] == revision.revision), None)
+                at = next(
+                    (i for i, r in enumerate(rows) if (r[0] if isinstance(r, tuple) else r.revision) == revision.revision),
+                    None,
+                )
             if at is None:
                 rows.append(row)
                 sources.append(revision)
