@@ -220,3 +220,39 @@ def test_the_monomig_command_with_a_warm_cache(tmp_path: Path, cache_dir: Path) 
     os.utime(merge, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert run("monomig", "heads") == run("alembic", "heads")
     assert "3c" in run("monomig", "heads")
+
+
+CONCURRENT = """
+import sys
+import monomig._native as native
+versions = sys.argv[1]
+first = None
+for _ in range(30):
+    entries, _ = native.scan_revisions([versions])
+    view = [(e.path, e.revision, e.down_revision, e.module_doc, e.needs_import) for e in entries]
+    first = first or view
+    assert view == first, "answers changed between scans"
+print(len(first))
+"""
+
+
+def test_concurrent_commands_share_one_cache(tmp_path: Path, cache_dir: Path) -> None:
+    """Four processes scanning (and rewriting the cache) at once all get the same answers."""
+    versions = make_versions(tmp_path / "repo")
+    for i in range(200):  # enough files that reading and writing overlap
+        (versions / f"{i:04d}_extra.py").write_text(f'"""extra {i}"""\nrevision = "x{i}"\ndown_revision = None\n')
+    time.sleep(SETTLE)
+    env = {**os.environ, "MONOMIG_CACHE_DIR": str(cache_dir)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(versions)], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)  # fmt: skip
+        for _ in range(4)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert out.strip() == str(len(FILES) + 200)
+    got, stats = scan(versions)
+    assert stats["hits"] == len(FILES) + 200
+    assert got == scan(versions, cache=False)[0]
+    assert not list(cache_dir.glob(".scan-*.tmp"))  # no temporary file left behind

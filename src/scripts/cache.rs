@@ -26,7 +26,9 @@
 //! **Where.** `MONOMIG_CACHE_DIR`, else `$XDG_CACHE_HOME/monomig`, else
 //! `~/.cache/monomig`; `MONOMIG_CACHE=0` (or `false`, `no`, `off`) turns it off.
 //! Files are written to a temporary name and renamed, so concurrent commands
-//! see either the old file or the new one.
+//! see either the old file or the new one. Writing one removes this user's cache
+//! files not rewritten for [`STALE_AFTER`] (30 days), so the folder does not grow
+//! with every repository and monomig version ever used.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -37,7 +39,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Dialect, RevisionFile, ScriptSource};
 
@@ -264,8 +266,43 @@ impl ScanCache {
         })();
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
+        } else {
+            prune(dir, SystemTime::now());
         }
         result
+    }
+}
+
+/// A cache file not rewritten for this long is removed when another one is written
+/// (a repository gone, or an older monomig's files); one in use is only read again.
+pub const STALE_AFTER: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A temporary file of a writer that died.
+const STALE_TMP_AFTER: Duration = Duration::from_secs(3600);
+
+/// Remove this user's stale cache files (and temporary files) from `dir`.
+fn prune(dir: &Path, now: SystemTime) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let b = name.as_bytes();
+        let limit = if b.starts_with(b"scan-") && b.ends_with(b".bin") {
+            STALE_AFTER
+        } else if b.starts_with(b".scan-") && b.ends_with(b".tmp") {
+            STALE_TMP_AFTER
+        } else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok());
+        if meta.is_file() && meta.uid() == me && age.is_some_and(|a| a > limit) {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -553,6 +590,30 @@ mod tests {
                 assert!(index(&b).is_none(), "byte {i} changed");
             }
         }
+    }
+
+    #[test]
+    fn stale_files_are_pruned_when_another_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("scan-0000000000000001.bin");
+        let fresh = dir.path().join("scan-0000000000000002.bin");
+        let tmp = dir.path().join(".scan-0000000000000003.bin.1.2.tmp");
+        let other = dir.path().join("notes.txt");
+        for p in [&old, &fresh, &tmp, &other] {
+            fs::write(p, b"x").unwrap();
+        }
+        let long_ago = SystemTime::now() - STALE_AFTER - Duration::from_secs(60);
+        for p in [&old, &tmp, &other] {
+            fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        prune(dir.path(), SystemTime::now());
+        assert!(!old.exists() && !tmp.exists());
+        assert!(fresh.exists() && other.exists());
     }
 
     #[test]
