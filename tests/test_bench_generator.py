@@ -209,7 +209,8 @@ def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     p, raw = _run_bench(tmp_path)
     keys = [row["key"] for row in raw["rows"]]
     assert keys == ["heads", "history", "current", "upgrade-noop", "upgrade-empty", "status",
-                    "upgrade-all-noop", "upgrade-all-empty", "heads-1000", "current-1000", "scan", "memory"]
+                    "upgrade-all-noop", "upgrade-all-empty", "heads-cold", "heads-1000", "current-1000", "scan",
+                    "memory"]
     for row in raw["rows"]:
         assert row["stock"]["status"] == "ok" and row["stock"]["runs"], row
         # monomig sides: measured once they exist, "not built yet" before; never a crash
@@ -219,7 +220,7 @@ def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     table = p.stdout
     assert "| Work | Repository | n | Stock Alembic | monomig | Ratio | Target | Result |" in table
     assert f"Alembic {raw['meta']['machine']['alembic']}" in table and "cores" in table
-    assert table.count("\n| `") + table.count("\n| Rust") + table.count("\n| peak") == 12
+    assert table.count("\n| `") + table.count("\n| Rust") + table.count("\n| peak") == 13
 
 
 FAKE_MONOMIG = """#!{python}
