@@ -211,22 +211,13 @@ pub fn scan(locations: &[PathBuf], recursive: bool, sourceless: bool) -> Result<
 }
 
 pub fn scan_with(locations: &[PathBuf], recursive: bool, sourceless: bool, dialect: &Dialect) -> Result<Scan> {
-    let (found, warnings) = discover::discover_files(locations, recursive, sourceless, dialect)?;
-    let results = parallel_map(&found, |f| read_found(&f.path, f.kind, dialect));
-    let mut scripts = Vec::with_capacity(results.len());
-    for r in results {
-        scripts.push(r?);
-    }
-    Ok(Scan {
-        scripts,
-        warnings,
-        cache: CacheStats::default(),
-    })
+    scan_cached(locations, recursive, sourceless, dialect, None)
 }
 
-/// [`scan_with`] through the scan cache in `cache_dir` (see [`cache`]): the same
-/// answer, with unchanged files taken from the cache instead of read and parsed.
-/// Without a folder every file is read (as [`scan_with`] does) and nothing is stored.
+/// Discovery and reading through the scan cache in `cache_dir` (see [`cache`]):
+/// the answer of reading every file, with unchanged files taken from the cache
+/// instead of read and parsed. Without a folder every file is read and nothing
+/// is stored (that is [`scan_with`]).
 pub fn scan_cached(
     locations: &[PathBuf],
     recursive: bool,
