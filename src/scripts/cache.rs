@@ -199,6 +199,9 @@ impl ScanCache {
     /// The stored answer for the file at `path` (the `position`th file of the
     /// load order), if the file is unchanged since it was stored.
     pub(crate) fn lookup(&self, position: usize, path: &Path) -> Lookup {
+        if self.slots.is_empty() {
+            return Lookup::Miss; // no cache, or nothing stored yet
+        }
         let want = path.as_os_str().as_bytes();
         let slot = match self.slots.get(position) {
             Some(s) if &self.bytes[s.path.clone()] == want => Some(s),
