@@ -63,17 +63,36 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every file of `fuzz/corpus/<target>/`, sorted by name.
+/// The folders whose files seed a target besides `fuzz/corpus/<target>/`: the
+/// test fixtures and the demo's revision files, read where they live (not copied).
+fn seed_folders(target: &str) -> &'static [&'static str] {
+    match target {
+        "revfile" => &[
+            "tests/fixtures/revfiles",
+            "migrations/versions/service_one",
+            "migrations/versions/service_two",
+        ],
+        "ini" => &["tests/fixtures/ini"],
+        _ => &[],
+    }
+}
+
+/// The seed corpus of `target`: every file of `fuzz/corpus/<target>/` and of its
+/// [`seed_folders`] (not their subfolders, not README.md), sorted by file name.
 pub fn load_corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = root().join("fuzz").join("corpus").join(target);
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    names.sort();
-    let corpus: Vec<Vec<u8>> = names.iter().filter_map(|p| std::fs::read(p).ok()).collect();
-    assert!(!corpus.is_empty(), "empty corpus {}", dir.display());
+    let own = root().join("fuzz").join("corpus").join(target);
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in std::iter::once(own.clone()).chain(seed_folders(target).iter().map(|d| root().join(d))) {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()));
+        files.extend(
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "README.md")),
+        );
+    }
+    files.sort_by(|a, b| (a.file_name(), a).cmp(&(b.file_name(), b)));
+    let corpus: Vec<Vec<u8>> = files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    assert!(!corpus.is_empty(), "empty corpus {}", own.display());
     corpus
 }
 

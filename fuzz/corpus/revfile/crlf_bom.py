@@ -1,5 +1,0 @@
-﻿'''doc
-
-more'''
-revision = 'a'
-down_revision = ('b', 'c')

@@ -1,4 +1,0 @@
-# -*- coding: latin-1 -*-
-'''café'''
-revision = 'a'
-down_revision = None
