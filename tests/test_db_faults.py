@@ -4,11 +4,8 @@ servers that do not answer, on the real PostgreSQL and MariaDB servers and SQLit
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
-import sys
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -29,39 +26,15 @@ from support.databases import (  # noqa: F401  (fixtures)
     unique_name,
 )
 
+from support.lock_holder import HOLDER, expect_line, kill, spawn
+
 import monomig
 from monomig._native import MigrationLock, read_versions
 
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from monomig._native import MigrationLock
-    url, name, service = sys.argv[1:4]
-    lock = MigrationLock(url, name, timeout=20, service=service)
-    lock.acquire()
-    print("held", flush=True)
-    time.sleep(300)
-    """
-)
-
-
-def spawn(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", HOLDER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/"
-    )
 
 
 def wait_held(p: subprocess.Popen) -> None:
-    line = p.stdout.readline().strip()
-    if line != "held":
-        p.kill()
-        raise AssertionError(f"holder said {line!r}; stderr: {p.stderr.read()}")
-
-
-def kill(p: subprocess.Popen) -> None:
-    if p.poll() is None:
-        p.send_signal(signal.SIGKILL)
-    p.wait()
+    expect_line(p, "held")
 
 
 @pytest.fixture
@@ -74,7 +47,7 @@ def lock_name() -> str:
 
 @pytest.mark.parametrize("timeout,shown", [(0.5, "0.5 s"), (1, "1 s"), (1.5, "1.5 s")])
 def test_timeout_names_holder_and_timeout(any_database: str, lock_name: str, timeout: float, shown: str) -> None:
-    holder = spawn(any_database, lock_name, "svc_holder")
+    holder = spawn(HOLDER, any_database, lock_name, "svc_holder")
     try:
         wait_held(holder)
         t0 = time.monotonic()
@@ -98,7 +71,7 @@ def test_timeout_names_holder_and_timeout(any_database: str, lock_name: str, tim
 
 def test_sigkilled_holder_frees_the_lock_for_the_next_taker(any_database: str, lock_name: str) -> None:
     for _ in range(2):
-        holder = spawn(any_database, lock_name, "svc")
+        holder = spawn(HOLDER, any_database, lock_name, "svc")
         try:
             wait_held(holder)
             with pytest.raises(monomig.LockError):

@@ -7,7 +7,6 @@ import gc
 import json
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -23,20 +22,10 @@ from support.databases import (  # noqa: F401  (fixtures)
     unique_name,
 )
 
+from support.lock_holder import HOLDER, expect_line, spawn
+
 import monomig
 from monomig._native import MigrationLock, read_versions
-
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from monomig._native import MigrationLock
-    url, name, service = sys.argv[1:4]
-    lock = MigrationLock(url, name, timeout=20, service=service)
-    lock.acquire()
-    print("held", flush=True)
-    time.sleep(300)
-    """
-)
 
 WAITER = textwrap.dedent(
     """
@@ -53,23 +42,6 @@ WAITER = textwrap.dedent(
     print("acquired", flush=True)
     """
 )
-
-
-def spawn(script: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", script, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd="/",
-    )
-
-
-def expect_line(p: subprocess.Popen, want: str) -> None:
-    line = p.stdout.readline().strip()
-    if line != want:
-        p.kill()
-        raise AssertionError(f"expected {want!r}, got {line!r}; stderr: {p.stderr.read()}")
 
 
 @pytest.fixture
