@@ -412,9 +412,9 @@ pub fn thread_cpu_time() -> Duration {
 pub const LINEAR_GROWTH: f64 = 50.0;
 
 /// Time `f` on `small` and on `large` (best of 5 and of 3 runs, in thread CPU time), and check that the
-/// large input costs at most `max_ratio` times the small one and that it finishes within
+/// large input costs at most [`LINEAR_GROWTH`] times the small one and that it finishes within
 /// `limit` of wall-clock time.
-pub fn assert_scales(what: &str, small: &[u8], large: &[u8], max_ratio: f64, limit: Duration, f: impl Fn(&[u8])) {
+pub fn assert_scales(what: &str, small: &[u8], large: &[u8], limit: Duration, f: impl Fn(&[u8])) {
     let time = |input: &[u8], reps: usize| {
         let mut best = Duration::MAX;
         let mut wall = Duration::ZERO;
@@ -441,7 +441,7 @@ pub fn assert_scales(what: &str, small: &[u8], large: &[u8], max_ratio: f64, lim
         large.len()
     );
     assert!(
-        ratio < max_ratio,
+        ratio < LINEAR_GROWTH,
         "{what}: {}x the input took {ratio:.1}x the time ({ts:?} -> {tl:?}); growth is not linear",
         large.len() / small.len().max(1),
     );

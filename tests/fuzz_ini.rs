@@ -239,14 +239,7 @@ fn scaling_plain_file() {
     };
     let small = build(100_000, &mut n);
     let large = build(1_000_000, &mut n);
-    harness::assert_scales(
-        "ini, many sections",
-        &small,
-        &large,
-        harness::LINEAR_GROWTH,
-        LIMIT,
-        parse_all,
-    );
+    harness::assert_scales("ini, many sections", &small, &large, LIMIT, parse_all);
 }
 
 #[test]
@@ -261,7 +254,6 @@ fn scaling_one_long_continuation() {
         "ini, one long continued value",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -278,7 +270,6 @@ fn scaling_blank_lines_inside_a_value() {
         "ini, blank lines in a value",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -295,14 +286,7 @@ fn scaling_interpolation_chain() {
         }
         v
     };
-    harness::assert_scales(
-        "ini, interpolation chain",
-        &mk(3_000),
-        &mk(30_000),
-        harness::LINEAR_GROWTH,
-        LIMIT,
-        parse_all,
-    );
+    harness::assert_scales("ini, interpolation chain", &mk(3_000), &mk(30_000), LIMIT, parse_all);
 }
 
 #[test]
@@ -318,14 +302,7 @@ fn scaling_interpolation_fanout() {
         }
         v
     };
-    harness::assert_scales(
-        "ini, doubling interpolation",
-        &mk(1_000),
-        &mk(10_000),
-        harness::LINEAR_GROWTH,
-        LIMIT,
-        parse_all,
-    );
+    harness::assert_scales("ini, doubling interpolation", &mk(1_000), &mk(10_000), LIMIT, parse_all);
 }
 
 #[test]
@@ -340,7 +317,6 @@ fn scaling_many_percent_signs() {
         "ini, many % in one value",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -358,16 +334,9 @@ fn scaling_project() {
         }
         v
     };
-    harness::assert_scales(
-        "load_project, many services",
-        &mk(200),
-        &mk(2_000),
-        harness::LINEAR_GROWTH,
-        LIMIT,
-        |b| {
-            let _ = check_project(dir.path(), b);
-        },
-    );
+    harness::assert_scales("load_project, many services", &mk(200), &mk(2_000), LIMIT, |b| {
+        let _ = check_project(dir.path(), b);
+    });
 }
 
 #[test]
@@ -383,7 +352,6 @@ fn scaling_one_section_many_options() {
         "ini, one section with many options",
         &mk(4_000),
         &mk(40_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );
@@ -407,7 +375,6 @@ fn scaling_many_defaults_and_references() {
         "ini, many defaults and references",
         &mk(2_000),
         &mk(20_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         parse_all,
     );

@@ -204,7 +204,6 @@ fn scaling_realistic_file() {
         "revision file, many statements",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -222,7 +221,6 @@ fn scaling_one_huge_string() {
         "revision file, one huge string",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -240,7 +238,6 @@ fn scaling_huge_docstring() {
         "revision file, huge docstring",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -258,7 +255,6 @@ fn scaling_continuations_and_brackets() {
         "revision file, long bracketed list",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -279,14 +275,7 @@ fn scaling_deep_nesting_and_indent() {
         }
         v
     };
-    harness::assert_scales(
-        "revision file, deep nesting",
-        &mk(10_000),
-        &mk(100_000),
-        harness::LINEAR_GROWTH,
-        LIMIT,
-        read,
-    );
+    harness::assert_scales("revision file, deep nesting", &mk(10_000), &mk(100_000), LIMIT, read);
 }
 
 #[test]
@@ -296,7 +285,6 @@ fn scaling_many_lines_of_crs() {
         "revision file, \\r line ends",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
@@ -309,7 +297,6 @@ fn scaling_invalid_utf8_in_comments() {
         "revision file, invalid UTF-8 comments",
         &mk(100_000),
         &mk(1_000_000),
-        harness::LINEAR_GROWTH,
         LIMIT,
         read,
     );
