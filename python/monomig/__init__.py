@@ -57,10 +57,11 @@ def _activate_bridge_if_alembic_loaded() -> None:
     # Alembic is not imported (the `monomig` command, plain scripts) or is still being
     # imported (its plugins are set up from inside `import alembic`), nothing is
     # imported here: neither alembic nor sqlalchemy.
-    import os
     import sys
 
-    if os.environ.get("MONOMIG_BRIDGE", "").lower() in ("0", "false", "no", "off"):
+    from monomig._values import env_off
+
+    if env_off("MONOMIG_BRIDGE"):
         return
     alembic = sys.modules.get("alembic")
     if alembic is not None and getattr(alembic, "__version__", None) is not None:

@@ -31,6 +31,8 @@ import sys
 import monomig
 from monomig import _native
 from monomig._alembic_cli import SPEC
+from monomig._values import mask as _mask
+from monomig._values import parse_bool
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -223,10 +225,6 @@ def _prescan(argv: list[str]) -> tuple[str | None, bool]:
 # ----------------------------------------------------------------------- services
 
 
-def _mask(value: str) -> str:
-    return _native.mask_password(value)
-
-
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c",
@@ -339,12 +337,6 @@ class _Failed(Exception):
     """
 
 
-def _asbool(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "on", "y", "t", "1")
-    return bool(value)
-
-
 def _termwidth() -> int | None:
     try:
         import fcntl
@@ -449,7 +441,9 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
     location = service.script_location
     if not location or not os.access(location, os.F_OK):
         raise _Fallback("script_location")
-    if option is not None and _asbool(service.options.get(option, "false")):
+    # Alembic reads revision_environment with SQLAlchemy's asbool (a word it does not
+    # know raises there): anything but a false word is Alembic's to answer.
+    if option is not None and parse_bool(service.options.get(option, "false")) is not False:
         raise _Fallback(option)
     try:
         entries, scan_warnings = _native.scan_revisions(
@@ -674,8 +668,6 @@ def _run(argv: list[str]) -> int:
     if alembic_command is None:
         parser.error("too few arguments")
     if alembic_command in FLEET_ALL_COMMANDS and getattr(args, "all", False):
-        if alembic_command == "upgrade" and args.revision is None:
-            args.revision = "heads"
         try:
             return int(_fleet().run_all(alembic_command, args))
         except monomig.MonomigError as e:

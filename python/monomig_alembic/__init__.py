@@ -85,7 +85,11 @@ def opted_in(configs: list[str], name: str, environ: Any = None) -> bool:
     service = project.section(name)
     flag = service.options.get("monomig_bridge")
     if flag is not None:
-        return flag.strip().lower() == "true"
+        # monomig's own option, read as monomig reads every yes/no value (an
+        # unrecognised word keeps stock Alembic)
+        from monomig._values import asbool
+
+        return asbool(flag)
     env_py = os.path.join(service.script_location, "env.py")
     try:
         with open(env_py, encoding="utf-8", errors="replace") as f:
@@ -97,14 +101,16 @@ def opted_in(configs: list[str], name: str, environ: Any = None) -> bool:
 
 def setup(plugin: Any) -> None:
     """Called by Alembic for the ``alembic.plugins`` entry point."""
-    if os.environ.get("MONOMIG_BRIDGE", "").lower() in ("0", "false", "no", "off"):
-        return
     if not _is_alembic_command(sys.argv):
-        return
+        return  # another program imports Alembic: nothing is imported here
     had_monomig = "monomig" in sys.modules
     try:
-        configs, name = cli_selection(sys.argv[1:])
-        use = opted_in(configs, name)
+        from monomig._values import env_off
+
+        use = not env_off("MONOMIG_BRIDGE")
+        if use:
+            configs, name = cli_selection(sys.argv[1:])
+            use = opted_in(configs, name)
     except Exception:  # noqa: BLE001  (Alembic itself reports a bad configuration)
         use = False
     if use:
