@@ -102,9 +102,9 @@ def test_upgrade_downgrade_stamp_all(three: Repo) -> None:
     assert sorted(my_rows(three.my, "SELECT rev FROM mysv_log")) == [("mysv0000",), ("mysv0001",)]
     # services on one database ran one after another
     lines = r.stdout.splitlines()
-    a_start = lines.index(next(l for l in lines if l.startswith("[same_a] upgrade to heads: started")))
+    a_start = lines.index(next(l for l in lines if l.startswith("[same_a] upgrade to head: started")))
     a_end = lines.index(next(l for l in lines if l.startswith("[same_a] finished")))
-    b_start = lines.index(next(l for l in lines if l.startswith("[same_b] upgrade to heads: started")))
+    b_start = lines.index(next(l for l in lines if l.startswith("[same_b] upgrade to head: started")))
     b_end = lines.index(next(l for l in lines if l.startswith("[same_b] finished")))
     assert a_end < b_start or b_end < a_start, r.stdout
 
@@ -115,7 +115,7 @@ def test_upgrade_downgrade_stamp_all(three: Repo) -> None:
     assert {s["result"] for s in summary} == {"up_to_date"}
     assert "started" not in again.stderr
 
-    down = monomig(three.root, "downgrade", "--all", "base", "-n", "pgsv", "-n", "lite", "-n", "mysv")
+    down = monomig(three.root, "downgrade", "--all", "base", "--yes", "-n", "pgsv", "-n", "lite", "-n", "mysv")
     assert down.returncode == 0, down.stdout + down.stderr
     for svc in ("pgsv", "lite", "mysv"):
         assert current(three, svc) == set()

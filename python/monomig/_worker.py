@@ -6,7 +6,13 @@ writes one JSON object a line on stdin, one per service: ``command`` (upgrade, d
 (for the lock; absent with ``--sql``), ``lock_name``, ``lock_timeout``, ``base_dir``.
 Events go to the file descriptor named by ``MONOMIG_EVENT_FD``, one JSON object a line:
 ``{"event": "waiting", "holder": ...}``, ``locked``, ``running`` (revision),
-``applied`` (revision), ``failed`` (message, revision), then ``finished`` (rc) per service.
+``applied`` (revision), ``failed`` (message, revision, code), then ``finished`` (rc) per service.
+With ``sql``, ``sql_header`` is printed before the service's SQL and ``sql_out`` names a file to
+write it to instead of stdout.
+
+SIGINT (forwarded by the parent on Ctrl-C or SIGTERM) unwinds Alembic's command as Python
+does (env.py's transaction rolls back where the database can, the lock is released), then
+the worker reports ``failed`` with code ``interrupted``, ``finished`` with rc 130, and exits.
 
 While the lock is held, ``MONOMIG_LOCK_HELD`` in the environment names it, so that code
 running inside the command (env.py, monomig's bridge) does not take it a second time.
@@ -20,10 +26,13 @@ the process included: the lock dies with its connection or file descriptor).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 _events = None
@@ -167,15 +176,50 @@ def _run(spec: dict[str, Any]) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _sql_output(spec: dict[str, Any]) -> Iterator[None]:
+    """With ``--sql``: the service's SQL goes to ``sql_out`` (a file) when given, else to
+    stdout, preceded by the ``sql_header`` comment that names the service."""
+    out = spec.get("sql_out")
+    header = spec.get("sql_header")
+    saved = None
+    sys.stdout.flush()
+    if out:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        saved = os.dup(1)
+        os.dup2(fd, 1)
+        os.close(fd)
+    try:
+        if header:
+            sys.stdout.write(header + "\n")
+            sys.stdout.flush()
+        yield
+    finally:
+        sys.stdout.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+#: The worker's exit status after SIGINT (the parent forwards it on Ctrl-C or SIGTERM).
+INTERRUPTED = 130
+
+
 def _one(spec: dict[str, Any]) -> int:
     global _running
     _running = None
     _after_error.clear()
     try:
+        if spec.get("sql"):
+            with _sql_output(spec):
+                return _run(spec)
         return _run(spec)
     except KeyboardInterrupt:
-        _emit("failed", message="interrupted", revision=_running)
-        raise
+        # Alembic has unwound (env.py's transaction rolled back where the database can) and
+        # the lock is released: report it and stop quietly.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _emit("failed", message="interrupted (SIGINT)", revision=_running, code="interrupted")
+        return INTERRUPTED
     except BaseException as e:  # noqa: BLE001 - every failure becomes one event and status 1
         if isinstance(e, SystemExit) and not e.code:
             return 0
@@ -199,16 +243,24 @@ def _one(spec: dict[str, Any]) -> int:
 def main() -> int:
     """Run one job per line of stdin until stdin closes."""
     global _events
+    # The parent forwards SIGINT to stop a service: make it raise KeyboardInterrupt even
+    # when this process inherited SIGINT ignored (a run started in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     fd = os.environ.get("MONOMIG_EVENT_FD")
     if fd:
         _events = os.fdopen(int(fd), "w", buffering=1)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        rc = _one(json.loads(line))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        _emit("finished", rc=rc)
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            rc = _one(json.loads(line))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            _emit("finished", rc=rc)
+            if rc == INTERRUPTED:
+                return rc  # start nothing more
+    except KeyboardInterrupt:  # between two services
+        return INTERRUPTED
     return 0
 
 

@@ -6,8 +6,9 @@ The CLI dispatches here through a small contract:
 - :func:`add_status_arguments` / :func:`run_status` for ``monomig status``;
 - :func:`add_check_arguments` / :func:`run_check` for ``monomig check``;
 - :func:`add_all_arguments` adds ``--all``, ``-n/--name``, ``--jobs``, ``--fail-fast``,
-  ``--lock-timeout`` and ``--json`` to the upgrade/downgrade/stamp subparsers, and
-  :func:`run_all` runs when ``args.all`` is true.
+  ``--lock-timeout``, ``--json``, ``--plan``/``--dry-run``, ``--yes`` and ``--sql-dir`` to the
+  upgrade/downgrade/stamp subparsers, and :func:`run_all` runs when ``args.all`` is true
+  (the scheduler lives in :mod:`monomig._fleet_run`).
 
 Global options arrive on ``args`` as ``config`` (list of ``-c`` values or None),
 ``toml_file`` (may be absent), ``x`` (list or None) and ``raiseerr``.
@@ -23,15 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
-import subprocess
 import sys
-import threading
-import time
 from typing import Any
 
 import monomig
 from monomig import _native
+from monomig._values import asbool, mask
 from monomig.urls import env_var_name, resolve_url
 
 PROG = "monomig"
@@ -67,18 +65,19 @@ class UsageError(Exception):
 # --------------------------------------------------------------------------- project
 
 
-def _mask(text: str) -> str:
-    return _native.mask_password(text)
+def load_project(configs: list[str], toml_file: str | None = None) -> monomig.Project:
+    """The project named by the global ``-c`` values (``ALEMBIC_CONFIG``, else alembic.ini) and
+    ``--toml-file``."""
+    ini, toml = _native.config_paths(configs, os.environ.get("ALEMBIC_CONFIG"))
+    return monomig.load_project(ini, toml_file or toml)
 
 
 def _load_project(args: argparse.Namespace) -> monomig.Project:
-    ini, toml = _native.config_paths(list(getattr(args, "config", None) or []), os.environ.get("ALEMBIC_CONFIG"))
-    if getattr(args, "toml_file", None):
-        toml = args.toml_file
-    return monomig.load_project(ini, toml)
+    return load_project(list(getattr(args, "config", None) or []), getattr(args, "toml_file", None))
 
 
-def _select(project: monomig.Project, names: list[str] | None) -> list[monomig.Service]:
+def select_services(project: monomig.Project, names: list[str] | None) -> list[monomig.Service]:
+    """The services named with -n (in that order, once each), or every service."""
     services = project.services
     if not names:
         return list(services.values())
@@ -95,10 +94,6 @@ def _select(project: monomig.Project, names: list[str] | None) -> list[monomig.S
     return chosen
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("true", "yes", "on", "1")
-
-
 def _fallback_url(project: monomig.Project) -> str | None:
     if "alembic" not in project.sections:
         return None
@@ -108,7 +103,8 @@ def _fallback_url(project: monomig.Project) -> str | None:
         return None
 
 
-def _spec(project: monomig.Project, svc: monomig.Service, with_url: bool = True) -> dict[str, Any]:
+def service_spec(project: monomig.Project, svc: monomig.Service, with_url: bool = True) -> dict[str, Any]:
+    """A service as the Rust fleet functions take it (``fleet_status``, ``fleet_check``)."""
     cwd = os.getcwd()
     url = url_error = None
     if with_url:
@@ -120,7 +116,7 @@ def _spec(project: monomig.Project, svc: monomig.Service, with_url: bool = True)
                 sys_path=[os.path.abspath(p) for p in svc.prepend_sys_path],
             )
         except monomig.MonomigError as e:
-            url_error = _mask(str(e))
+            url_error = mask(str(e))
         else:
             if found is None:
                 url_error = (
@@ -139,14 +135,14 @@ def _spec(project: monomig.Project, svc: monomig.Service, with_url: bool = True)
         "base_dir": cwd,
         "version_table": svc.version_table,
         "version_table_schema": svc.version_table_schema,
-        "allow_multiple_heads": _truthy(svc.options.get(ALLOW_MULTIPLE_HEADS)),
+        "allow_multiple_heads": asbool(svc.options.get(ALLOW_MULTIPLE_HEADS)),
     }
 
 
-def _warn(project: monomig.Project, skip: frozenset[str] = frozenset()) -> None:
+def warn_project(project: monomig.Project, skip: frozenset[str] = frozenset()) -> None:
     for warning in project.warnings:
         if warning not in skip:
-            print(f"{PROG}: warning: {_mask(warning)}", file=sys.stderr)
+            print(f"{PROG}: warning: {mask(warning)}", file=sys.stderr)
 
 
 #: Default bound on the database connections ``status`` (and ``--all``'s before/after read) holds at once.
@@ -174,16 +170,16 @@ def _guard(fn: Any, args: argparse.Namespace) -> int:
     except monomig.MonomigError as e:
         if getattr(args, "raiseerr", False):
             raise
-        print(f"{PROG}: error: {_mask(str(e))}", file=sys.stderr)
+        print(f"{PROG}: error: {mask(str(e))}", file=sys.stderr)
         return 2
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
-def _short(revs: list[str]) -> str:
+def short(revs: list[str]) -> str:
     return ", ".join(revs) if revs else "-"
 
 
@@ -229,9 +225,9 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     project = _load_project(args)
-    _warn(project)
-    services = _select(project, getattr(args, "services", None))
-    specs = [_spec(project, s) for s in services]
+    warn_project(project)
+    services = select_services(project, getattr(args, "services", None))
+    specs = [service_spec(project, s) for s in services]
     max_connections = getattr(args, "max_connections", MAX_CONNECTIONS)
     if max_connections < 1:
         raise UsageError("--max-connections must be at least 1")
@@ -242,7 +238,7 @@ def _status(args: argparse.Namespace) -> int:
             "service", "database", "version_table", "version_table_schema", "current", "heads", "pending", "state",
         )}
         if s.get("error"):
-            item["error"] = _mask(s["error"])
+            item["error"] = mask(s["error"])
         if s.get("error_kind"):
             item["error_kind"] = s["error_kind"]
         item["shared_with"] = s["shared_with"]
@@ -254,15 +250,15 @@ def _status(args: argparse.Namespace) -> int:
     else:
         rows = [("SERVICE", "STATE", "CURRENT", "HEADS", "PENDING", "DATABASE")]
         for s in out:
-            table = s["version_table"]
+            vt = s["version_table"]
             if s["version_table_schema"]:
-                table = f"{s['version_table_schema']}.{table}"
+                vt = f"{s['version_table_schema']}.{vt}"
             db = s["database"] or "-"
-            if table != "alembic_version":
-                db = f"{db} ({table})"
+            if vt != "alembic_version":
+                db = f"{db} ({vt})"
             pending = "-" if s["pending"] is None else str(s["pending"])
-            rows.append((s["service"], _state_label(s), _short(s["current"]), _short(s["heads"]), pending, db))
-        for line in _table(rows):
+            rows.append((s["service"], _state_label(s), short(s["current"]), short(s["heads"]), pending, db))
+        for line in table(rows):
             print(line)
         notes = []
         for s in out:
@@ -323,9 +319,9 @@ def _check(args: argparse.Namespace) -> int:
     project = _load_project(args)
     # Sections meant as services that cannot run are findings of a whole-project check.
     broken = [] if getattr(args, "services", None) else list(project.not_services)
-    _warn(project, skip=frozenset(why for _, why in broken))
-    selected = _select(project, getattr(args, "services", None))
-    all_specs = [_spec(project, s) for s in project.services.values()]
+    warn_project(project, skip=frozenset(why for _, why in broken))
+    selected = select_services(project, getattr(args, "services", None))
+    all_specs = [service_spec(project, s) for s in project.services.values()]
     names = {s.name for s in selected}
     specs = [s for s in all_specs if s["name"] in names]
     request = {"services": specs, "all_services": all_specs}
@@ -335,7 +331,7 @@ def _check(args: argparse.Namespace) -> int:
     ]
     findings += json.loads(_native.fleet_check(json.dumps(request)))
     for f in findings:
-        f["message"] = _mask(f["message"])
+        f["message"] = mask(f["message"])
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(findings, indent=2) + "\n")
     elif getattr(args, "format", "text") == "github":
@@ -387,352 +383,25 @@ def add_all_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         help="wait at most this long for another process's migration lock (default 60)",
     )
     group.add_argument("--json", action="store_true", help="print the summary as JSON (progress goes to stderr)")
-
-
-class _Job:
-    def __init__(self, service: str, spec: dict[str, Any], before: dict[str, Any] | None) -> None:
-        self.service = service
-        self.spec = spec
-        self.before = before
-        self.result = "pending"  # pending, running, done, skipped, failed, up_to_date
-        self.message: str | None = None
-        self.revision: str | None = None
-        self.running: str | None = None
-        self.applied = 0
-        self.started = 0.0
-        self.elapsed = 0.0
-        self.output: list[str] = []
-        self.key = ""
-        self.worker_pid: int | None = None
-
-    @property
-    def pid(self) -> str:
-        return str(self.worker_pid) if self.worker_pid else "?"
-
-
-class _Worker:
-    """A worker process (``monomig._worker``) running one service's command after another."""
-
-    def __init__(self, events: queue.Queue[tuple[_Worker, dict[str, Any]]], capture: bool) -> None:
-        r, w = os.pipe()
-        env = dict(os.environ)
-        env["MONOMIG_EVENT_FD"] = str(w)
-        self.job: _Job | None = None
-        self.alive = True
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "monomig._worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE if capture else None,
-            stderr=subprocess.STDOUT if capture else None,
-            pass_fds=(w,),
-            env=env,
+    group.add_argument(
+        "--plan", "--dry-run", dest="plan", action="store_true",
+        help="print, for each service, the revisions that would run, in order, with their messages, and "
+        "change nothing (reads the databases; imports no revision file; with --json a JSON list)",
+    )
+    if command == "downgrade":
+        group.add_argument(
+            "--yes", action="store_true",
+            help="go ahead without asking when a service would be downgraded to base or past a branch "
+            "point (needed when stdin is not a terminal)",
         )
-        os.close(w)
-        self._events = events
-        self._threads = [
-            threading.Thread(target=self._read_events, args=(r,), daemon=True),
-            threading.Thread(target=self._read_output, daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
-
-    def send(self, payload: dict[str, Any]) -> None:
-        assert self.job is not None and self.proc.stdin is not None
-        self.job.worker_pid = self.proc.pid
-        try:
-            self.proc.stdin.write(json.dumps(payload).encode() + b"\n")
-            self.proc.stdin.flush()
-        except OSError:
-            pass  # the worker is gone; its exit event reports the job
-
-    def _read_events(self, fd: int) -> None:
-        with os.fdopen(fd, "r") as f:
-            for line in f:
-                try:
-                    self._events.put((self, json.loads(line)))
-                except ValueError:
-                    pass
-        rc = self.proc.wait()
-        self._threads[1].join()
-        self._events.put((self, {"event": "exit", "rc": rc}))
-
-    def _read_output(self) -> None:
-        if self.proc.stdout is None:
-            return
-        for raw in self.proc.stdout:
-            job = self.job
-            if job is not None:
-                job.output.append(raw.decode(errors="replace").rstrip("\n"))
-                del job.output[:-200]
-
-    def close(self) -> None:
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def _lock_name(spec: dict[str, Any]) -> str:
-    table = spec["version_table"]
-    if spec.get("version_table_schema"):
-        table = f"{spec['version_table_schema']}.{table}"
-    return f"monomig:{table}"
-
-
-_NON_TRANSACTIONAL_DDL = {
-    "mysql": "MySQL/MariaDB commit each DDL statement at once",
-    "mariadb": "MySQL/MariaDB commit each DDL statement at once",
-    "sqlite": "SQLite's default Python driver (pysqlite) commits DDL at once",
-}
-
-
-def _partial_ddl_warning(url: str | None, revision: str | None, command: str) -> str | None:
-    """For databases whose DDL is not transactional: what a failed revision may have left."""
-    if not url or not revision:
-        return None
-    dialect = url.split(":", 1)[0].split("+", 1)[0].lower()
-    why = _NON_TRANSACTIONAL_DDL.get(dialect)
-    if why is None:
-        return None
-    return (
-        f"Warning: {why}, so the DDL of revision {revision} may be partly applied although the version "
-        f"table does not record it: compare the database with revision {revision}'s {command}(), undo "
-        "(or complete) its statements that did run, then run the command again."
+    group.add_argument(
+        "--sql-dir", metavar="DIR",
+        help="with --sql (implied): write each service's SQL to DIR/<service>.sql instead of stdout",
     )
 
 
 def run_all(command: str, args: argparse.Namespace) -> int:
-    return _guard(lambda a: _run_all(command, a), args)
+    """``monomig COMMAND --all``: the scheduler in :mod:`monomig._fleet_run`."""
+    from monomig import _fleet_run
 
-
-def _run_all(command: str, args: argparse.Namespace) -> int:
-    project = _load_project(args)
-    _warn(project)
-    target = getattr(args, "revision", None)
-    if target is None and getattr(args, "revisions", None):  # stamp takes one or more revisions
-        revisions = list(args.revisions)
-        target = revisions[0] if len(revisions) == 1 else revisions
-    if not target:
-        if command == "upgrade":
-            target = "heads"
-        else:
-            raise UsageError(f"`{PROG} {command} --all` needs a target revision (e.g. `{PROG} {command} --all base`)")
-    sql = bool(getattr(args, "sql", False))
-    jobs_n = getattr(args, "jobs", None) or os.cpu_count() or 1
-    if jobs_n < 1:
-        raise UsageError("--jobs must be at least 1")
-    as_json = bool(getattr(args, "json", False))
-    progress = sys.stderr if (as_json or sql) else sys.stdout
-    services = _select(project, getattr(args, "services", None))
-    specs = {s.name: _spec(project, s) for s in services}
-
-    before: dict[str, dict[str, Any]] = {}
-    if not sql:
-        status_target = target if command == "upgrade" else None
-        for s in fleet_status(list(specs.values()), target=status_target):
-            before[s["service"]] = s
-
-    ini, toml = _native.config_paths(list(getattr(args, "config", None) or []), os.environ.get("ALEMBIC_CONFIG"))
-    if getattr(args, "toml_file", None):
-        toml = args.toml_file
-
-    jobs: list[_Job] = []
-    for name, spec in specs.items():
-        job = _Job(name, spec, before.get(name))
-        b = job.before
-        if command == "upgrade" and b and b["state"] == "up_to_date" and b["pending"] == 0:
-            job.result = "up_to_date"
-        jobs.append(job)
-
-    def say(job: _Job, text: str) -> None:
-        progress.write(f"[{job.service}] {text}\n")
-        progress.flush()
-
-    # Services on one database run one after another; a service without a readable URL
-    # is a group of its own (its env.py decides where it goes).
-    groups: dict[str, list[_Job]] = {}
-    for job in jobs:
-        if job.result != "pending":
-            say(job, f"already at {target}: {_short(job.before['current'])}")
-            continue
-        key = (job.before or {}).get("database_key") or f"service:{job.service}"
-        if sql:
-            key = "sql"  # offline SQL goes to stdout: one service at a time
-        groups.setdefault(key, []).append(job)
-
-    events: queue.Queue[tuple[_Worker, dict[str, Any]]] = queue.Queue()
-    running: dict[str, _Job] = {}  # group key -> its running job
-    waiting = {k: list(v) for k, v in groups.items()}
-    workers: list[_Worker] = []
-    failed = False
-    fail_fast = bool(getattr(args, "fail_fast", False))
-    common = {
-        "command": command,
-        "ini": ini,
-        "toml": toml,
-        "target": target,
-        "sql": sql,
-        "tag": getattr(args, "tag", None),
-        "purge": bool(getattr(args, "purge", False)),
-        "x": getattr(args, "x", None),
-        "lock_timeout": getattr(args, "lock_timeout", 60.0),
-    }
-
-    def assign(worker: _Worker, key: str, job: _Job) -> None:
-        spec = job.spec
-        payload = dict(common, service=job.service, url=spec["url"], lock_name=_lock_name(spec),
-                       base_dir=spec["base_dir"])
-        job.started = time.monotonic()
-        job.result = "running"
-        job.key = key
-        worker.job = job
-        running[key] = job
-        say(job, f"{command} to {target}: started (pid {worker.proc.pid})")
-        if not spec["url"] and not sql:
-            reason = spec.get("url_error") or "no database URL"
-            say(job, f"warning: running without a migration lock ({reason})")
-        worker.send(payload)
-
-    def fill() -> None:
-        for key, queue_ in waiting.items():
-            if failed and fail_fast:
-                return
-            if key in running or not queue_:
-                continue
-            worker = next((w for w in workers if w.job is None and w.alive), None)
-            if worker is None:
-                if len([w for w in workers if w.alive]) >= jobs_n:
-                    return
-                worker = _Worker(events, capture=not sql)
-                workers.append(worker)
-            assign(worker, key, queue_.pop(0))
-
-    def finish(job: _Job, rc: int) -> None:
-        nonlocal failed
-        job.elapsed = time.monotonic() - job.started
-        if rc == 0:
-            job.result = "done"
-            say(job, f"finished in {job.elapsed:.1f} s")
-        else:
-            job.result = "failed"
-            failed = True
-            if job.message is None:
-                how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-                job.message = f"the worker process (pid {job.pid}) {how}"
-                job.revision = job.running
-            at = f" at revision {job.revision}" if job.revision else ""
-            job.message = f"service {job.service!r}: {command} failed{at}: {job.message}"
-            partial = _partial_ddl_warning(job.spec.get("url"), job.revision, command)
-            if partial:
-                job.message += f" {partial}"
-            elif not job.revision and not job.applied and job.before and job.before.get("state") != "unreachable":
-                at_rev = ", ".join(job.before.get("current") or []) or "base"
-                job.message += f" No revision was applied: the database is still at {at_rev}."
-            job.message = _mask(job.message)
-            say(job, f"FAILED{at}: {job.message}")
-            tail = [line for line in job.output if line.strip()][-15:]
-            for line in tail:
-                progress.write(f"[{job.service}]   | {_mask(line)}\n")
-            progress.flush()
-        running.pop(job.key, None)
-
-    try:
-        fill()
-        while running:
-            worker, ev = events.get()
-            job = worker.job
-            kind = ev.get("event")
-            if kind == "exit":
-                worker.alive = False
-                if job is not None:
-                    worker.job = None
-                    if ev["rc"] == 0 and job.message is None:
-                        job.message = f"the worker process (pid {job.pid}) exited before finishing"
-                        job.revision = job.running
-                    finish(job, ev["rc"] or 1)
-                fill()
-                continue
-            if job is None:
-                continue
-            if kind == "waiting":
-                say(job, f"waiting for the migration lock: {_mask(ev.get('holder', ''))}")
-            elif kind == "locked":
-                say(job, "lock taken")
-            elif kind == "running":
-                job.running = ev.get("revision")
-                say(job, f"running {ev.get('direction', command)} {ev.get('revision')}")
-            elif kind == "applied":
-                job.applied += 1
-                job.running = None
-                say(job, f"done {ev.get('revision')}")
-            elif kind == "failed":
-                job.message = ev.get("message")
-                job.revision = ev.get("revision")
-            elif kind == "finished":
-                worker.job = None
-                finish(job, int(ev.get("rc", 1)))
-                fill()
-    except KeyboardInterrupt:
-        for w in workers:
-            w.kill()
-        raise
-    finally:
-        for w in workers:
-            w.close()
-
-    for queue_ in waiting.values():
-        for job in queue_:
-            job.result = "skipped"
-            job.message = "not started after an earlier failure (--fail-fast)"
-
-    after: dict[str, dict[str, Any]] = {}
-    if not sql:
-        for s in fleet_status([j.spec for j in jobs]):
-            after[s["service"]] = s
-
-    summary = []
-    for job in jobs:
-        item = {
-            "service": job.service,
-            "result": job.result,
-            "before": (job.before or {}).get("current"),
-            "after": after.get(job.service, {}).get("current"),
-            "state": after.get(job.service, {}).get("state"),
-            "applied": job.applied,
-            "seconds": round(job.elapsed, 3),
-            "error": job.message,
-            "failed_revision": job.revision if job.result == "failed" else None,
-        }
-        summary.append(item)
-    if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
-    else:
-        rows = [("SERVICE", "RESULT", "BEFORE", "AFTER", "STEPS", "TIME")]
-        for s in summary:
-            rows.append((
-                s["service"],
-                s["result"].replace("_", " "),
-                "-" if s["before"] is None else _short(s["before"]),
-                "-" if s["after"] is None else _short(s["after"]),
-                str(s["applied"]),
-                f"{s['seconds']:.1f}s",
-            ))
-        print()
-        for line in _table(rows):
-            print(line)
-    sys.stdout.flush()
-    return 1 if any(j.result in ("failed", "skipped") for j in jobs) else 0
+    return _guard(lambda a: _fleet_run.run(command, a), args)
