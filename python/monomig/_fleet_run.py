@@ -510,13 +510,17 @@ class FleetRun:
     # ------------------------------------------------------------ 3. run
 
     def execute(self) -> int:
-        self.load()
-        if self.options.plan:
-            return self.plan_report()
-        if self.command == "downgrade" and not self.options.sql:
-            status = self.confirm_downgrade()
-            if status is not None:
-                return status
+        try:
+            self.load()
+            if self.options.plan:
+                return self.plan_report()
+            if self.command == "downgrade" and not self.options.sql:
+                status = self.confirm_downgrade()
+                if status is not None:
+                    return status
+        except KeyboardInterrupt:
+            sys.stderr.write(f"\n{PROG}: interrupted before any service started: nothing was changed.\n")
+            return EXIT_SIGNAL[signal.SIGINT]
         if self.options.sql_dir is not None:
             os.makedirs(self.options.sql_dir, exist_ok=True)
         for job in self.jobs:
