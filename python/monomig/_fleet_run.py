@@ -426,6 +426,8 @@ class FleetRun:
         if state in ("unreachable", "error", "ahead") or job.before is None:
             job.plan_error = mask(before.get("error") or "the database state could not be read")
             return
+        if not self.options.plan and self.command != "downgrade":
+            return  # the run needs no steps: Alembic computes its own
         try:
             steps = revisions.steps(self.command, job.target, current, self.options.purge)
         except monomig.MonomigError as e:
@@ -570,6 +572,8 @@ class FleetRun:
             "url": spec["url"],
             "lock_name": lock_name(spec),
             "base_dir": spec["base_dir"],
+            "version_table": spec["version_table"],
+            "version_table_schema": spec["version_table_schema"],
         }
         if o.sql:
             dialect = dialect_of(spec["url"]) or "dialect unknown"
@@ -646,7 +650,9 @@ class FleetRun:
         if job is None:
             return
         if kind == "waiting":
-            self.say(job, f"waiting for the migration lock: {mask(str(ev.get('holder', '')))}")
+            wait = ev.get("timeout")
+            up_to = f"; waiting up to {wait:g} s (--lock-timeout)" if isinstance(wait, (int, float)) else ""
+            self.say(job, f"waiting for the migration lock: it is held by {mask(str(ev.get('holder', '')))}{up_to}")
         elif kind == "locked":
             self.say(job, "lock taken")
         elif kind == "target":

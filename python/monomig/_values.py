@@ -43,9 +43,11 @@ def asbool(value: object, default: bool = False) -> bool:
 
 
 def exactly_true(value: object) -> bool:
-    """Alembic's reading of ``recursive_version_locations`` and ``sourceless`` in an ini
-    file: true only for the exact string ``true``."""
-    return value == "true"
+    """Alembic's reading of ``recursive_version_locations`` and ``sourceless``
+    (``Config.get_alembic_boolean_option``): in the ini file true only for the exact
+    string ``true`` (not ``True``, ``yes`` or `` true``); in ``[tool.alembic]`` a TOML
+    boolean."""
+    return value is True or value == "true"
 
 
 def env_off(name: str) -> bool:
