@@ -92,8 +92,5 @@ pub(crate) fn shared_tables(specs: &[ServiceSpec]) -> Vec<Vec<String>> {
 pub(crate) fn database_key(spec: &ServiceSpec) -> Option<String> {
     let url = spec.url.as_deref()?;
     let target = DbTarget::parse(url, &spec.base_dir).ok()?;
-    Some(format!(
-        "{:016x}",
-        crate::db::lock::fnv1a64(target.identity().as_bytes())
-    ))
+    Some(format!("{:016x}", crate::hash::fnv1a64(target.identity().as_bytes())))
 }
