@@ -9,6 +9,7 @@
 //! - [`report`]: the text of Alembic's `heads`, `history`, `branches` and `show`;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
+//! - [`hash`]: the stable hash behind lock keys and database keys;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
 //! Every fallible operation returns [`Error`].
@@ -18,6 +19,7 @@ pub mod db;
 pub mod error;
 pub mod fleet;
 pub mod graph;
+pub mod hash;
 pub mod plan;
 pub mod report;
 pub mod scripts;

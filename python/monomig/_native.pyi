@@ -449,19 +449,73 @@ def bench_scan(versions_dir: str | os.PathLike[str], recursive: bool = False) ->
 
 # --- the whole monorepo at once (src/bindings/fleet.rs) -------------------------
 
-def fleet_status(request: str) -> str:
-    """Every service's state. ``request`` is JSON: ``{"services": [{"name", "version_locations",
-    "recursive", "sourceless", "url", "url_error", "base_dir", "version_table",
-    "version_table_schema"}, ...], "target": "heads", "concurrency": 16, "connect_timeout": 5.0}``.
-    Answers a JSON list, one object per service: ``service``, ``database`` (masked),
-    ``database_key``, ``version_table``, ``version_table_schema``, ``current``, ``heads``,
-    ``pending``, ``state`` (up_to_date, behind, ahead, not_initialized, unreachable, error),
-    ``error``, ``error_kind``, ``shared_with``, ``revisions``."""
+# The shapes below mirror the Rust structs of src/fleet/ (ServiceSpec, status::ServiceStatus,
+# check::Finding), converted field by field in src/bindings/fleet.rs; tests/test_fleet_types.py
+# checks that these TypedDicts have exactly the keys the module accepts and returns.
 
-def fleet_check(request: str) -> str:
-    """Static findings. ``request`` is JSON: ``{"services": [...], "all_services": [...]}`` (service
-    objects as for ``fleet_status`` plus ``allow_multiple_heads``). Answers a JSON list of
-    ``{service, code, message, path, line, revision}``."""
+class _ServiceSpecName(TypedDict):
+    name: str
+
+class ServiceSpec(_ServiceSpecName, total=False):
+    """One service as ``fleet_status`` and ``fleet_check`` take it. Only ``name`` is required;
+    a missing key (or None) takes its default; a key not listed here is refused (ValueError)."""
+
+    version_locations: list[str | os.PathLike[str]]
+    recursive: bool
+    sourceless: bool
+    url: str | None  # with its password: never echoed
+    url_error: str | None  # why there is no URL, when url is None
+    base_dir: str | os.PathLike[str]  # relative SQLite paths are relative to it
+    version_table: str  # default "alembic_version"
+    version_table_schema: str | None
+    allow_multiple_heads: bool
+
+ServiceState = Literal["up_to_date", "behind", "ahead", "not_initialized", "migrating", "unreachable", "error"]
+
+class ServiceStatus(TypedDict):
+    """One service's state, as ``fleet_status`` answers it."""
+
+    service: str
+    database: str | None  # the masked URL
+    database_key: str | None  # equal for services on one database (an opaque hash)
+    version_table: str
+    version_table_schema: str | None
+    current: list[str]  # the version table's rows, as read
+    heads: list[str]
+    pending: int | None  # revisions to go to the target
+    state: ServiceState
+    holder: str | None  # who holds the migration lock, when another process holds it
+    error: str | None
+    error_kind: str | None  # for unreachable: unreachable, auth_failed, timeout, ...
+    shared_with: list[str]  # other services writing the same database and version table
+    revisions: int
+
+class CheckFinding(TypedDict):
+    """One ``monomig check`` finding."""
+
+    service: str
+    code: str
+    message: str
+    path: str | None
+    line: int | None
+    revision: str | None
+
+def fleet_status(
+    services: list[ServiceSpec],
+    target: str | None = None,
+    connect_timeout: float = 5.0,
+    concurrency: int = 16,
+) -> list[ServiceStatus]:
+    """Every service's state, in the order of ``services``: revision files read statically,
+    version tables and migration locks read concurrently (one connection per database, at most
+    ``concurrency`` at once; a lock is never taken or waited for). ``target`` is what
+    ``pending`` counts towards (Alembic's ``heads`` by default). A service whose migration lock
+    another process holds is ``migrating`` (unless it is ``unreachable`` or in ``error``)."""
+
+def fleet_check(services: list[ServiceSpec], all_services: list[ServiceSpec] | None = None) -> list[CheckFinding]:
+    """Static findings for ``services``; ``all_services`` is every service of the project (for
+    parents found in another service's folder), ``services`` when None."""
+
 # --- reports (src/report.rs): Alembic's heads / history / branches / show text ---
 # ``docstrings`` are the revision modules' ``__doc__`` in load order. Errors are
 # CommandError carrying the text Alembic prints after "FAILED: ".

@@ -40,6 +40,7 @@ STATE_LABELS = {
     "behind": "behind",
     "ahead": "ahead/unknown revision",
     "not_initialized": "not initialised",
+    "migrating": "migrating",
     "unreachable": "unreachable",
     "error": "error",
 }
@@ -156,9 +157,9 @@ def fleet_status(
     max_connections: int = MAX_CONNECTIONS,
 ) -> list[dict[str, Any]]:
     """The Rust status read for service specs (see ``_native.fleet_status``): one connection per
-    database (services sharing a database share it), at most ``max_connections`` open at once."""
-    request = {"services": specs, "target": target, "connect_timeout": timeout, "concurrency": max_connections}
-    return json.loads(_native.fleet_status(json.dumps(request)))
+    database (services sharing a database share it), at most ``max_connections`` open at once.
+    Each answer is a ``_native.ServiceStatus`` dict."""
+    return list(_native.fleet_status(specs, target, timeout, max_connections))
 
 
 def _guard(fn: Any, args: argparse.Namespace) -> int:
@@ -189,10 +190,11 @@ def short(revs: list[str]) -> str:
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Show every service's database state at once: current revisions, heads, pending revisions and a "
-        "state (up to date, behind by N, ahead/unknown revision, not initialised, unreachable). Reads "
-        "revision files statically and all version tables concurrently; imports neither Alembic nor "
-        "SQLAlchemy. Exit status: 0, or with --check 1 when any service is not up to date; 2 when a "
-        "database is unreachable or a service cannot be resolved."
+        "state (up to date, behind by N, ahead/unknown revision, not initialised, migrating, unreachable). "
+        "A service whose migration lock another process holds is migrating, with the holder named. Reads "
+        "revision files statically and all version tables concurrently, never waits for a lock; imports "
+        "neither Alembic nor SQLAlchemy. Exit status: 0, or with --check 1 when any service is not up to "
+        "date (migrating included); 2 when a database is unreachable or a service cannot be resolved."
     )
     parser.add_argument(
         "-n", "--name", dest="services", action="append", metavar="NAME",
@@ -237,6 +239,8 @@ def _status(args: argparse.Namespace) -> int:
         item = {k: s[k] for k in (
             "service", "database", "version_table", "version_table_schema", "current", "heads", "pending", "state",
         )}
+        if s.get("holder"):
+            item["holder"] = _mask(s["holder"])
         if s.get("error"):
             item["error"] = mask(s["error"])
         if s.get("error_kind"):
@@ -262,6 +266,8 @@ def _status(args: argparse.Namespace) -> int:
             print(line)
         notes = []
         for s in out:
+            if s.get("holder"):
+                notes.append(f"{s['service']}: {_state_label(s)}: its migration lock is held by {s['holder']}")
             if s.get("error"):
                 notes.append(f"{s['service']}: {_state_label(s)}: {s['error']}")
             if s["shared_with"]:
@@ -324,12 +330,11 @@ def _check(args: argparse.Namespace) -> int:
     all_specs = [service_spec(project, s) for s in project.services.values()]
     names = {s.name for s in selected}
     specs = [s for s in all_specs if s["name"] in names]
-    request = {"services": specs, "all_services": all_specs}
-    findings = [
+    findings: list[dict[str, Any]] = [
         {"service": name, "code": "not_a_service", "message": why, "path": None, "line": None, "revision": None}
         for name, why in broken
     ]
-    findings += json.loads(_native.fleet_check(json.dumps(request)))
+    findings += _native.fleet_check(specs, all_specs)
     for f in findings:
         f["message"] = mask(f["message"])
     if getattr(args, "json", False):

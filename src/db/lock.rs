@@ -1,17 +1,13 @@
 //! Migration locks: one holder per database and version table at a time.
 //!
-//! - PostgreSQL: `pg_try_advisory_lock(key)` on a dedicated connection, polled until the
-//!   timeout; `key` is a stable 64-bit hash (FNV-1a) of the lock name. The holder's
-//!   `application_name` says who it is, and a waiter finds it through `pg_locks`.
-//! - MySQL/MariaDB: `GET_LOCK(name, 0)`, polled, on a dedicated connection. Lock names
-//!   are server-wide, so the database name is part of the name; names longer than 64
-//!   characters are shortened with a hash. A waiter finds the holder with
-//!   `IS_USED_LOCK` and the process list.
-//! - SQLite: an exclusive `flock` on `<database file>.monomig-lock`, never a lock inside
-//!   the database; the file holds the holder's description. The file is never deleted
-//!   (deleting a lock file races with processes waiting on it). There is one lock file per
-//!   database file, so every lock name on one SQLite database is the same lock: coarser
-//!   than on the servers, and harmless, since SQLite admits one writer at a time anyway.
+//! Each backend keeps its own statements and names beside its URL handling
+//! (`postgres/lock.rs`: an advisory lock keyed by a hash of the lock name;
+//! `mysql/lock.rs`: `GET_LOCK` on a server-wide name that includes the database;
+//! `sqlite/lock.rs`: an exclusive `flock` on `<database file>.monomig-lock`). This module
+//! holds what they share: one polling loop that tries without waiting, sleeps 50 ms growing
+//! to 500 ms, and names the holder when the timeout passes; the guard that releases; and
+//! [`holder_of`], which tells whether another process holds a lock without taking it or
+//! waiting for it (`monomig status` reports such a service as migrating).
 //!
 //! Every lock lives on its own connection or file descriptor and dies with it: release,
 //! error, drop, or the death of the process all free it. A guard inherited through
@@ -19,50 +15,21 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{Read, Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 use sqlx::mysql::MySqlConnection;
 use sqlx::postgres::PgConnection;
 
-use super::conn::{ConnectExtras, DbConn, DbError, connect, endpoint};
+use super::conn::{ConnectExtras, DbConn, DbError, DbErrorKind, DbResult, connect, endpoint, query_error};
 use super::target::{DbTarget, SqliteLocation};
+use super::{mysql, postgres, sqlite};
 use crate::error::{Error, Result};
 
-/// 64-bit FNV-1a: stable across platforms, versions and processes.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-/// The PostgreSQL advisory-lock key for a lock name.
-pub fn pg_lock_key(lock_name: &str) -> i64 {
-    fnv1a64(lock_name.as_bytes()) as i64
-}
-
-/// The MySQL `GET_LOCK` name for a lock name in a database (at most 64 characters).
-pub fn mysql_lock_name(lock_name: &str, database: &str) -> String {
-    let full = format!("{lock_name}@{database}");
-    if full.chars().count() <= 64 {
-        return full;
-    }
-    let hash = format!("{:016x}", fnv1a64(full.as_bytes()));
-    let prefix: String = full.chars().take(64 - 1 - hash.len()).collect();
-    format!("{prefix}~{hash}")
-}
-
-/// The name of the SQLite lock file for a database file.
-pub fn sqlite_lock_path(db: &std::path::Path) -> PathBuf {
-    let mut s = db.as_os_str().to_owned();
-    s.push(".monomig-lock");
-    PathBuf::from(s)
-}
+pub use super::mysql::lock::lock_name as mysql_lock_name;
+pub use super::postgres::lock::lock_key as pg_lock_key;
+pub use super::sqlite::lock::lock_path as sqlite_lock_path;
 
 /// Who holds (or wants) a lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +133,7 @@ impl fmt::Display for HolderInfo {
     }
 }
 
+/// A lock being waited for, then held: the connection or file it lives on.
 enum Held {
     Postgres {
         conn: PgConnection,
@@ -177,9 +145,63 @@ enum Held {
     },
     File {
         file: File,
+        path: PathBuf,
+        /// What the holder writes into the file once it holds it.
+        description: String,
     },
     /// An in-memory SQLite database is private to one connection: nothing to exclude.
     Nothing,
+}
+
+impl Held {
+    /// One attempt that never waits: true when the lock is now held. An error is the
+    /// backend's message (not yet scrubbed of secrets).
+    async fn try_take(&mut self) -> std::result::Result<bool, String> {
+        match self {
+            Held::Postgres { conn, key } => postgres::lock::try_lock(conn, *key).await.map_err(|e| e.to_string()),
+            Held::MySql { conn, name } => match mysql::lock::try_lock(conn, name).await {
+                Ok(Some(got)) => Ok(got),
+                Ok(None) => Err("GET_LOCK answered NULL (a server-side error)".to_owned()),
+                Err(e) => Err(e.to_string()),
+            },
+            Held::File {
+                file,
+                path,
+                description,
+            } => match sqlite::lock::try_lock(file) {
+                Ok(true) => {
+                    sqlite::lock::describe(file, description);
+                    Ok(true)
+                }
+                Ok(false) => Ok(false),
+                Err(err) => Err(format!("locking {} failed ({err}).", path.display())),
+            },
+            Held::Nothing => Ok(true),
+        }
+    }
+
+    /// Who holds the lock this one waits for, as the backend describes it.
+    async fn holder(&mut self) -> Option<String> {
+        match self {
+            Held::Postgres { conn, key } => postgres::lock::holder(conn, *key).await,
+            Held::MySql { conn, name } => mysql::lock::holder(conn, name).await,
+            Held::File { path, .. } => sqlite::lock::holder(path),
+            Held::Nothing => None,
+        }
+    }
+
+    /// Stop waiting: close the connection (or file).
+    async fn abandon(self) {
+        match self {
+            Held::Postgres { conn, .. } => {
+                let _ = conn.close().await;
+            }
+            Held::MySql { conn, .. } => {
+                let _ = conn.close().await;
+            }
+            Held::File { .. } | Held::Nothing => {}
+        }
+    }
 }
 
 /// A held lock. Release it with [`LockGuard::release`]; dropping it also frees the lock
@@ -231,44 +253,24 @@ impl LockGuard {
         let grace = Duration::from_secs(5);
         let outcome = match held {
             Held::Postgres { mut conn, key } => {
-                let r = tokio::time::timeout(
-                    grace,
-                    sqlx::query("SELECT pg_advisory_unlock($1)")
-                        .bind(key)
-                        .execute(&mut conn),
-                )
-                .await;
+                let r = tokio::time::timeout(grace, postgres::lock::unlock(&mut conn, key)).await;
                 let _ = tokio::time::timeout(grace, conn.close()).await;
                 match r {
-                    Ok(Ok(_)) => Ok(()),
+                    Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("no answer from the server".to_owned()),
                 }
             }
             Held::MySql { mut conn, name } => {
-                let r = tokio::time::timeout(
-                    grace,
-                    sqlx::query("SELECT RELEASE_LOCK(?)").bind(name).execute(&mut conn),
-                )
-                .await;
+                let r = tokio::time::timeout(grace, mysql::lock::unlock(&mut conn, &name)).await;
                 let _ = tokio::time::timeout(grace, conn.close()).await;
                 match r {
-                    Ok(Ok(_)) => Ok(()),
+                    Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("no answer from the server".to_owned()),
                 }
             }
-            Held::File { file } => {
-                let _ = file.set_len(0);
-                // SAFETY: flock on a descriptor we own.
-                let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_UN) };
-                drop(file);
-                if rc == 0 {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::last_os_error().to_string())
-                }
-            }
+            Held::File { file, .. } => sqlite::lock::unlock(file).map_err(|e| e.to_string()),
             Held::Nothing => Ok(()),
         };
         // Whatever the answer, the connection is closed, and a closed connection holds
@@ -295,7 +297,7 @@ impl Drop for LockGuard {
         match held {
             Held::Postgres { conn, .. } => close_in_background(DbConn::Postgres(conn)),
             Held::MySql { conn, .. } => close_in_background(DbConn::MySql(conn)),
-            Held::File { file } => {
+            Held::File { file, .. } => {
                 let _ = file.set_len(0);
                 drop(file);
             }
@@ -366,9 +368,27 @@ pub async fn acquire(
     let deadline = now
         .checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
-    let held = match target.sqlite_location() {
+    let contender = match target.sqlite_location() {
         Some(SqliteLocation::Memory) => Held::Nothing,
-        Some(SqliteLocation::File(path)) => acquire_file(target, path, lock_name, timeout, deadline, holder).await?,
+        Some(SqliteLocation::File(db_path)) => {
+            let path = sqlite::lock::lock_path_of(db_path);
+            let file = sqlite::lock::open(&path).map_err(|e| {
+                lock_err(
+                    lock_name,
+                    target,
+                    format_args!(
+                        "the lock file {} cannot be opened ({e}); its directory must exist and be \
+                         writable.",
+                        path.display()
+                    ),
+                )
+            })?;
+            Held::File {
+                file,
+                path,
+                description: holder.to_json(lock_name),
+            }
+        }
         None => {
             let extras = ConnectExtras {
                 application_name: Some(holder.label()),
@@ -377,8 +397,20 @@ pub async fn acquire(
                 .await
                 .map_err(|e: DbError| -> Error { e.into() })?;
             match conn {
-                DbConn::Postgres(c) => acquire_pg(target, c, lock_name, timeout, deadline).await?,
-                DbConn::MySql(c) => acquire_mysql(target, c, lock_name, timeout, deadline).await?,
+                DbConn::Postgres(conn) => Held::Postgres {
+                    conn,
+                    key: postgres::lock::lock_key(lock_name),
+                },
+                DbConn::MySql(mut conn) => match mysql::lock::current_database(&mut conn).await {
+                    Ok(database) => Held::MySql {
+                        name: mysql::lock::lock_name(lock_name, database.as_deref().unwrap_or("")),
+                        conn,
+                    },
+                    Err(e) => {
+                        let _ = conn.close().await;
+                        return Err(lock_err(lock_name, target, target.scrub(&e.to_string())));
+                    }
+                },
                 DbConn::Sqlite(c) => {
                     let _ = c.close().await;
                     return Err(lock_err(lock_name, target, "unexpected SQLite connection"));
@@ -386,6 +418,7 @@ pub async fn acquire(
             }
         }
     };
+    let held = wait_for(target, lock_name, timeout, deadline, contender).await?;
     Ok(LockGuard {
         held: Some(held),
         owner_pid: std::process::id(),
@@ -394,33 +427,30 @@ pub async fn acquire(
     })
 }
 
-async fn acquire_pg(
+/// The one polling loop of every backend: try without waiting, sleep (50 ms growing to
+/// 500 ms, never past the deadline), and at the deadline name the holder.
+async fn wait_for(
     target: &DbTarget,
-    mut conn: PgConnection,
     lock_name: &str,
     timeout: Duration,
     deadline: Instant,
+    mut lock: Held,
 ) -> Result<Held> {
-    let key = pg_lock_key(lock_name);
     let mut delay = Duration::from_millis(50);
     loop {
-        let got: std::result::Result<bool, sqlx::Error> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(key)
-            .fetch_one(&mut conn)
-            .await;
-        match got {
-            Ok(true) => return Ok(Held::Postgres { conn, key }),
+        match lock.try_take().await {
+            Ok(true) => return Ok(lock),
             Ok(false) => {}
-            Err(e) => {
-                let _ = conn.close().await;
-                return Err(lock_err(lock_name, target, target.scrub(&e.to_string())));
+            Err(why) => {
+                lock.abandon().await;
+                return Err(lock_err(lock_name, target, target.scrub(&why)));
             }
         }
         match next_delay(delay, deadline) {
             Some(d) => tokio::time::sleep(d).await,
             None => {
-                let who = pg_holder(&mut conn, key).await;
-                let _ = conn.close().await;
+                let who = lock.holder().await;
+                lock.abandon().await;
                 return Err(timeout_err(lock_name, target, timeout, who));
             }
         }
@@ -428,209 +458,79 @@ async fn acquire_pg(
     }
 }
 
-async fn pg_holder(conn: &mut PgConnection, key: i64) -> Option<String> {
-    let classid = ((key as u64) >> 32) as i64;
-    let objid = ((key as u64) & 0xffff_ffff) as i64;
-    type HolderRow = (i32, Option<String>, Option<String>, Option<String>);
-    let row: Option<HolderRow> = sqlx::query_as(
-        "SELECT a.pid, a.application_name, host(a.client_addr), \
-                to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
-         FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
-           AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
-           AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) \
-         LIMIT 1",
-    )
-    .bind(classid)
-    .bind(objid)
-    .fetch_optional(&mut *conn)
-    .await
-    .ok()
-    .flatten();
-    let (pid, app, addr, since) = row?;
-    let mut s = match app.filter(|a| !a.is_empty()) {
-        Some(a) => format!("'{a}'"),
-        None => "a session without an application_name".to_owned(),
-    };
-    s.push_str(&format!(" (server pid {pid}"));
-    if let Some(addr) = addr {
-        s.push_str(&format!(", client {addr}"));
-    } else {
-        s.push_str(", local socket");
-    }
-    if let Some(since) = since {
-        s.push_str(&format!(", connected since {since}"));
-    }
-    s.push(')');
-    Some(s)
-}
-
-async fn acquire_mysql(
-    target: &DbTarget,
-    mut conn: MySqlConnection,
-    lock_name: &str,
-    timeout: Duration,
-    deadline: Instant,
-) -> Result<Held> {
-    let database: Option<String> = match sqlx::query_scalar("SELECT DATABASE()").fetch_one(&mut conn).await {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = conn.close().await;
-            return Err(lock_err(lock_name, target, target.scrub(&e.to_string())));
-        }
-    };
-    let name = mysql_lock_name(lock_name, database.as_deref().unwrap_or(""));
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let got: std::result::Result<Option<i64>, sqlx::Error> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-            .bind(&name)
-            .fetch_one(&mut conn)
-            .await;
-        match got {
-            Ok(Some(1)) => return Ok(Held::MySql { conn, name }),
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                let _ = conn.close().await;
-                return Err(lock_err(
-                    lock_name,
-                    target,
-                    "GET_LOCK answered NULL (a server-side error)",
-                ));
+/// Who holds the lock `lock_name` of the database `target` points at, read over `conn`
+/// (an open connection to that database) without taking the lock or waiting for it:
+/// PostgreSQL's `pg_locks` and `pg_stat_activity`, MySQL's `IS_USED_LOCK` and process
+/// list, the kernel's lock table and the lock file for SQLite. `Ok(None)` when nobody
+/// holds it (or, for an in-memory database, when nobody can).
+pub async fn holder_of(conn: &mut DbConn, target: &DbTarget, lock_name: &str) -> DbResult<Option<String>> {
+    let doing = format!("Looking for the holder of the migration lock '{lock_name}'");
+    match conn {
+        DbConn::Postgres(c) => {
+            let key = postgres::lock::lock_key(lock_name);
+            let held = postgres::lock::is_held(c, key)
+                .await
+                .map_err(|e| query_error(target, &doing, e))?;
+            if !held {
+                return Ok(None);
             }
-            Err(e) => {
-                let _ = conn.close().await;
-                return Err(lock_err(lock_name, target, target.scrub(&e.to_string())));
-            }
+            Ok(Some(
+                postgres::lock::holder(c, key).await.unwrap_or_else(unknown_holder),
+            ))
         }
-        match next_delay(delay, deadline) {
-            Some(d) => tokio::time::sleep(d).await,
-            None => {
-                let who = mysql_holder(&mut conn, &name).await;
-                let _ = conn.close().await;
-                return Err(timeout_err(lock_name, target, timeout, who));
+        DbConn::MySql(c) => {
+            let database = mysql::lock::current_database(c)
+                .await
+                .map_err(|e| query_error(target, &doing, e))?;
+            let name = mysql::lock::lock_name(lock_name, database.as_deref().unwrap_or(""));
+            let held = mysql::lock::is_held(c, &name)
+                .await
+                .map_err(|e| query_error(target, &doing, e))?;
+            if !held {
+                return Ok(None);
             }
+            Ok(Some(mysql::lock::holder(c, &name).await.unwrap_or_else(unknown_holder)))
         }
-        delay = (delay * 2).min(Duration::from_millis(500));
+        DbConn::Sqlite(_) => sqlite_holder_of(target, lock_name),
     }
 }
 
-async fn mysql_holder(conn: &mut MySqlConnection, name: &str) -> Option<String> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
-        .bind(name)
-        .fetch_one(&mut *conn)
-        .await
-        .ok()
-        .flatten();
-    let id = id?;
-    let row: Option<(Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT CAST(USER AS CHAR), CAST(HOST AS CHAR), CAST(TIME AS SIGNED) \
-         FROM information_schema.PROCESSLIST WHERE ID = ?",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await
-    .ok()
-    .flatten();
-    let mut s = format!("server connection {id}");
-    if let Some((user, host, time)) = row {
-        if let Some(u) = user {
-            s.push_str(&format!(" of user '{u}'"));
-        }
-        if let Some(h) = host {
-            s.push_str(&format!(" from {h}"));
-        }
-        if let Some(t) = time {
-            s.push_str(&format!(", holding it for about {t} s"));
-        }
-    }
-    Some(s)
-}
-
-async fn acquire_file(
-    target: &DbTarget,
-    db_path: &std::path::Path,
-    lock_name: &str,
-    timeout: Duration,
-    deadline: Instant,
-    holder: &HolderInfo,
-) -> Result<Held> {
-    // Beside the real file when the path goes through a symlink.
-    let db_path = std::fs::canonicalize(db_path).unwrap_or_else(|_| db_path.to_path_buf());
-    let path = sqlite_lock_path(&db_path);
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| {
-            lock_err(
-                lock_name,
-                target,
-                format_args!(
-                    "the lock file {} cannot be opened ({e}); its directory must exist and be \
-                     writable.",
-                    path.display()
-                ),
-            )
-        })?;
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
-    let mut delay = Duration::from_millis(50);
-    loop {
-        // SAFETY: flock on a descriptor we own.
-        let rc = unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            let info = holder.to_json(lock_name);
-            let written = file
-                .set_len(0)
-                .and_then(|_| file.rewind())
-                .and_then(|_| file.write_all(info.as_bytes()))
-                .and_then(|_| file.write_all(b"\n"))
-                .and_then(|_| file.flush());
-            if let Err(e) = written {
-                // Holding without a description is still a correct lock.
-                let _ = e;
-            }
-            return Ok(Held::File { file });
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) && err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(lock_err(
-                lock_name,
-                target,
-                format_args!("locking {} failed ({err}).", path.display()),
-            ));
-        }
-        match next_delay(delay, deadline) {
-            Some(d) => tokio::time::sleep(d).await,
-            None => {
-                let who = file_holder(&path);
-                return Err(timeout_err(lock_name, target, timeout, who));
-            }
-        }
-        delay = (delay * 2).min(Duration::from_millis(500));
+/// [`holder_of`] for a SQLite target, which needs no connection (the database file may
+/// not even exist yet).
+pub fn sqlite_holder_of(target: &DbTarget, lock_name: &str) -> DbResult<Option<String>> {
+    match target.sqlite_location() {
+        Some(SqliteLocation::File(db_path)) => sqlite_holder(target, db_path, lock_name),
+        _ => Ok(None),
     }
 }
 
-fn file_holder(path: &std::path::Path) -> Option<String> {
-    let mut text = String::new();
-    File::open(path).ok()?.read_to_string(&mut text).ok()?;
-    let v: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
-    let mut s = String::from("monomig");
-    if let Some(svc) = v.get("service").and_then(|x| x.as_str()) {
-        s.push_str(&format!(" for service '{svc}'"));
+fn unknown_holder() -> String {
+    "a holder monomig could not identify".to_owned()
+}
+
+/// The holder of a SQLite database's lock file, from the kernel's lock table: the
+/// description the holder wrote, else the pids the kernel names. One lock file serves
+/// every lock name of a database file; a holder whose description names another lock
+/// (another service's version table on the same file) is not migrating this one.
+fn sqlite_holder(target: &DbTarget, db_path: &Path, lock_name: &str) -> DbResult<Option<String>> {
+    let path = sqlite::lock::lock_path_of(db_path);
+    match sqlite::lock::flock_holders(&path) {
+        Some(pids) if pids.is_empty() => Ok(None),
+        Some(_) if sqlite::lock::holder_lock_name(&path).is_some_and(|held| held != lock_name) => Ok(None),
+        Some(pids) => Ok(Some(sqlite::lock::holder(&path).unwrap_or_else(|| {
+            let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+            format!("pid {} (see {})", list.join(", "), path.display())
+        }))),
+        None => Err(DbError::new(
+            DbErrorKind::Other,
+            format!(
+                "Cannot tell whether the migration lock file {} of {} is held: this system has no \
+                 /proc/locks to read it from without taking the lock.",
+                path.display(),
+                target.masked()
+            ),
+        )),
     }
-    if let Some(pid) = v.get("pid").and_then(|x| x.as_u64()) {
-        s.push_str(&format!(", pid {pid}"));
-    }
-    if let Some(host) = v.get("host").and_then(|x| x.as_str()) {
-        s.push_str(&format!(" on host '{host}'"));
-    }
-    if let Some(since) = v.get("started").and_then(|x| x.as_str()) {
-        s.push_str(&format!(", since {since}"));
-    }
-    s.push_str(&format!(" (see {})", path.display()));
-    Some(s)
 }
 
 /// Where a lock for `target` lives, for messages and tests.
@@ -648,25 +548,11 @@ mod tests {
 
     #[test]
     fn stable_keys() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(
             pg_lock_key("monomig:public.alembic_version"),
             pg_lock_key("monomig:public.alembic_version")
         );
-    }
-
-    #[test]
-    fn mysql_names_fit() {
-        assert_eq!(
-            mysql_lock_name("monomig:alembic_version", "test"),
-            "monomig:alembic_version@test"
-        );
-        let long = mysql_lock_name(&"x".repeat(100), "db");
-        assert_eq!(long.chars().count(), 64);
-        assert_ne!(long, mysql_lock_name(&"x".repeat(101), "db"));
-        let uni = mysql_lock_name(&"é".repeat(100), "db");
-        assert_eq!(uni.chars().count(), 64);
+        assert_ne!(pg_lock_key("monomig:a"), pg_lock_key("monomig:b"));
     }
 
     #[test]

@@ -18,7 +18,8 @@ use sqlx::mysql::MySqlDatabaseError;
 use sqlx::postgres::PgDatabaseError;
 
 use super::conn::{ConnectExtras, DbConn, DbError, DbErrorKind, DbResult, connect, query_error};
-use super::target::{Backend, DbTarget};
+use super::lock;
+use super::target::{Backend, DbTarget, SqliteLocation};
 
 /// Alembic's default version table.
 pub const DEFAULT_VERSION_TABLE: &str = "alembic_version";
@@ -33,6 +34,24 @@ pub enum VersionRows {
     TableAbsent,
     /// The database itself does not exist (PostgreSQL/MySQL database, or SQLite file).
     DatabaseAbsent,
+}
+
+/// A version table and its migration lock, as read at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableState {
+    pub rows: VersionRows,
+    /// Who holds the table's migration lock (`monomig:[schema.]table`), when another
+    /// connection or process holds it: a migration of this database is running.
+    pub lock_holder: Option<String>,
+}
+
+/// The migration lock name monomig takes for a version table: `monomig:<table>`, or
+/// `monomig:<schema>.<table>` with a schema.
+pub fn migration_lock_name(table: &str, schema: Option<&str>) -> String {
+    match schema {
+        Some(s) => format!("monomig:{s}.{table}"),
+        None => format!("monomig:{table}"),
+    }
 }
 
 /// One version table to read.
@@ -202,8 +221,23 @@ fn is_absent_table(backend: Backend, err: &sqlx::Error, schema_given: bool) -> b
 /// and at most `concurrency` connections open at once. The answers come back in the order
 /// of `targets`; one failing target never hides the others.
 pub async fn read_version_tables(targets: Vec<Target>, concurrency: usize) -> Vec<DbResult<VersionRows>> {
+    read_tables(targets, concurrency, false)
+        .await
+        .into_iter()
+        .map(|r| r.map(|state| state.rows))
+        .collect()
+}
+
+/// [`read_version_tables`], and for each table whether its migration lock is held and by
+/// whom ([`lock::holder_of`]: the lock is never taken or waited for). The lock is read
+/// after the table, on the same connection.
+pub async fn read_table_states(targets: Vec<Target>, concurrency: usize) -> Vec<DbResult<TableState>> {
+    read_tables(targets, concurrency, true).await
+}
+
+async fn read_tables(targets: Vec<Target>, concurrency: usize, with_locks: bool) -> Vec<DbResult<TableState>> {
     let n = targets.len();
-    let mut results: Vec<Option<DbResult<VersionRows>>> = (0..n).map(|_| None).collect();
+    let mut results: Vec<Option<DbResult<TableState>>> = (0..n).map(|_| None).collect();
 
     // Group by database; URL errors are answers of their own.
     struct Group {
@@ -242,8 +276,23 @@ pub async fn read_version_tables(targets: Vec<Target>, concurrency: usize) -> Ve
             let mut answers = Vec::with_capacity(group.tables.len());
             match connect(&group.target, group.timeout, &ConnectExtras::default()).await {
                 Err(e) if e.kind == DbErrorKind::DatabaseAbsent => {
-                    for (i, _, _) in &group.tables {
-                        answers.push((*i, Ok(VersionRows::DatabaseAbsent)));
+                    for (i, table, schema) in &group.tables {
+                        // A SQLite file a running migration has not created yet can
+                        // still have its lock file.
+                        let lock_holder = match group.target.sqlite_location() {
+                            Some(SqliteLocation::File(_)) if with_locks => {
+                                let name = migration_lock_name(table, schema.as_deref());
+                                lock::sqlite_holder_of(&group.target, &name).ok().flatten()
+                            }
+                            _ => None,
+                        };
+                        answers.push((
+                            *i,
+                            Ok(TableState {
+                                rows: VersionRows::DatabaseAbsent,
+                                lock_holder,
+                            }),
+                        ));
                     }
                 }
                 Err(e) => {
@@ -254,6 +303,20 @@ pub async fn read_version_tables(targets: Vec<Target>, concurrency: usize) -> Ve
                 Ok(mut conn) => {
                     for (i, table, schema) in &group.tables {
                         let r = read_version_table(&mut conn, &group.target, table, schema.as_deref()).await;
+                        let r = match r {
+                            Ok(rows) if with_locks => {
+                                let name = migration_lock_name(table, schema.as_deref());
+                                // A lock that cannot be read says nothing about the table:
+                                // the state comes from the rows alone then.
+                                let lock_holder = lock::holder_of(&mut conn, &group.target, &name).await.ok().flatten();
+                                Ok(TableState { rows, lock_holder })
+                            }
+                            Ok(rows) => Ok(TableState {
+                                rows,
+                                lock_holder: None,
+                            }),
+                            Err(e) => Err(e),
+                        };
                         answers.push((*i, r));
                     }
                     conn.close().await;
@@ -294,6 +357,12 @@ pub async fn read_version_tables(targets: Vec<Target>, concurrency: usize) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lock_names() {
+        assert_eq!(migration_lock_name("alembic_version", None), "monomig:alembic_version");
+        assert_eq!(migration_lock_name("v", Some("s")), "monomig:s.v");
+    }
 
     #[test]
     fn quoting_is_injection_proof() {

@@ -10,23 +10,20 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use super::{ServiceSpec, table_key};
 use crate::scripts::{self, ScriptSource};
 
 /// What `check` is asked.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CheckRequest {
     pub services: Vec<ServiceSpec>,
     /// Every service of the project (for cross-service parents), when `services` is a
     /// selection; empty means `services`.
-    #[serde(default)]
     pub all_services: Vec<ServiceSpec>,
 }
 
 /// One finding.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub service: String,
     /// multiple_heads, missing_parent, cycle, duplicate_revision, duplicate_branch_label,

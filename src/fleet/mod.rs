@@ -8,7 +8,11 @@
 //! - [`check`]: findings about the revision files and the configuration, without a
 //!   database.
 //!
-//! Requests and answers are serde structures, so the bindings stay a JSON hop.
+//! Requests and answers are plain Rust structures ([`ServiceSpec`],
+//! [`status::ServiceStatus`], [`check::Finding`]): their one definition. The bindings
+//! (`src/bindings/fleet.rs`) turn them into Python dicts and back field by field, and
+//! `python/monomig/_native.pyi` mirrors them as TypedDicts (`tests/test_fleet_types.py`
+//! holds the two to the same keys).
 
 pub mod check;
 pub mod status;
@@ -16,40 +20,25 @@ pub mod status;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use crate::db::DbTarget;
 
 /// One service as the fleet commands see it.
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ServiceSpec {
     pub name: String,
-    #[serde(default)]
     pub version_locations: Vec<PathBuf>,
-    #[serde(default)]
     pub recursive: bool,
-    #[serde(default)]
     pub sourceless: bool,
     /// The database URL (with its password; never echoed).
-    #[serde(default)]
     pub url: Option<String>,
     /// Why no URL could be found, when `url` is None.
-    #[serde(default)]
     pub url_error: Option<String>,
     /// The directory relative SQLite paths are relative to.
-    #[serde(default)]
     pub base_dir: PathBuf,
-    #[serde(default = "default_table")]
     pub version_table: String,
-    #[serde(default)]
     pub version_table_schema: Option<String>,
     /// `monomig.allow_multiple_heads = true` in the service's section.
-    #[serde(default)]
     pub allow_multiple_heads: bool,
-}
-
-fn default_table() -> String {
-    crate::db::DEFAULT_VERSION_TABLE.to_owned()
 }
 
 /// The key of "the same database and version table": the database's identity (no
@@ -92,8 +81,5 @@ pub(crate) fn shared_tables(specs: &[ServiceSpec]) -> Vec<Vec<String>> {
 pub(crate) fn database_key(spec: &ServiceSpec) -> Option<String> {
     let url = spec.url.as_deref()?;
     let target = DbTarget::parse(url, &spec.base_dir).ok()?;
-    Some(format!(
-        "{:016x}",
-        crate::db::lock::fnv1a64(target.identity().as_bytes())
-    ))
+    Some(format!("{:016x}", crate::hash::fnv1a64(target.identity().as_bytes())))
 }

@@ -6,37 +6,26 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::{ServiceSpec, database_key, shared_tables};
-use crate::db::{DbErrorKind, DbTarget, Target, VersionRows, read_version_tables};
+use crate::db::{DbErrorKind, DbResult, DbTarget, TableState, Target, VersionRows, read_table_states};
 use crate::graph::{Graph, Ident};
 use crate::plan::upgrade_revs;
 use crate::scripts::{self, ScriptSource};
 
 /// What `status` is asked.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone)]
 pub struct StatusRequest {
     pub services: Vec<ServiceSpec>,
     /// The upgrade target "pending" counts towards (Alembic's `heads` by default).
-    #[serde(default)]
     pub target: Option<String>,
-    #[serde(default = "default_concurrency")]
+    /// At most this many database connections at once.
     pub concurrency: usize,
-    #[serde(default = "default_timeout")]
+    /// Seconds to wait for each database to answer a connection.
     pub connect_timeout: f64,
 }
 
-fn default_concurrency() -> usize {
-    16
-}
-
-fn default_timeout() -> f64 {
-    5.0
-}
-
 /// One service's answer.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceStatus {
     pub service: String,
     /// The masked URL (no password), or None when the service has none.
@@ -48,8 +37,11 @@ pub struct ServiceStatus {
     pub current: Vec<String>,
     pub heads: Vec<String>,
     pub pending: Option<usize>,
-    /// up_to_date, behind, ahead, not_initialized, unreachable or error.
+    /// up_to_date, behind, ahead, not_initialized, migrating, unreachable or error.
     pub state: String,
+    /// Who holds the service's migration lock, when another process holds it (state
+    /// `migrating`; also set beside `error` when the revision files cannot be resolved).
+    pub holder: Option<String>,
     pub error: Option<String>,
     /// For unreachable databases: the db error kind (unreachable, auth_failed, ...).
     pub error_kind: Option<String>,
@@ -104,7 +96,7 @@ pub async fn status(req: StatusRequest) -> Vec<ServiceStatus> {
             });
         }
     }
-    let reads = tokio::spawn(read_version_tables(targets, req.concurrency));
+    let reads = tokio::spawn(read_table_states(targets, req.concurrency));
     let specs_for_scan = specs.clone();
     let graphs = tokio::task::spawn_blocking(move || all_graphs(&specs_for_scan)).await;
     let graphs = match graphs {
@@ -113,7 +105,7 @@ pub async fn status(req: StatusRequest) -> Vec<ServiceStatus> {
             .map(|_| Err("Reading the revision files was interrupted.".to_owned()))
             .collect(),
     };
-    let mut reads_by_service: Vec<Option<crate::db::DbResult<VersionRows>>> = (0..specs.len()).map(|_| None).collect();
+    let mut reads_by_service: Vec<Option<DbResult<TableState>>> = (0..specs.len()).map(|_| None).collect();
     if let Ok(answers) = reads.await {
         for (k, r) in answers.into_iter().enumerate() {
             if let Some(&i) = read_index.get(k) {
@@ -132,10 +124,29 @@ pub async fn status(req: StatusRequest) -> Vec<ServiceStatus> {
         .collect()
 }
 
+/// One service's state. A service whose migration lock another process holds is
+/// `migrating` whatever its rows say (up to date, behind, ahead or not initialised: the
+/// rows are changing); `unreachable` and `error` stay as they are, since they need
+/// someone to act whether or not a migration runs (the holder is still reported beside an
+/// `error`).
 fn classify(
     spec: &ServiceSpec,
     graph: Result<Graph, String>,
-    read: Option<crate::db::DbResult<VersionRows>>,
+    read: Option<DbResult<TableState>>,
+    shared_with: Vec<String>,
+    target: &str,
+) -> ServiceStatus {
+    let mut st = classify_rows(spec, graph, read, shared_with, target);
+    if st.holder.is_some() && matches!(st.state.as_str(), "up_to_date" | "behind" | "ahead" | "not_initialized") {
+        st.state = "migrating".to_owned();
+    }
+    st
+}
+
+fn classify_rows(
+    spec: &ServiceSpec,
+    graph: Result<Graph, String>,
+    read: Option<DbResult<TableState>>,
     shared_with: Vec<String>,
     target: &str,
 ) -> ServiceStatus {
@@ -153,6 +164,7 @@ fn classify(
         heads: Vec::new(),
         pending: None,
         state: "error".to_owned(),
+        holder: None,
         error: None,
         error_kind: None,
         shared_with,
@@ -191,8 +203,13 @@ fn classify(
             }
             return st;
         }
-        (Some(_), Some(Ok(VersionRows::Present(rows)))) => rows,
-        (Some(_), Some(Ok(_))) => Vec::new(),
+        (Some(_), Some(Ok(state))) => {
+            st.holder = state.lock_holder;
+            match state.rows {
+                VersionRows::Present(rows) => rows,
+                VersionRows::TableAbsent | VersionRows::DatabaseAbsent => Vec::new(),
+            }
+        }
     };
     st.current = rows.clone();
     let g = match graph {
