@@ -106,7 +106,7 @@ def test_check_returns_exactly_the_typeddict_keys(tmp_path: Path) -> None:
 
 
 def test_fleet_py_builds_the_typeddict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`monomig.fleet._spec` (what `status`, `check` and `--all` send) has the stub's keys."""
+    """`monomig.fleet.service_spec` (what `status`, `check` and `--all` send) has the stub's keys."""
     versions = _versions(tmp_path, 1)
     (tmp_path / "alembic.ini").write_text(
         "[alembic]\ndatabases = svc\n\n[svc]\nscript_location = ./migrations\n"
@@ -116,7 +116,7 @@ def test_fleet_py_builds_the_typeddict(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MONOMIG_URL_SVC", raising=False)
     project = monomig.load_project(os.path.join(tmp_path, "alembic.ini"), None)
-    spec = fleet._spec(project, project.services["svc"])
+    spec = fleet.service_spec(project, project.services["svc"])
     assert set(spec) == SPEC_KEYS
     (answer,) = _native.fleet_status([spec])
     assert answer["service"] == "svc" and answer["state"] == "not_initialized"
