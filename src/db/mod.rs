@@ -9,9 +9,11 @@
 //!   ([`DbErrorKind`]) into one-paragraph messages;
 //! - [`version_table`]: reading version tables, many databases at once within a
 //!   connection budget;
+//! - [`identity`]: which database a URL reaches, as a password-free key;
 //! - [`lock`]: per-database migration locks on dedicated connections (or lock files).
 
 pub mod conn;
+pub mod identity;
 pub mod lock;
 mod pgpass;
 mod pyunicode;
@@ -19,6 +21,7 @@ pub mod target;
 pub mod url;
 pub mod version_table;
 
+pub use identity::database_identity;
 pub use conn::{ConnectExtras, DbConn, DbError, DbErrorKind, DbResult, connect};
 pub use lock::{HolderInfo, LockGuard, acquire};
 pub use target::{Backend, DbTarget, SqliteLocation};
