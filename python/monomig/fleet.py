@@ -404,6 +404,10 @@ class _Job:
         self.output: list[str] = []
         self.key = ""
         self.worker_pid: int | None = None
+        self.code: str | None = None  # why it failed: target_mismatch, lock_timeout, ...
+        # The heads of the table env.py really migrated (worker events `target`/`after`).
+        self.real_before: list[str] | None = None
+        self.real_after: list[str] | None = None
 
     @property
     def pid(self) -> str:
@@ -595,7 +599,8 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
     def assign(worker: _Worker, key: str, job: _Job) -> None:
         spec = job.spec
         payload = dict(common, service=job.service, url=spec["url"], lock_name=_lock_name(spec),
-                       base_dir=spec["base_dir"])
+                       base_dir=spec["base_dir"], version_table=spec["version_table"],
+                       version_table_schema=spec["version_table_schema"])
         job.started = time.monotonic()
         job.result = "running"
         job.key = key
@@ -669,7 +674,13 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
             if job is None:
                 continue
             if kind == "waiting":
-                say(job, f"waiting for the migration lock: {_mask(ev.get('holder', ''))}")
+                wait = ev.get("timeout")
+                up_to = f"; waiting up to {wait:g} s (--lock-timeout)" if isinstance(wait, (int, float)) else ""
+                say(job, f"waiting for the migration lock: it is held by {_mask(ev.get('holder', ''))}{up_to}")
+            elif kind == "target":
+                job.real_before = list(ev.get("before") or [])
+            elif kind == "after":
+                job.real_after = list(ev.get("heads") or [])
             elif kind == "locked":
                 say(job, "lock taken")
             elif kind == "running":
@@ -682,6 +693,7 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
             elif kind == "failed":
                 job.message = ev.get("message")
                 job.revision = ev.get("revision")
+                job.code = ev.get("code")
             elif kind == "finished":
                 worker.job = None
                 finish(job, int(ev.get("rc", 1)))
@@ -709,13 +721,15 @@ def _run_all(command: str, args: argparse.Namespace) -> int:
         item = {
             "service": job.service,
             "result": job.result,
-            "before": (job.before or {}).get("current"),
-            "after": after.get(job.service, {}).get("current"),
+            # From the table env.py really migrated when the worker reported it.
+            "before": job.real_before if job.real_before is not None else (job.before or {}).get("current"),
+            "after": job.real_after if job.real_after is not None else after.get(job.service, {}).get("current"),
             "state": after.get(job.service, {}).get("state"),
             "applied": job.applied,
             "seconds": round(job.elapsed, 3),
             "error": job.message,
             "failed_revision": job.revision if job.result == "failed" else None,
+            "code": job.code if job.result == "failed" else None,
         }
         summary.append(item)
     if as_json:
