@@ -40,7 +40,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 
 import monomig._native as _native
-from monomig import _lock
+from monomig import _lock as _lock_module
 from monomig._lock import LOCK_HELD_ENV, LOCK_TARGET_ENV, LOCK_TIMEOUT_ENV, lock_holder, lock_name, seconds_text, take_lock
 
 #: Set by the fleet worker: called as ``event_sink(event, **data)``.
@@ -63,7 +63,7 @@ class DeployError(CommandError):
 def lock_timeout() -> float:
     """``MONOMIG_LOCK_TIMEOUT`` in seconds (default 60); a bad value fails the command."""
     try:
-        return _lock.lock_timeout()
+        return _lock_module.lock_timeout()
     except ValueError as e:
         raise DeployError(str(e)) from None
 
@@ -209,7 +209,7 @@ def _prepare(ctx: Any) -> _Run | None:
     else:
         key = (real.identity, real.lock_name)
         if key not in run.locks:
-            run.locks[key] = _lock(real, service)
+            run.locks[key] = _take_lock(real, service)
     _emit(
         "target",
         database=real.display,
@@ -220,7 +220,7 @@ def _prepare(ctx: Any) -> _Run | None:
     return run
 
 
-def _lock(real: _Target, service: str | None) -> Any:
+def _take_lock(real: _Target, service: str | None) -> Any:
     from monomig._native import LockError
 
     timeout = lock_timeout()
