@@ -54,14 +54,13 @@ def activate() -> None:
     being set up).
     """
     if _state["active"]:
+        _install_target()
         _bridge_running_environment()
         return
     from alembic.script import base as script_base
 
-    from monomig import _target
-
     _install_classes()
-    _target.install()
+    _install_target()
     cls = script_base.ScriptDirectory
     original = cls.__dict__["__init__"]
     if getattr(original, "_monomig_bridge", False):  # installed by another copy of this module
@@ -73,6 +72,8 @@ def activate() -> None:
         original(self, *args, **kw)
         if _state["active"]:
             self.revision_map = _BridgeRevisionMap(self)
+            if not _state.get("target"):
+                _install_target()
 
     __init__._monomig_bridge = True  # type: ignore[attr-defined]
     __init__.__wrapped__ = original  # type: ignore[attr-defined]
@@ -82,6 +83,25 @@ def activate() -> None:
     cls.__init__ = __init__
     _state["active"] = True
     _bridge_running_environment()
+
+
+def _install_target() -> None:
+    """Hook Alembic's migration context (``monomig._target``): the lock and the real
+    target of migrating runs. When the bridge is activated by Alembic's plugin loader,
+    ``alembic.runtime.environment`` is still being imported: the hooks are then installed
+    by the first ``ScriptDirectory`` built, before any env.py runs."""
+    if _state.get("target"):
+        return
+    environment = sys.modules.get("alembic.runtime.environment")
+    migration = sys.modules.get("alembic.runtime.migration")
+    ready = environment is None or hasattr(environment, "EnvironmentContext")
+    ready = ready and (migration is None or hasattr(migration, "MigrationContext"))
+    if not ready:
+        return
+    from monomig import _target
+
+    _target.install()
+    _state["target"] = True
 
 
 def _bridge_running_environment() -> None:
@@ -111,6 +131,7 @@ def deactivate() -> None:
     target = sys.modules.get("monomig._target")
     if target is not None:
         target.uninstall()
+    _state["target"] = False
     _state["active"] = False
     _state["original_init"] = None
 
