@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, pool
 config = context.config
 USE_MONOMIG = {use_monomig!r}
 VERSION_TABLE = {version_table!r}
-url = monomig_pkg.url_for() if USE_MONOMIG else config.get_main_option("sqlalchemy.url")
+url = monomig.url_for() if USE_MONOMIG else config.get_main_option("sqlalchemy.url")
 opts = {{}}
 if VERSION_TABLE:
     opts["version_table"] = VERSION_TABLE.format(service=config.config_ini_section)
@@ -81,8 +81,10 @@ def test_env_var_url_against_env_py_url(tmp_path: Path, pg_database: ServerDb, s
     # both targets named (masked), and the ways to make them agree
     assert f"/{pg_database.name} (version table alembic_version)" in message
     assert f"/{staging} (version table alembic_version)" in message
-    assert "MONOMIG_URL_ORDERS" in message and "monomig_pkg.url_for('orders')" in message
+    assert "MONOMIG_URL_ORDERS" in message and "monomig.url_for('orders')" in message
     assert "version_table" in message and "nothing was run" in message
+    assert message.startswith("service 'orders': upgrade failed: env.py migrates another database than monomig "
+                              "resolved and locked for service 'orders'"), message
     assert "s3cr3tpw" not in out and "Traceback" not in out
     # neither database was touched
     assert "alembic_version" not in pg_tables(pg_database.name)

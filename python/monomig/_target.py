@@ -146,8 +146,9 @@ def _mismatch(service: str | None, real: _Target, expected: dict[str, Any]) -> D
     from monomig.urls import env_var_name
 
     return DeployError(
-        f"service {svc!r}: env.py migrates {' and '.join(why) or 'another target'} than monomig resolved and "
-        f"locked: env.py connected to {real.display} (version table {real.table_text()}), monomig resolved "
+        # Only a fleet worker compares targets, and it names the service before this message.
+        f"env.py migrates {' and '.join(why) or 'another target'} than monomig resolved and "
+        f"locked for service {svc!r}: env.py connected to {real.display} (version table {real.table_text()}), monomig resolved "
         f"{expected.get('display')} (version table {exp_table}); nothing was run for this service. Make them "
         f"agree: monomig takes the URL from {env_var_name(svc)}, then DB_URL in services/{svc}/config.py, then "
         f"sqlalchemy.url in the [{svc}] section, then [alembic]'s (the environment variable beats config.py), "
