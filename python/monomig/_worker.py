@@ -33,17 +33,17 @@ import sys
 import traceback
 from typing import Any
 
+# MONOMIG_LOCK_HELD: the lock's name while this process holds the service's migration
+# lock; MONOMIG_LOCK_TARGET: JSON naming the database and version table locked (see
+# monomig._target); MONOMIG_LOCK_TIMEOUT: how long a migration inside the command waits
+# for a lock (the runner's --lock-timeout).
+from monomig._lock import LOCK_HELD_ENV, LOCK_TARGET_ENV, LOCK_TIMEOUT_ENV
+
 _events = None
 _running: str | None = None
 _after_error: list[str] = []  # warnings printed after the failure's traceback (so they end the output)
 _instrumented = False
 
-#: Set to the lock's name while this process holds the service's migration lock.
-LOCK_HELD_ENV = "MONOMIG_LOCK_HELD"
-#: JSON naming the database and version table locked (see ``monomig._target``).
-LOCK_TARGET_ENV = "MONOMIG_LOCK_TARGET"
-#: How long a migration inside the command waits for a lock (the runner's --lock-timeout).
-LOCK_TIMEOUT_ENV = "MONOMIG_LOCK_TIMEOUT"
 
 
 def _emit(event: str, **data: Any) -> None:
