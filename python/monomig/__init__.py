@@ -49,6 +49,7 @@ __all__ = [
     "RevisionGraph",
     "ScriptError",
     "run_env",
+    "url_for",
 ]
 
 
@@ -75,6 +76,15 @@ def run_env(**kw: object) -> None:
     from monomig.env import run_env as _run_env
 
     _run_env(**kw)  # type: ignore[arg-type]
+
+
+def url_for(service: str | None = None, *, config: object = None) -> str:
+    """The database URL monomig resolves for ``service`` (default: the running Alembic
+    command's ``-n`` section), for env.py: the database ``monomig status`` and
+    ``monomig upgrade --all`` read and lock (see monomig.urls.url_for)."""
+    from monomig.urls import url_for as _url_for
+
+    return _url_for(service, config=config)
 
 
 _activate_bridge_if_alembic_loaded()

@@ -158,6 +158,11 @@ def connect_info(url: str, base_dir: _Path | None = None) -> dict[str, str]:
     """What monomig connects to for ``url`` (no password): backend, host or socket or
     path, port, username, database, ssl_mode, ... plus ``masked``."""
 
+def database_identity(url: str, base_dir: _Path | None = None) -> str:
+    """A password-free key of the database ``url`` reaches: backend, host, port and
+    database name, or the SQLite file's resolved path (relative paths against
+    ``base_dir``, default the working directory). Equal keys: the same database."""
+
 def ping(url: str, connect_timeout: float = 5.0, base_dir: _Path | None = None) -> None:
     """Connect once and close; raises DatabaseError (with ``kind``) or ConfigError."""
 

@@ -5,8 +5,12 @@ writes one JSON object a line on stdin, one per service: ``command`` (upgrade, d
 ``service``, ``ini``, ``toml``, ``target``, ``sql``, ``tag``, ``purge``, ``x``, ``url``
 (for the lock; absent with ``--sql``), ``lock_name``, ``lock_timeout``, ``base_dir``.
 Events go to the file descriptor named by ``MONOMIG_EVENT_FD``, one JSON object a line:
-``{"event": "waiting", "holder": ...}``, ``locked``, ``running`` (revision),
-``applied`` (revision), ``failed`` (message, revision, code), then ``finished`` (rc) per service.
+``{"event": "waiting", "holder": ..., "timeout": seconds}`` (once, as the wait starts),
+``locked``, ``target`` (database, version_table, version_table_schema, before: what env.py
+really migrates, from monomig's bridge), ``running`` (revision), ``applied`` (revision),
+``after`` (heads, once the migration's transaction finished), ``failed`` (message,
+revision, code: ``target_mismatch``, ``lock_timeout``, ``interrupted`` or null), then
+``finished`` (rc) per service.
 With ``sql``, ``sql_header`` is printed before the service's SQL and ``sql_out`` names a file to
 write it to instead of stdout.
 
@@ -14,8 +18,11 @@ SIGINT (forwarded by the parent on Ctrl-C or SIGTERM) unwinds Alembic's command 
 does (env.py's transaction rolls back where the database can, the lock is released), then
 the worker reports ``failed`` with code ``interrupted``, ``finished`` with rc 130, and exits.
 
-While the lock is held, ``MONOMIG_LOCK_HELD`` in the environment names it, so that code
-running inside the command (env.py, monomig's bridge) does not take it a second time.
+While the lock is held, ``MONOMIG_LOCK_HELD`` in the environment names it and
+``MONOMIG_LOCK_TARGET`` describes it (JSON: database identity, masked URL, version table,
+schema, service; no password), so that code running inside the command (env.py,
+monomig's bridge) does not take it a second time and checks that env.py migrates that
+target. ``MONOMIG_LOCK_TIMEOUT`` is the runner's ``lock_timeout``.
 
 The migration itself is Alembic's own command, in this process, exactly as
 ``alembic -n SERVICE upgrade TARGET`` runs it (env.py included), under the service's
@@ -35,13 +42,17 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+# MONOMIG_LOCK_HELD: the lock's name while this process holds the service's migration
+# lock; MONOMIG_LOCK_TARGET: JSON naming the database and version table locked (see
+# monomig._target); MONOMIG_LOCK_TIMEOUT: how long a migration inside the command waits
+# for a lock (the runner's --lock-timeout).
+from monomig._lock import LOCK_HELD_ENV, LOCK_TARGET_ENV, LOCK_TIMEOUT_ENV
+
 _events = None
 _running: str | None = None
 _after_error: list[str] = []  # warnings printed after the failure's traceback (so they end the output)
 _instrumented = False
 
-#: Set to the lock's name while this process holds the service's migration lock.
-LOCK_HELD_ENV = "MONOMIG_LOCK_HELD"
 
 
 def _emit(event: str, **data: Any) -> None:
@@ -103,32 +114,55 @@ def _instrument() -> None:
     migration.HeadMaintainer.update_to_step = update_to_step  # type: ignore[method-assign]
 
 
+def _lock_target(spec: dict[str, Any]) -> str:
+    """``MONOMIG_LOCK_TARGET``: what this worker resolved and locked, without a password."""
+    from monomig import _native
+
+    table = spec.get("version_table")
+    schema = spec.get("version_table_schema")
+    if not table:  # a runner that sends only the lock name: monomig:[<schema>.]<table>
+        table = spec["lock_name"].split(":", 1)[1]
+        if "." in table:
+            schema, table = table.split(".", 1)
+    return json.dumps({
+        "database": _native.database_identity(spec["url"], spec.get("base_dir")),
+        "display": _native.mask_password(spec["url"]),
+        "version_table": table,
+        "version_table_schema": schema or None,
+        "service": spec["service"],
+    })
+
+
 def _run(spec: dict[str, Any]) -> int:
     global _running
-    from monomig._native import LockError, MigrationLock
+    from monomig._native import LockError, mask_password
 
+    timeout = float(spec.get("lock_timeout", 60))
+    # A migration inside the command that is not this worker's (an env.py that migrates
+    # another database) waits as long as this worker would.
+    os.environ[LOCK_TIMEOUT_ENV] = repr(timeout)
     lock = None
     if spec.get("url") and not spec.get("sql"):
-        def make(timeout: float) -> Any:
-            return MigrationLock(
-                spec["url"],
-                spec["lock_name"],
-                timeout=timeout,
-                base_dir=spec.get("base_dir"),
-                service=spec["service"],
-            )
+        from monomig._lock import lock_holder, take_lock
 
-        lock = make(0)
+        def on_wait(holder: str) -> None:
+            _emit("waiting", holder=mask_password(holder), timeout=timeout)
+
         try:
-            lock.acquire()
+            lock = take_lock(
+                spec["url"], spec["lock_name"], service=spec["service"], timeout=timeout,
+                base_dir=spec.get("base_dir"), on_wait=on_wait,
+            )
         except LockError as e:
-            _emit("waiting", holder=str(e))
-            lock = make(float(spec.get("lock_timeout", 60)))
-            lock.acquire()
+            if lock_holder(str(e)) is not None:
+                e.monomig_code = "lock_timeout"  # type: ignore[attr-defined]
+            raise
         _emit("locked")
         # Code running inside this command (env.py, monomig's bridge) must not take the
-        # same lock again on another connection: it would wait for itself.
+        # same lock again on another connection: it would wait for itself. The bridge
+        # compares the target env.py really migrates with this one.
         os.environ[LOCK_HELD_ENV] = spec["lock_name"]
+        os.environ[LOCK_TARGET_ENV] = _lock_target(spec)
     error: BaseException | None = None
     try:
         try:
@@ -137,6 +171,9 @@ def _run(spec: dict[str, Any]) -> int:
             bridge = None
         if bridge is not None and hasattr(bridge, "activate"):
             bridge.activate()
+            from monomig import _target
+
+            _target.event_sink = _emit
         from alembic import command
         from alembic.config import Config
 
@@ -164,6 +201,7 @@ def _run(spec: dict[str, Any]) -> int:
         raise
     finally:
         os.environ.pop(LOCK_HELD_ENV, None)
+        os.environ.pop(LOCK_TARGET_ENV, None)
         if lock is not None:
             try:
                 lock.release()
@@ -231,12 +269,13 @@ def _one(spec: dict[str, Any]) -> int:
                 known = isinstance(e, MonomigError)
             except ImportError:
                 known = False
-            if not known and type(e).__module__ not in ("alembic.util.exc",):
+            code = getattr(e, "monomig_code", None)
+            if not known and code is None and type(e).__module__ not in ("alembic.util.exc",):
                 message = f"{type(e).__name__}: {message}"
                 traceback.print_exc()
         for warning in _after_error:
             print(warning, file=sys.stderr)
-        _emit("failed", message=message, revision=_running)
+        _emit("failed", message=message, revision=_running, code=getattr(e, "monomig_code", None))
         return 1
 
 

@@ -9,7 +9,8 @@ For ``alembic -n <service> ...`` it does what the seed article's env.py does, wi
 each convention overridable by a keyword argument:
 
 - the service is the ini section given with ``-n`` (``config.config_ini_section``);
-- the database URL comes from :func:`monomig.urls.resolve_url`: the environment
+- the database URL comes from :func:`monomig.url_for` (the resolution of the fleet
+  commands, :func:`monomig.urls.resolve_url`): the environment
   variable ``MONOMIG_URL_<SERVICE>``, ``services.<service>.config.DB_URL``, the
   section's ``sqlalchemy.url``, then ``[alembic]``'s ``sqlalchemy.url``;
 - ``target_metadata`` is ``services.<service>.models.metadata`` when that module
@@ -68,7 +69,7 @@ def run_env(
     from alembic import context
 
     from monomig import ConfigError
-    from monomig.urls import resolve_url
+    from monomig.urls import no_url_message, resolve_for_config
 
     config = context.config
     if configure_logging and config.config_file_name is not None:
@@ -80,21 +81,11 @@ def run_env(
     section = config.config_ini_section
 
     if url is None:
-        section_url = _option(config, section, "sqlalchemy.url") if section != "alembic" else None
-        fallback_url = _option(config, "alembic", "sqlalchemy.url")
-        resolved = resolve_url(
-            svc,
-            section_url=section_url,
-            fallback_url=fallback_url,
-            module=url_module,
-            attribute=url_attribute,
-        )
+        # The resolution of monomig.url_for and `monomig upgrade --all`: env.py migrates
+        # the database the fleet commands read and lock.
+        svc, resolved = resolve_for_config(config, svc, module=url_module, attribute=url_attribute)
         if resolved is None:
-            raise ConfigError(
-                f"service {svc!r}: no database URL; set the environment variable "
-                f"MONOMIG_URL_{svc.upper()}, DB_URL in {(url_module or 'services.{service}.config').format(service=svc)}, "
-                f"or sqlalchemy.url in the [{section}] section of {config.config_file_name}"
-            )
+            raise ConfigError(no_url_message(svc, url_module) + f" of {config.config_file_name}")
         url = resolved.url
 
     if target_metadata is _DEFAULT:

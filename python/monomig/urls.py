@@ -13,7 +13,8 @@ fleet commands (``monomig status``, ``monomig upgrade --all``):
 The service module is read without importing it when ``DB_URL`` is a plain
 literal (``DB_URL = "..."`` or ``DB_URL = make_url("...")``), so the fleet
 commands need neither SQLAlchemy nor the service's own imports; otherwise it is
-imported. Nothing here imports Alembic or SQLAlchemy.
+imported. Nothing here imports Alembic or SQLAlchemy. :func:`url_for` (``monomig.url_for``)
+gives env.py the same answer from the running Alembic command's configuration.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_MODULE = "services.{service}.config"
 DEFAULT_ATTRIBUTE = "DB_URL"
@@ -200,3 +202,71 @@ def _imported_value(service: str, module_name: str, attribute: str) -> str | Non
         f"service {service!r}: {module_name}.{attribute} is a {type(value).__name__}, "
         "not a URL string or a SQLAlchemy URL"
     )
+
+
+def no_url_message(service: str, module: str | None = DEFAULT_MODULE) -> str:
+    """What to say when nothing names ``service``'s database URL."""
+    where = f"{DEFAULT_ATTRIBUTE} in {module.format(service=service)}, " if module else ""
+    return (
+        f"no database URL for service {service!r}: set {env_var_name(service)}, {where}"
+        f"or sqlalchemy.url in its [{service}] section"
+    )
+
+
+def _alembic_option(config: Any, section: str, key: str) -> str | None:
+    file_config = config.file_config
+    if not file_config.has_section(section):
+        return None
+    return config.get_section_option(section, key) or None
+
+
+def resolve_for_config(
+    config: Any,
+    service: str | None = None,
+    *,
+    module: str | None = DEFAULT_MODULE,
+    attribute: str = DEFAULT_ATTRIBUTE,
+) -> tuple[str, ResolvedURL | None]:
+    """``(service, ResolvedURL or None)`` for an Alembic ``Config``: the service defaults
+    to its ini section (``-n``); the section's and ``[alembic]``'s ``sqlalchemy.url`` and
+    its ``prepend_sys_path`` are read from it, as ``monomig upgrade --all`` reads them."""
+    section = config.config_ini_section
+    svc = service or section
+    section_url = _alembic_option(config, svc, "sqlalchemy.url") if svc != "alembic" else None
+    fallback_url = _alembic_option(config, "alembic", "sqlalchemy.url")
+    try:
+        sys_path = [os.path.abspath(p) for p in (config.get_prepend_sys_paths_list() or [])]
+    except Exception:  # noqa: BLE001 - an older Alembic, or a value Alembic itself rejects later
+        sys_path = []
+    return svc, resolve_url(
+        svc, section_url=section_url, fallback_url=fallback_url, module=module, attribute=attribute, sys_path=sys_path
+    )
+
+
+def url_for(service: str | None = None, *, config: Any = None) -> str:
+    """The database URL monomig resolves for ``service``, for env.py to connect to.
+
+    The same resolution as ``monomig status`` and ``monomig upgrade --all`` (so the
+    database env.py migrates is the one they read and lock): ``MONOMIG_URL_<SERVICE>``,
+    then ``DB_URL`` in ``services/<service>/config.py``, then the service section's
+    ``sqlalchemy.url``, then ``[alembic]``'s. ``service`` defaults to the ini section of
+    the running Alembic command (``alembic -n <service> ...``); ``config`` is an Alembic
+    ``Config`` (default: ``alembic.context.config``, the one env.py runs under).
+
+    In env.py::
+
+        import monomig
+        engine = create_engine(monomig.url_for())
+
+    Raises :class:`monomig.ConfigError` naming the service when nothing names a URL.
+    """
+    if config is None:
+        from alembic import context
+
+        config = context.config
+    svc, found = resolve_for_config(config, service)
+    if found is None:
+        from monomig import ConfigError
+
+        raise ConfigError(no_url_message(svc))
+    return found.url

@@ -134,6 +134,16 @@ fn connect_info<'py>(py: Python<'py>, url: &str, base_dir: Option<PathBuf>) -> P
     Ok(d)
 }
 
+/// A password-free key of the database `url` reaches (backend, host, port, database; the
+/// resolved file for SQLite): equal for two URLs that migrate the same database.
+#[pyfunction]
+#[pyo3(signature = (url, base_dir = None))]
+fn database_identity(py: Python<'_>, url: &str, base_dir: Option<PathBuf>) -> PyResult<String> {
+    let base = base_dir_or_cwd(base_dir)?;
+    let target = DbTarget::parse(url, &base).map_err(errors::py_err(py))?;
+    Ok(db::database_identity(&target))
+}
+
 fn db_pyerr(py: Python<'_>, e: DbError) -> PyErr {
     let kind = e.kind.name();
     let err = errors::to_pyerr(py, e.into());
@@ -456,6 +466,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MigrationLock>()?;
     m.add_function(wrap_pyfunction!(parse_url, m)?)?;
     m.add_function(wrap_pyfunction!(connect_info, m)?)?;
+    m.add_function(wrap_pyfunction!(database_identity, m)?)?;
     m.add_function(wrap_pyfunction!(ping, m)?)?;
     m.add_function(wrap_pyfunction!(read_versions, m)?)?;
     Ok(())

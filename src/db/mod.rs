@@ -10,6 +10,7 @@
 //!   ([`DbErrorKind`]) into one-paragraph messages;
 //! - [`version_table`]: reading version tables (and whether their migration lock is
 //!   held), many databases at once within a connection budget;
+//! - [`identity`]: which database a URL reaches, as a password-free key;
 //! - [`lock`]: per-database migration locks on dedicated connections (or lock files):
 //!   one polling loop, the guard, and reading who holds a lock without taking it.
 //!
@@ -22,6 +23,7 @@
 //! `<backend>::lock` depend on nothing of `db` (`crate::hash` gives them their stable keys).
 
 pub mod conn;
+pub mod identity;
 pub mod lock;
 pub mod mysql;
 mod options;
@@ -32,6 +34,7 @@ pub mod target;
 pub mod url;
 pub mod version_table;
 
+pub use identity::database_identity;
 pub use conn::{ConnectExtras, DbConn, DbError, DbErrorKind, DbResult, connect};
 pub use lock::{HolderInfo, LockGuard, acquire, holder_of};
 pub use target::{Backend, DbTarget, SqliteLocation};
