@@ -8,8 +8,12 @@ release of that minor, a SQLAlchemy it works with, and the other development pin
 - with ``--wheel PATH``: installs that monomig wheel into each virtualenv (``--no-deps
   --force-reinstall``) and runs pytest there, from ``tests/`` as ``make test`` does,
   with the arguments after ``--`` as the selection;
-- without ``--wheel``: runs a trivial command in each (``--command``; by default it
-  prints the Alembic and SQLAlchemy versions), to check the virtualenvs themselves.
+- without ``--wheel``: removes any monomig left there by an earlier run and runs a
+  trivial command in each (``--command``; by default it prints the Alembic and
+  SQLAlchemy versions), to check the virtualenvs themselves;
+- with ``--wheel`` and ``--command``: runs that code instead of pytest, with the wheel
+  installed (e.g. ``--command "import alembic"`` to see whether monomig's entry point
+  lets Alembic import).
 
 It ends with one line per Alembic version: passed, failed, skipped, errors, seconds.
 The exit status is 0 when every version passed. A version whose virtualenv cannot be
@@ -145,6 +149,13 @@ def ensure_venv(minor: str, python: str, rebuild: bool, quiet: bool) -> Path:
     return venv
 
 
+def remove_monomig(venv: Path) -> None:
+    py = str(venv_python(venv))
+    probe = _run([py, "-c", "import importlib.util as u; raise SystemExit(u.find_spec('monomig') is None)"])
+    if probe.returncode == 0:
+        _run([py, "-m", "pip", "--disable-pip-version-check", "uninstall", "--quiet", "--yes", "monomig"])
+
+
 def install_wheel(venv: Path, wheel: Path) -> None:
     py = str(venv_python(venv))
     cmd = [py, "-m", "pip", "--disable-pip-version-check", "install", "--quiet", "--no-deps", "--force-reinstall"]
@@ -254,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--versions", help="comma-separated minors, e.g. 1.13,1.20 (default: all)")
     parser.add_argument("--wheel", type=Path, help="monomig wheel to install and test")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the virtualenvs (default: this one)")
-    parser.add_argument("--command", default=DEFAULT_COMMAND, help="Python code to run in each virtualenv without --wheel")
+    parser.add_argument(
+        "--command", help="Python code to run in each virtualenv instead of pytest (default without --wheel: print versions)"
+    )
     parser.add_argument("--rebuild", action="store_true", help="re-create the virtualenvs")
     parser.add_argument("--setup-only", action="store_true", help="only create the virtualenvs")
     parser.add_argument("--list", action="store_true", help="print the matrix and the cache folder, then exit")
@@ -272,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.wheel is not None and not args.wheel.is_file():
         parser.error(f"no such wheel: {args.wheel}")
-    if args.pytest_args and args.wheel is None:
-        parser.error("a pytest selection (after --) needs --wheel")
+    if args.pytest_args and (args.wheel is None or args.command is not None):
+        parser.error("a pytest selection (after --) needs --wheel and no --command")
 
     rows: list[tuple[str, dict[str, object]]] = []
     for minor in versions:
@@ -282,17 +295,19 @@ def main(argv: list[str] | None = None) -> int:
             venv = ensure_venv(minor, args.python, args.rebuild, quiet=False)
             if args.wheel is not None and not args.setup_only:
                 install_wheel(venv, args.wheel.resolve())
+            elif args.wheel is None:
+                remove_monomig(venv)
         except SetupFailed as e:
             print(f"[{minor}] {e}", file=sys.stderr, flush=True)
             rows.append((minor, _setup_failed(str(e))))
             continue
         if args.setup_only:
             continue
-        if args.wheel is not None:
+        if args.wheel is not None and args.command is None:
             print(f"\n===== alembic {alembic}: pytest {' '.join(args.pytest_args)}", flush=True)
             rows.append((minor, run_pytest(venv, args.pytest_args)))
         else:
-            rows.append((minor, run_command(venv, args.command)))
+            rows.append((minor, run_command(venv, args.command or DEFAULT_COMMAND)))
     if args.setup_only and not rows:
         return 0
     print_table(rows)
