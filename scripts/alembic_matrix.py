@@ -26,8 +26,8 @@ are made version-aware; see docs/alembic-versions.md.
 Examples::
 
     python3 scripts/alembic_matrix.py --versions 1.13,1.20
-    python3 scripts/alembic_matrix.py --wheel dist/monomig-0.1.0-cp310-abi3-linux_x86_64.whl \\
-        -- test_bridge.py test_bridge_e2e.py -q
+    python3 scripts/alembic_matrix.py --wheel dist/monomig-*.whl -- test_bridge.py test_bridge_e2e.py -q
+    python3 scripts/alembic_matrix.py --wheel dist/monomig-*.whl --command "import alembic"
     python3 scripts/alembic_matrix.py --list
 
 The virtualenvs live in ``$MONOMIG_MATRIX_DIR/<version>`` or, without that variable,
@@ -57,9 +57,10 @@ REQUIREMENTS = ROOT / "requirements-dev.txt"
 
 # Alembic minor release -> (its newest patch release on PyPI, the SQLAlchemy to pin).
 # Checked with `pip index versions alembic` on 2026-12-07; see docs/alembic-versions.md.
-# SQLAlchemy: the 2.1 series for the Alembic releases that know about it (1.18 made
-# Alembic's DDL 2.1-aware, 1.20 requires 2.0 or newer); the last 2.0 release before
-# that, since Alembic 1.13 to 1.17 predate SQLAlchemy 2.1.
+# SQLAlchemy: requirements-dev.txt's 2.1 release from Alembic 1.18 on (1.18.0/1.18.1
+# adapted Alembic's DDL to SQLAlchemy 2.1, 1.20 requires 2.0 or newer); the last 2.0
+# release for 1.13 to 1.17, which came before those adjustments (none of the eight
+# declares an upper bound, so pip would accept 2.1 there too).
 MATRIX: dict[str, tuple[str, str]] = {
     "1.13": ("1.13.3", "2.0.59"),
     "1.14": ("1.14.1", "2.0.59"),
