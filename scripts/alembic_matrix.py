@@ -76,7 +76,10 @@ MATRIX: dict[str, tuple[str, str]] = {
 # build tool, and the two pinned per Alembic version above.
 _NOT_FROM_REQUIREMENTS = {"maturin", "alembic", "sqlalchemy"}
 _STAMP = ".monomig-matrix.json"
-DEFAULT_COMMAND = "import alembic, sqlalchemy; print('alembic', alembic.__version__, 'sqlalchemy', sqlalchemy.__version__)"
+DEFAULT_COMMAND = (
+    "import alembic, sqlalchemy; "
+    "print('alembic', alembic.__version__, 'sqlalchemy', sqlalchemy.__version__)"
+)
 
 
 class SetupFailed(Exception):
@@ -267,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheel", type=Path, help="monomig wheel to install and test")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the virtualenvs (default: this one)")
     parser.add_argument(
-        "--command", help="Python code to run in each virtualenv instead of pytest (default without --wheel: print versions)"
+        "--command",
+        help="Python code to run in each virtualenv instead of pytest (default without --wheel: print versions)",
     )
     parser.add_argument("--rebuild", action="store_true", help="re-create the virtualenvs")
     parser.add_argument("--setup-only", action="store_true", help="only create the virtualenvs")
