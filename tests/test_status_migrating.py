@@ -84,6 +84,12 @@ def test_held_lock_is_migrating_then_released(repo: Repo, url: str) -> None:
         assert check.returncode == 0, check.stdout + check.stderr
         check = monomig(repo.root, "status", "--check", "-n", "svc")
         assert check.returncode == 1, check.stdout + check.stderr
+
+        # A plan made while another run migrates says so, and is read-only (no wait).
+        plan = monomig(repo.root, "upgrade", "--all", "--plan", "-n", "svc")
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert "a migration is running now" in plan.stdout and _names_pid(plan.stdout, child.pid), plan.stdout
+        assert "1 step from" in plan.stdout, plan.stdout
     finally:
         kill(child)
 

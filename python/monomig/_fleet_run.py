@@ -482,6 +482,10 @@ class FleetRun:
             label = STATE_LABELS.get(state, state)
             return f"{head}: {label}: {item['error']}"
         at = short(item["current"] or [])
+        if state == "migrating":
+            # Another run holds the service's lock: the plan is from the table as read now.
+            holder = mask((job.before or {}).get("holder") or "another process")
+            head = f"{head} (a migration is running now: {holder}; planned from the table as read)"
         if not item["steps"]:
             return f"{head}: nothing to do (at {at if item['current'] else 'base'})"
         n = len(item["steps"])

@@ -240,7 +240,7 @@ def _status(args: argparse.Namespace) -> int:
             "service", "database", "version_table", "version_table_schema", "current", "heads", "pending", "state",
         )}
         if s.get("holder"):
-            item["holder"] = _mask(s["holder"])
+            item["holder"] = mask(s["holder"])
         if s.get("error"):
             item["error"] = mask(s["error"])
         if s.get("error_kind"):
