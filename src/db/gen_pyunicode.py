@@ -1,26 +1,8 @@
 """Generates src/db/pyunicode.rs from CPython's unicodedata (run with the Python whose rules to copy)."""
-import sys, unicodedata
+import os, sys, unicodedata
 
-def ranges(pred):
-    r = []; start = None
-    for c in range(sys.maxunicode + 1):
-        ok = pred(chr(c))
-        if ok and start is None: start = c
-        if not ok and start is not None: r.append((start, c - 1)); start = None
-    if start is not None: r.append((start, sys.maxunicode))
-    return r
-
-def table(name, rs):
-    out = ["#[rustfmt::skip]", f"pub(crate) static {name}: [(u32, u32); {len(rs)}] = ["]
-    line = "   "
-    for a, b in rs:
-        item = f" (0x{a:X}, 0x{b:X}),"
-        if len(line) + len(item) > 99:
-            out.append(line); line = "   "
-        line += item
-    out.append(line)
-    out.append("];")
-    return "\n".join(out)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pystr"))
+from gen_tables import ranges, table
 
 zeros = [c for c in range(sys.maxunicode + 1) if unicodedata.decimal(chr(c), None) == 0]
 assert all(unicodedata.decimal(chr(z + i), None) == i for z in zeros for i in range(10))
@@ -30,7 +12,7 @@ print(f"""//! Character classes of CPython {sys.version_info.major}.{sys.version
 //! do not edit by hand.
 """)
 print("/// Inclusive ranges of the characters `re`'s `\\w` matches.")
-print(table("WORD", ranges(lambda ch: ch.isalnum() or ch == "_")))
+print(table("WORD", ranges(lambda ch: ch.isalnum() or ch == "_"), "pub(crate)"))
 print()
 print("/// The zero of every run of ten decimal digits (`unicodedata.decimal`).")
 out = ["#[rustfmt::skip]", f"pub(crate) static DECIMAL_ZEROS: [u32; {len(zeros)}] = ["]
