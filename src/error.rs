@@ -54,6 +54,7 @@ impl fmt::Debug for Source {
 
 /// What a configuration, revision-file, database or lock error is about: its
 /// message and, where known, the place it was found and the error beneath it.
+/// Boxed in [`Error`], so that a `Result` stays small.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Detail {
@@ -101,31 +102,31 @@ impl Eq for Detail {}
 #[non_exhaustive]
 pub enum Error {
     /// `alembic.ini` / `pyproject.toml` could not be read or is not valid.
-    Config(Detail),
+    Config(Box<Detail>),
     /// A revision file could not be read (I/O, syntax, encoding).
-    Script(Detail),
+    Script(Box<Detail>),
     /// The revision graph is inconsistent or an identifier cannot be resolved.
     Revision { kind: RevisionErrorKind, message: String },
     /// A database could not be reached or answered with an error.
-    Database(Detail),
+    Database(Box<Detail>),
     /// A migration lock could not be taken or released.
-    Lock(Detail),
+    Lock(Box<Detail>),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn config(msg: impl Into<String>) -> Self {
-        Error::Config(Detail::new(msg.into()))
+        Error::Config(Box::new(Detail::new(msg.into())))
     }
     pub fn script(msg: impl Into<String>) -> Self {
-        Error::Script(Detail::new(msg.into()))
+        Error::Script(Box::new(Detail::new(msg.into())))
     }
     pub fn database(msg: impl Into<String>) -> Self {
-        Error::Database(Detail::new(msg.into()))
+        Error::Database(Box::new(Detail::new(msg.into())))
     }
     pub fn lock(msg: impl Into<String>) -> Self {
-        Error::Lock(Detail::new(msg.into()))
+        Error::Lock(Box::new(Detail::new(msg.into())))
     }
     pub fn revision(kind: RevisionErrorKind, msg: impl Into<String>) -> Self {
         Error::Revision {
@@ -152,14 +153,14 @@ impl Error {
     /// What the error is about, for every kind but [`Error::Revision`].
     pub fn detail(&self) -> Option<&Detail> {
         match self {
-            Error::Config(d) | Error::Script(d) | Error::Database(d) | Error::Lock(d) => Some(d),
+            Error::Config(d) | Error::Script(d) | Error::Database(d) | Error::Lock(d) => Some(&**d),
             Error::Revision { .. } => None,
         }
     }
 
     fn detail_mut(&mut self) -> Option<&mut Detail> {
         match self {
-            Error::Config(d) | Error::Script(d) | Error::Database(d) | Error::Lock(d) => Some(d),
+            Error::Config(d) | Error::Script(d) | Error::Database(d) | Error::Lock(d) => Some(&mut **d),
             Error::Revision { .. } => None,
         }
     }

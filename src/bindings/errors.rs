@@ -17,6 +17,7 @@
 //! └── LockError
 //! ```
 
+use pyo3::BoundObject;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;

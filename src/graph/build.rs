@@ -438,37 +438,49 @@ fn detect_cycles(
         Error::revision(RevisionErrorKind::DependencyCycle { revisions }, message)
     };
 
-    if ends.heads.is_empty() || ends.bases.is_empty() {
-        return Err(cycle(all_ids()));
-    }
-    let up = reach_ids(&ends.heads, n, &ids.node_key, |v, out| {
-        push_down_ids(inputs, down_refs, v, out)
-    })?;
-    let down = reach_ids(&ends.bases, n, &ids.node_key, |v, out| {
-        out.extend_from_slice(&links.nextrev[v]);
+    let reached_both_ways = |tops: &[usize],
+                             bottoms: &[usize],
+                             down: Expand<'_>,
+                             up: Expand<'_>,
+                             fail: &dyn Fn(Vec<String>) -> Error|
+     -> Result<()> {
+        if tops.is_empty() || bottoms.is_empty() {
+            return Err(fail(all_ids()));
+        }
+        let from_tops = reach_ids(tops, n, &ids.node_key, down)?;
+        let from_bottoms = reach_ids(bottoms, n, &ids.node_key, up)?;
+        let deleted = unreached(id_keys, &from_tops, &from_bottoms);
+        if !deleted.is_empty() {
+            return Err(fail(deleted));
+        }
         Ok(())
-    })?;
-    let deleted = unreached(id_keys, &up, &down);
-    if !deleted.is_empty() {
-        return Err(cycle(deleted));
-    }
-
-    if ends.real_heads.is_empty() || ends.real_bases.is_empty() {
-        return Err(dependency_cycle(all_ids()));
-    }
-    let up = reach_ids(&ends.real_heads, n, &ids.node_key, |v, out| {
-        push_down_ids(inputs, down_refs, v, out)?;
-        out.extend_from_slice(&resolved[v]);
-        Ok(())
-    })?;
-    let down = reach_ids(&ends.real_bases, n, &ids.node_key, |v, out| {
-        out.extend_from_slice(&links.all_nextrev[v]);
-        Ok(())
-    })?;
-    let deleted = unreached(id_keys, &up, &down);
-    if !deleted.is_empty() {
-        return Err(dependency_cycle(deleted));
-    }
+    };
+    // down_revision alone: heads down, bases up.
+    reached_both_ways(
+        &ends.heads,
+        &ends.bases,
+        &|v, out| push_down_ids(inputs, down_refs, v, out),
+        &|v, out| {
+            out.extend_from_slice(&links.nextrev[v]);
+            Ok(())
+        },
+        &cycle,
+    )?;
+    // With dependencies: real heads down, real bases up.
+    reached_both_ways(
+        &ends.real_heads,
+        &ends.real_bases,
+        &|v, out| {
+            push_down_ids(inputs, down_refs, v, out)?;
+            out.extend_from_slice(&resolved[v]);
+            Ok(())
+        },
+        &|v, out| {
+            out.extend_from_slice(&links.all_nextrev[v]);
+            Ok(())
+        },
+        &dependency_cycle,
+    )?;
     Ok(ends)
 }
 
@@ -692,11 +704,11 @@ fn union_into(dst: &mut Vec<u32>, src: &[u32]) {
     }
 }
 
+/// The revisions one step from a revision, in a walk: pushed onto the vector.
+type Expand<'a> = &'a dyn Fn(usize, &mut Vec<NodeId>) -> Result<()>;
+
 /// Ids reached by a depth-first walk over revision objects from `starts`.
-fn reach_ids<F>(starts: &[usize], n: usize, node_key: &[u32], mut expand: F) -> Result<Vec<bool>>
-where
-    F: FnMut(usize, &mut Vec<NodeId>) -> Result<()>,
-{
+fn reach_ids(starts: &[usize], n: usize, node_key: &[u32], expand: Expand<'_>) -> Result<Vec<bool>> {
     let mut seen = vec![false; n];
     let mut ids = vec![false; n];
     let mut stack: Vec<NodeId> = starts.iter().map(|&s| s as NodeId).collect();
