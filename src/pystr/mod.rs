@@ -8,8 +8,9 @@
 
 mod tables;
 
-/// Whether `c` lies in one of the sorted, disjoint inclusive `ranges`.
-fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
+/// Whether `c` lies in one of the sorted, disjoint inclusive `ranges` (a
+/// character class generated from CPython's `unicodedata`).
+pub(crate) fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
     let cp = c as u32;
     ranges
         .binary_search_by(|&(lo, hi)| {
