@@ -6,6 +6,7 @@
 //! - [`scripts`]: discovery of revision files and static reading of their module-level values;
 //! - [`graph`]: the revision graph with Alembic's semantics (heads, bases, labels, identifiers);
 //! - [`plan`]: upgrade, downgrade and stamp plans and their order;
+//! - [`pystr`]: Python's string semantics (`str.isspace`, `strip`, `repr`, `isidentifier`, `int`);
 //! - [`report`]: the text of Alembic's `heads`, `history`, `branches` and `show`;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
@@ -21,6 +22,7 @@ pub mod fleet;
 pub mod graph;
 pub mod hash;
 pub mod plan;
+pub mod pystr;
 pub mod report;
 pub mod scripts;
 

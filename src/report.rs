@@ -11,6 +11,7 @@
 use crate::error::{Error, Result, RevisionErrorKind};
 use crate::graph::{Graph, Ident, NodeId, Rev, SetOrder};
 use crate::plan::{self, Catch};
+use crate::pystr;
 
 /// A revision's docstring as Alembic's `Script` shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,54 +25,9 @@ pub struct Doc {
 impl Doc {
     /// `Script.longdoc` and `Script.doc` from a module docstring (`None` when absent).
     pub fn from_docstring(docstring: Option<&str>) -> Doc {
-        let longdoc = docstring.map(py_strip).unwrap_or_default().to_string();
-        let doc = match longdoc.find("\n\n") {
-            Some(i) => longdoc[..i].to_string(),
-            None => longdoc.clone(),
-        };
+        let (doc, longdoc) = crate::scripts::alembic_docs(docstring);
         Doc { doc, longdoc }
     }
-}
-
-/// Python's `str.strip()` (Unicode whitespace as `str.isspace` sees it).
-fn py_strip(s: &str) -> &str {
-    s.trim_matches(is_py_space)
-}
-
-fn is_py_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c' | '\x1d' | '\x1e' | '\x1f' | ' ' | '\u{85}'
-    ) || (c != '\u{200b}' && c.is_whitespace())
-}
-
-/// Python's `str.splitlines()` (without the line ends).
-fn py_splitlines(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let is_break = matches!(
-            c,
-            '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
-        );
-        if !is_break {
-            continue;
-        }
-        out.push(&s[start..i]);
-        let mut end = i + c.len_utf8();
-        if c == '\r'
-            && let Some(&(j, '\n')) = chars.peek()
-        {
-            chars.next();
-            end = j + 1;
-        }
-        start = end;
-    }
-    if start < s.len() {
-        out.push(&s[start..]);
-    }
-    out
 }
 
 /// The options of `Script._head_only`.
@@ -185,7 +141,7 @@ impl<'a> Reporter<'a> {
         }
         let path = info.path.as_ref().map(|p| p.display().to_string());
         entry.push_str(&format!("Path: {}\n", path.as_deref().unwrap_or("None")));
-        let body: Vec<String> = py_splitlines(&self.doc(n).longdoc)
+        let body: Vec<String> = pystr::splitlines(&self.doc(n).longdoc)
             .into_iter()
             .map(|line| format!("    {line}"))
             .collect();
@@ -346,7 +302,7 @@ mod tests {
         assert_eq!(d.doc, "one\ntwo");
         assert_eq!(d.longdoc, "one\ntwo\n\nthree");
         assert_eq!(Doc::from_docstring(None), Doc::default());
-        assert_eq!(py_splitlines("a\r\nb\rc\n"), vec!["a", "b", "c"]);
+        assert_eq!(pystr::splitlines("a\r\nb\rc\n"), vec!["a", "b", "c"]);
     }
 
     #[test]

@@ -95,8 +95,8 @@ fn check(bytes: &[u8]) -> Result<(), String> {
         Err(e) => {
             // Script errors name the file; revision-identifier errors are Alembic's own
             // messages, word for word.
-            if let monomig::Error::Script(m) = &e {
-                assert!(m.contains(name), "error without the file name: {m}");
+            if let monomig::Error::Script(d) = &e {
+                assert!(d.message.contains(name), "error without the file name: {}", d.message);
             }
             Err(e.message().to_owned())
         }

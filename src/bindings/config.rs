@@ -14,7 +14,7 @@ use crate::error::Error;
 /// A `ConfigError` for an ini problem, with `kind` (the Python exception
 /// configparser raises for the same input), `lineno`, `section` and `option`.
 fn ini_err(py: Python<'_>, e: IniError) -> PyErr {
-    let err = errors::to_pyerr(py, Error::Config(e.message.clone()));
+    let err = errors::to_pyerr(py, Error::from(e.clone()));
     let value = err.value(py);
     let _ = value.setattr("kind", e.kind.python_name());
     let _ = value.setattr("lineno", e.line);

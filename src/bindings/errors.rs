@@ -17,6 +17,7 @@
 //! └── LockError
 //! ```
 
+use pyo3::BoundObject;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -116,59 +117,24 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// attributes (`heads`, `argument`, `lower`, `upper`, `revisions`) where they apply.
 pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
     let (pyerr, attrs): (PyErr, Vec<(&str, Py<PyAny>)>) = match err {
-        Error::Config(m) => (ConfigError::new_err(m), vec![]),
-        Error::Script(m) => (ScriptError::new_err(m), vec![]),
-        Error::Database(m) => (DatabaseError::new_err(m), vec![]),
-        Error::Lock(m) => (LockError::new_err(m), vec![]),
+        Error::Config(d) => (ConfigError::new_err(d.message), vec![]),
+        Error::Script(d) => (ScriptError::new_err(d.message), vec![]),
+        Error::Database(d) => (DatabaseError::new_err(d.message), vec![]),
+        Error::Lock(d) => (LockError::new_err(d.message), vec![]),
         Error::Revision { kind, message } => match kind {
             RevisionErrorKind::Generic => (RevisionError::new_err(message), vec![]),
             RevisionErrorKind::Command => (CommandError::new_err(message), vec![]),
             RevisionErrorKind::MultipleHeads { heads, argument } => (
                 MultipleHeads::new_err(message),
-                vec![
-                    (
-                        "heads",
-                        PyTuple::new(py, heads)
-                            .map(|t| t.into_any().unbind())
-                            .unwrap_or_else(|_| py.None()),
-                    ),
-                    (
-                        "argument",
-                        argument
-                            .into_pyobject(py)
-                            .map(|o| o.into_any().unbind())
-                            .unwrap_or_else(|_| py.None()),
-                    ),
-                ],
+                vec![("heads", tuple(py, heads)), ("argument", object(py, argument))],
             ),
             RevisionErrorKind::Resolution { argument } => (
                 ResolutionError::new_err(message),
-                vec![(
-                    "argument",
-                    argument
-                        .into_pyobject(py)
-                        .map(|o| o.into_any().unbind())
-                        .unwrap_or_else(|_| py.None()),
-                )],
+                vec![("argument", object(py, argument))],
             ),
             RevisionErrorKind::RangeNotAncestor { lower, upper } => (
                 RangeNotAncestorError::new_err(message),
-                vec![
-                    (
-                        "lower",
-                        lower
-                            .into_pyobject(py)
-                            .map(|o| o.into_any().unbind())
-                            .unwrap_or_else(|_| py.None()),
-                    ),
-                    (
-                        "upper",
-                        upper
-                            .into_pyobject(py)
-                            .map(|o| o.into_any().unbind())
-                            .unwrap_or_else(|_| py.None()),
-                    ),
-                ],
+                vec![("lower", object(py, lower)), ("upper", object(py, upper))],
             ),
             RevisionErrorKind::Cycle { revisions } => (
                 CycleDetected::new_err(message),
@@ -195,10 +161,20 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
     pyerr
 }
 
-fn list(py: Python<'_>, items: Vec<String>) -> Py<PyAny> {
-    pyo3::types::PyList::new(py, items)
-        .map(|l| l.into_any().unbind())
+/// A Python object for an attribute of an exception (`None` if it cannot be made).
+fn object<'py>(py: Python<'py>, value: impl IntoPyObject<'py>) -> Py<PyAny> {
+    value
+        .into_pyobject(py)
+        .map(|o| o.into_any().unbind())
         .unwrap_or_else(|_| py.None())
+}
+
+fn list(py: Python<'_>, items: Vec<String>) -> Py<PyAny> {
+    object(py, pyo3::types::PyList::new(py, items).ok())
+}
+
+fn tuple(py: Python<'_>, items: Vec<String>) -> Py<PyAny> {
+    object(py, PyTuple::new(py, items).ok())
 }
 
 /// `?`-friendly conversion for binding functions: `core_call().map_err(py_err(py))?`.

@@ -385,7 +385,19 @@ impl RevisionGraph {
         self.with_order(py, |order| f(&self.graph, order))
     }
 
-    fn steps_to_py(py: Python<'_>, p: plan::Plan) -> PyResult<Vec<MigrationStep>> {
+    /// The steps of one of `ScriptDirectory`'s plans (`_upgrade_revs`,
+    /// `_downgrade_revs`, `_stamp_revs`) from a target and the current heads,
+    /// with the plan's warnings issued as `UserWarning`s.
+    fn plan(
+        &self,
+        py: Python<'_>,
+        make: fn(&Graph, &Ident, &Ident) -> CoreResult<plan::Plan>,
+        target: &Bound<'_, PyAny>,
+        current_heads: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<MigrationStep>> {
+        let target = to_ident(target, 0)?;
+        let current_heads = to_ident(current_heads, 0)?;
+        let p = make(&self.graph, &target, &current_heads).map_err(errors::py_err(py))?;
         Self::warn(py, &p.warnings)?;
         Ok(p.steps.into_iter().map(|step| MigrationStep { step }).collect())
     }
@@ -800,10 +812,7 @@ impl RevisionGraph {
         destination: &Bound<'_, PyAny>,
         current_heads: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<MigrationStep>> {
-        let d = to_ident(destination, 0)?;
-        let c = to_ident(current_heads, 0)?;
-        let p = plan::upgrade_revs(&self.graph, &d, &c).map_err(errors::py_err(py))?;
-        Self::steps_to_py(py, p)
+        self.plan(py, plan::upgrade_revs, destination, current_heads)
     }
 
     /// `ScriptDirectory._downgrade_revs(destination, current_heads)`.
@@ -813,10 +822,7 @@ impl RevisionGraph {
         destination: &Bound<'_, PyAny>,
         current_heads: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<MigrationStep>> {
-        let d = to_ident(destination, 0)?;
-        let c = to_ident(current_heads, 0)?;
-        let p = plan::downgrade_revs(&self.graph, &d, &c).map_err(errors::py_err(py))?;
-        Self::steps_to_py(py, p)
+        self.plan(py, plan::downgrade_revs, destination, current_heads)
     }
 
     /// `ScriptDirectory._stamp_revs(revision, current_heads)`.
@@ -826,10 +832,7 @@ impl RevisionGraph {
         revision: &Bound<'_, PyAny>,
         current_heads: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<MigrationStep>> {
-        let r = to_ident(revision, 0)?;
-        let c = to_ident(current_heads, 0)?;
-        let p = plan::stamp_revs(&self.graph, &r, &c).map_err(errors::py_err(py))?;
-        Self::steps_to_py(py, p)
+        self.plan(py, plan::stamp_revs, revision, current_heads)
     }
 
     /// `ScriptDirectory.walk_revisions(base, head)`: what `history` lists.

@@ -241,7 +241,7 @@ fn bench_scan(py: Python<'_>, versions_dir: PathBuf, recursive: bool) -> PyResul
             match source {
                 ScriptSource::Static(f) => inputs.push(f.into()),
                 ScriptSource::NeedsImport { path, reason } => {
-                    return Err(crate::Error::Script(format!(
+                    return Err(crate::Error::script(format!(
                         "{}: {reason}; bench_scan reads only statically readable files",
                         path.display()
                     )));

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use super::pytext::{self, is_space, lower, rstrip, strip};
 use super::redact::mask_password;
 use crate::error::Error;
+use crate::pystr::{self, is_space, lower, rstrip, strip};
 
 /// `configparser.MAX_INTERPOLATION_DEPTH`.
 pub const MAX_INTERPOLATION_DEPTH: usize = 10;
@@ -100,8 +100,17 @@ impl fmt::Display for IniError {
 impl std::error::Error for IniError {}
 
 impl From<IniError> for Error {
+    /// A configuration error that keeps the file, line, section and option,
+    /// with the [`IniError`] (and its configparser kind) as its source.
     fn from(e: IniError) -> Self {
-        Error::Config(e.message)
+        let mut err = Error::config(e.message.clone()).at_path(&e.source);
+        if let Some(line) = e.line {
+            err = err.at_line(line);
+        }
+        if let Some(section) = &e.section {
+            err = err.in_section(section, e.option.as_deref());
+        }
+        err.caused_by(e)
     }
 }
 
@@ -151,7 +160,7 @@ pub struct Ini {
 /// A quoted, password-masked rendering of user text for messages.
 pub(crate) fn shown(s: &str) -> String {
     let masked = mask_password(s);
-    pytext::ascii_repr(&masked).unwrap_or_else(|| format!("{masked:?}"))
+    pystr::repr(&masked)
 }
 
 enum Cursor {

@@ -355,6 +355,8 @@ impl Project {
 
     fn err(&self, section: &str, msg: impl fmt::Display) -> Error {
         Error::config(format!("{}, section [{section}]: {msg}", self.ini.source()))
+            .at_path(self.ini.source())
+            .in_section(section, None)
     }
 
     /// An error about option `key` as section `section` reads it: names the
@@ -370,7 +372,10 @@ impl Project {
                     "{}, line {}, section [{section}]{origin}: {msg}",
                     self.ini.source(),
                     entry.line
-                ));
+                ))
+                .at_path(self.ini.source())
+                .at_line(entry.line)
+                .in_section(section, Some(key));
             }
         } else if let Some(t) = &self.toml
             && t.contains(key)
@@ -378,9 +383,12 @@ impl Project {
             return Error::config(format!(
                 "{}, [tool.alembic] {key} (read for section [{section}]): {msg}",
                 t.file
-            ));
+            ))
+            .at_path(&t.file)
+            .in_section("tool.alembic", Some(key))
+            .for_service(section);
         }
-        self.err(section, msg)
+        self.err(section, msg).in_section(section, Some(key))
     }
 
     fn find_services(&mut self) -> Result<()> {
@@ -483,7 +491,7 @@ impl Project {
             Some(sep) => Ok(Some(
                 raw.split(sep)
                     .filter(|x| !x.is_empty())
-                    .map(|x| pytext::strip(x).to_owned())
+                    .map(|x| crate::pystr::strip(x).to_owned())
                     .collect(),
             )),
             None => {
@@ -638,7 +646,7 @@ impl Project {
         };
         let truncate_slug_length = match self.alembic_option(name, "truncate_slug_length")? {
             None => None,
-            Some(OptionValue::Str(s)) => Some(pytext::parse_int(&s).ok_or_else(|| {
+            Some(OptionValue::Str(s)) => Some(crate::pystr::int(&s).map_err(|_| {
                 self.opt_err(
                     name,
                     "truncate_slug_length",

@@ -56,13 +56,20 @@ impl TomlConfig {
             Ok(b) => b,
             // Alembic skips a file that does not exist (`Path.exists()`, which follows symlinks).
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::config(format!("cannot read {display}: {}", io_reason(&e)))),
+            Err(e) => {
+                return Err(Error::config(format!("cannot read {display}: {}", io_reason(&e)))
+                    .at_path(display)
+                    .caused_by(e));
+            }
         };
         let text = std::str::from_utf8(&bytes).map_err(|e| {
             let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
             Error::config(format!(
                 "{display}, line {line}: the file is not valid UTF-8; TOML files must be UTF-8"
             ))
+            .at_path(display)
+            .at_line(line)
+            .caused_by(e)
         })?;
         Self::parse(text, display, here).map(Some)
     }
@@ -72,13 +79,18 @@ impl TomlConfig {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let line = e
                 .span()
-                .map(|s| text.as_bytes().iter().take(s.start).filter(|&&b| b == b'\n').count() + 1)
-                .map(|l| format!(", line {l}"))
-                .unwrap_or_default();
-            Error::config(format!(
-                "{display}{line}: not valid TOML: {}",
+                .map(|s| text.as_bytes().iter().take(s.start).filter(|&&b| b == b'\n').count() + 1);
+            let err = Error::config(format!(
+                "{display}{}: not valid TOML: {}",
+                line.map(|l| format!(", line {l}")).unwrap_or_default(),
                 e.message().trim_end().trim_end_matches('.')
             ))
+            .at_path(display);
+            match line {
+                Some(l) => err.at_line(l),
+                None => err,
+            }
+            .caused_by(e)
         })?;
         let table = match doc.get("tool") {
             None => toml::Table::new(),
@@ -127,6 +139,8 @@ impl TomlConfig {
                 self.file,
                 shown(s)
             ))
+            .at_path(&self.file)
+            .in_section("tool.alembic", Some(name))
         })
     }
 
@@ -135,7 +149,11 @@ impl TomlConfig {
         let Some(v) = self.table.get(name) else {
             return Ok(None);
         };
-        let bad = |what: &str| Error::config(format!("{}, [tool.alembic] {name}: {what}", self.file));
+        let bad = |what: &str| {
+            Error::config(format!("{}, [tool.alembic] {name}: {what}", self.file))
+                .at_path(&self.file)
+                .in_section("tool.alembic", Some(name))
+        };
         Ok(Some(match v {
             toml::Value::String(s) => OptionValue::Str(self.expand(name, s)?),
             toml::Value::Integer(i) => OptionValue::Int(*i),

@@ -1,89 +1,9 @@
-//! Small pieces of Python's text semantics that Alembic's configuration
-//! depends on: `str.isspace`/`strip`/`lower`, `int(str)`, `%`-formatting with
-//! a mapping (pyproject.toml values), `repr` of plain ASCII strings, and
-//! `pathlib`'s purely lexical path handling (`Path(p).absolute()`, `.parent`).
+//! The pieces of Python's behaviour that Alembic's configuration depends on
+//! beyond [`crate::pystr`]: `%`-formatting with a mapping (pyproject.toml
+//! values) and `pathlib`'s purely lexical path handling (`Path(p).absolute()`,
+//! `.parent`).
 
-/// `str.isspace()` for one character: Unicode White_Space plus the four
-/// information separators U+001C..U+001F, which Python also counts as space.
-pub fn is_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// `str.strip()` without arguments.
-pub fn strip(s: &str) -> &str {
-    s.trim_matches(is_space)
-}
-
-/// `str.rstrip()` without arguments.
-pub fn rstrip(s: &str) -> &str {
-    s.trim_end_matches(is_space)
-}
-
-/// `str.lower()` (full Unicode lower-casing, as `ConfigParser.optionxform`).
-pub fn lower(s: &str) -> String {
-    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-        s.to_owned()
-    } else {
-        s.to_lowercase()
-    }
-}
-
-/// `int(s)` for a `str`: surrounding whitespace, an optional sign, decimal
-/// digits with single underscores between them. Only ASCII digits are
-/// accepted and the result must fit in an `i64`; `None` where Python raises
-/// `ValueError` (or, for the rare cases above, where monomig cannot follow).
-pub fn parse_int(s: &str) -> Option<i64> {
-    // int() skips Unicode whitespace but not U+001C..U+001F, unlike str.strip().
-    let t = s.trim_matches(char::is_whitespace);
-    let (negative, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for b in digits.bytes() {
-        match b {
-            b'_' => continue,
-            b'0'..=b'9' => {
-                let d = i64::from(b - b'0');
-                value = value.checked_mul(10)?;
-                value = if negative {
-                    value.checked_sub(d)?
-                } else {
-                    value.checked_add(d)?
-                };
-            }
-            _ => return None,
-        }
-    }
-    Some(value)
-}
-
-/// `repr()` of a string made only of printable ASCII characters; `None` for
-/// anything else (monomig does not carry Python's Unicode printability table).
-pub fn ascii_repr(s: &str) -> Option<String> {
-    if !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return None;
-    }
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        if c == '\\' || c == quote {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push(quote);
-    Some(out)
-}
+use crate::pystr;
 
 /// `value % mapping` for a `str` value and a mapping of string values, as
 /// Alembic expands `pyproject.toml` strings with `%(here)s`.
@@ -92,8 +12,7 @@ pub fn ascii_repr(s: &str) -> Option<String> {
 /// modifier and the conversions `s`, `r` or `a`. Errors carry Python's own
 /// message (`KeyError`, `ValueError`, `TypeError`), except for the few forms
 /// monomig refuses where Python would succeed: a conversion without a
-/// `(key)` (Python formats the whole mapping) and `r`/`a` of a value that is
-/// not plain printable ASCII.
+/// `(key)` (Python formats the whole mapping).
 pub fn percent_format(value: &str, args: &[(String, String)]) -> Result<String, String> {
     let chars: Vec<char> = value.chars().collect();
     let mut out = String::with_capacity(value.len());
@@ -145,10 +64,7 @@ pub fn percent_format(value: &str, args: &[(String, String)]) -> Result<String, 
         let key: String = chars[key_start..i].iter().collect();
         i += 1; // past ')'
         let Some((_, arg)) = args.iter().find(|(k, _)| *k == key) else {
-            return Err(format!(
-                "KeyError: {}",
-                ascii_repr(&key).unwrap_or_else(|| format!("'{key}'"))
-            ));
+            return Err(format!("KeyError: {}", pystr::repr(&key)));
         };
         // flags
         let mut left = false;
@@ -197,9 +113,8 @@ pub fn percent_format(value: &str, args: &[(String, String)]) -> Result<String, 
         };
         let text: String = match conv {
             's' => arg.clone(),
-            'r' | 'a' => ascii_repr(arg).ok_or_else(|| {
-                format!("'%({key}){conv}' needs Python's repr() of a non-ASCII value; use '%({key})s'")
-            })?,
+            'r' => pystr::repr(arg),
+            'a' => pystr::ascii(arg),
             'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' => {
                 return Err(format!("TypeError: %{conv} format: a real number is required, not str"));
             }
@@ -289,33 +204,6 @@ pub fn join(a: &str, b: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn whitespace_matches_python() {
-        for c in [
-            '\t', '\n', '\x0b', '\x0c', '\r', '\x1c', '\x1f', ' ', '\u{85}', '\u{a0}', '\u{3000}',
-        ] {
-            assert!(is_space(c), "{c:?}");
-        }
-        for c in ['\u{feff}', '\u{200b}', 'a', '\0'] {
-            assert!(!is_space(c), "{c:?}");
-        }
-        assert_eq!(strip("\x1c a b \u{3000}\n"), "a b");
-    }
-
-    #[test]
-    fn ints_like_python() {
-        assert_eq!(parse_int(" 40 "), Some(40));
-        assert_eq!(parse_int("-1_000"), Some(-1000));
-        assert_eq!(parse_int("+007"), Some(7));
-        assert_eq!(parse_int("40\u{85}"), Some(40));
-        assert_eq!(parse_int("\x1c40"), None);
-        for bad in ["", " ", "4 0", "_4", "4_", "4__0", "0x10", "4.0", "--4", "+"] {
-            assert_eq!(parse_int(bad), None, "{bad:?}");
-        }
-        assert_eq!(parse_int("-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_int("9223372036854775808"), None);
-    }
 
     #[test]
     fn percent_format_like_python() {

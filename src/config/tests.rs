@@ -251,7 +251,7 @@ fn bad_input_is_a_config_error() {
     let msg = |text: &str| {
         t.file("a.ini", text);
         match t.load("a.ini") {
-            Err(Error::Config(m)) => m,
+            Err(Error::Config(d)) => d.message,
             other => panic!("expected a config error for {text:?}, got {other:?}"),
         }
     };

@@ -81,8 +81,8 @@ impl std::error::Error for DbError {}
 impl From<DbError> for Error {
     fn from(e: DbError) -> Error {
         match e.kind {
-            DbErrorKind::Config => Error::Config(e.message),
-            _ => Error::Database(e.message),
+            DbErrorKind::Config => Error::config(e.message),
+            _ => Error::database(e.message),
         }
     }
 }
@@ -90,7 +90,7 @@ impl From<DbError> for Error {
 impl From<Error> for DbError {
     fn from(e: Error) -> DbError {
         match e {
-            Error::Config(m) => DbError::new(DbErrorKind::Config, m),
+            Error::Config(d) => DbError::new(DbErrorKind::Config, d.message),
             other => DbError::new(DbErrorKind::Other, other.message().to_owned()),
         }
     }

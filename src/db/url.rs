@@ -141,26 +141,7 @@ fn is_py_word(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
-    in_ranges(&pyunicode::WORD, c as u32)
-}
-
-/// Python's `str.isspace()`.
-fn is_py_space(c: char) -> bool {
-    in_ranges(&pyunicode::SPACE, c as u32)
-}
-
-fn in_ranges(ranges: &[(u32, u32)], cp: u32) -> bool {
-    ranges
-        .binary_search_by(|&(lo, hi)| {
-            if hi < cp {
-                std::cmp::Ordering::Less
-            } else if lo > cp {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-        .is_ok()
+    crate::pystr::in_ranges(&pyunicode::WORD, c)
 }
 
 /// The value of a Unicode decimal digit (`unicodedata.decimal`).
@@ -193,7 +174,7 @@ pub(crate) fn py_int(text: &str) -> std::result::Result<i64, IntError> {
     for c in text.chars() {
         if (c as u32) < 127 {
             ascii.push(c as u8);
-        } else if is_py_space(c) {
+        } else if crate::pystr::is_space(c) {
             ascii.push(b' ');
         } else if let Some(d) = py_decimal(c) {
             ascii.push(b'0' + d);

@@ -130,263 +130,384 @@ impl Graph {
     }
 
     /// Build the graph, asking `order` for Python's set iteration orders.
+    ///
+    /// The phases follow `RevisionMap._revision_map` (and `Revision.__init__`
+    /// before it); each one fails with the error Alembic raises at that point.
     pub fn build_with(inputs: Vec<RevisionInput>, order: &dyn SetOrder) -> Result<Graph> {
-        let n = inputs.len();
-        if n >= (u32::MAX / 4) as usize {
-            return Err(Error::revision_generic(format!(
-                "{n} revisions are more than monomig can hold in one revision graph."
-            )));
-        }
-
-        // Revision.__init__, in load order.
+        check_size(inputs.len())?;
         for inp in &inputs {
             check_revision(inp)?;
         }
-
-        // First pass: the map of ids, duplicate warnings, candidate heads and bases.
-        let mut lookup: HashMap<String, u32> = HashMap::with_capacity(n + n / 4 + 1);
-        let mut keys: Vec<Key> = Vec::with_capacity(n);
-        let mut warnings = Vec::new();
-        let mut node_key = vec![0u32; n];
-        for (i, inp) in inputs.iter().enumerate() {
-            if let Some(&k) = lookup.get(&inp.revision) {
-                warnings.push(format!("Revision {} is present more than once", inp.revision));
-                keys[k as usize].node = i as NodeId;
-                node_key[i] = k;
-            } else {
-                let k = keys.len() as u32;
-                lookup.insert(inp.revision.clone(), k);
-                keys.push(Key {
-                    name: inp.revision.clone(),
-                    node: i as NodeId,
-                });
-                node_key[i] = k;
-            }
-        }
-        let n_id_keys = keys.len();
-        let canonical: Vec<NodeId> = (0..n).map(|i| keys[node_key[i] as usize].node).collect();
-
-        // _map_branch_labels, over the set of labelled revisions.
-        let labelled: Vec<usize> = (0..n).filter(|&i| !inputs[i].branch_labels.is_empty()).collect();
-        let label_order = if labelled.len() > 1 {
-            let got = order.object_set(&labelled)?;
-            index_permutation(&labelled, &got)?
-        } else {
-            labelled.clone()
-        };
-        for &i in &label_order {
-            for label in &inputs[i].branch_labels {
-                if let Some(&k) = lookup.get(label) {
-                    let other = keys[k as usize].node as usize;
-                    return Err(Error::revision_generic(format!(
-                        "Branch name '{}' in revision {} already used by revision {}",
-                        label, inputs[i].revision, inputs[other].revision
-                    )));
-                }
-                let k = keys.len() as u32;
-                lookup.insert(label.clone(), k);
-                keys.push(Key {
-                    name: label.clone(),
-                    node: i as NodeId,
-                });
-            }
-        }
-
-        // How each down_revision entry resolves (ids and labels are both keys by now).
-        let down_refs: Vec<Vec<DownRef>> = inputs
-            .iter()
-            .map(|inp| {
-                inp.down_revision
-                    .iter()
-                    .map(|d| match lookup.get(d) {
-                        None => DownRef::Missing,
-                        Some(&k) if (k as usize) < n_id_keys => DownRef::Id(keys[k as usize].node),
-                        Some(&k) => DownRef::Label(keys[k as usize].node),
-                    })
-                    .collect()
-            })
-            .collect();
-
-        // _add_depends_on: dependencies by id or label, as canonical nodes.
-        let mut resolved: Vec<Vec<NodeId>> = vec![Vec::new(); n];
-        let mut missing: Vec<(usize, bool, String)> = Vec::new();
-        for (i, inp) in inputs.iter().enumerate() {
-            for dep in &inp.dependencies {
-                match lookup.get(dep) {
-                    Some(&k) => resolved[i].push(canonical[keys[k as usize].node as usize]),
-                    None => missing.push((i, true, dep.clone())),
-                }
-            }
-        }
-        if !missing.is_empty() {
-            // Alembic raises KeyError here; name every missing reference at once.
-            for (i, refs) in down_refs.iter().enumerate() {
-                for (d, r) in inputs[i].down_revision.iter().zip(refs) {
-                    if *r == DownRef::Missing {
-                        missing.push((i, false, d.clone()));
-                    }
-                }
-            }
-            missing.sort_by_key(|m| m.0);
-            return Err(missing_error(&inputs, &missing));
-        }
-
-        // nextrev / _all_nextrev and the discarding of heads, in map order.
-        let mut next_seq: Vec<Vec<NodeId>> = vec![Vec::new(); n];
-        let mut all_seq: Vec<Vec<NodeId>> = vec![Vec::new(); n];
-        let mut in_heads = vec![true; n];
-        let mut in_real_heads = vec![true; n];
-        for key in &keys {
-            let r = key.node as usize;
-            let inp = &inputs[r];
-            let mut done: Vec<&str> = Vec::new();
-            let candidates = inp
-                .down_revision
-                .iter()
-                .map(String::as_str)
-                .chain(resolved[r].iter().map(|&c| inputs[c as usize].revision.as_str()));
-            for d in candidates {
-                if done.contains(&d) {
-                    continue;
-                }
-                done.push(d);
-                let p = match lookup.get(d) {
-                    Some(&k) => keys[k as usize].node as usize,
-                    None => {
-                        missing.push((r, false, d.to_string()));
-                        continue;
-                    }
-                };
-                all_seq[p].push(canonical[r]);
-                if inp.down_revision.contains(&inputs[p].revision) {
-                    next_seq[p].push(canonical[r]);
-                }
-                if inp.down_revision.iter().any(|x| x == d) {
-                    in_heads[p] = false;
-                }
-                in_real_heads[p] = false;
-            }
-        }
-        if !missing.is_empty() {
-            missing.sort_by_key(|m| m.0);
-            missing.dedup();
-            return Err(missing_error(&inputs, &missing));
-        }
-        let frozen = |seq: &[NodeId]| -> Result<Vec<NodeId>> {
-            let distinct = dedupe_nodes(seq);
-            if distinct.len() <= 1 {
-                return Ok(distinct);
-            }
-            let items: Vec<&str> = seq.iter().map(|&c| inputs[c as usize].revision.as_str()).collect();
-            let got = order.frozenset_unions(&items)?;
-            let perm = permutation("frozenset_unions", &items, &got)?;
-            Ok(perm.into_iter().map(|p| seq[p]).collect())
-        };
-        let mut nextrev: Vec<Vec<NodeId>> = Vec::with_capacity(n);
-        let mut all_nextrev: Vec<Vec<NodeId>> = Vec::with_capacity(n);
-        for p in 0..n {
-            nextrev.push(frozen(&next_seq[p])?);
-            all_nextrev.push(frozen(&all_seq[p])?);
-        }
-        drop(next_seq);
-        drop(all_seq);
-
+        let mut ids = map_ids(&inputs);
+        let label_order = map_branch_labels(&inputs, &mut ids, order)?;
+        let down_refs = resolve_down_revisions(&inputs, &ids);
+        let resolved = add_depends_on(&inputs, &ids, &down_refs)?;
+        let links = link_next_revisions(&inputs, &ids, &resolved, order)?;
         let bad_downs = down_refs.iter().flatten().any(|d| !matches!(d, DownRef::Id(_)));
-
-        // _normalize_depends_on: drop dependencies an ancestor already depends on.
         let normalized = normalize(&inputs, &down_refs, &resolved, bad_downs, order)?;
+        let ends = detect_cycles(&inputs, &ids, &down_refs, &resolved, &links)?;
+        check_down_revisions(&inputs, &down_refs)?;
+        let edges = Edges::new(&down_refs, &resolved, &normalized);
+        let labels = add_branches(&inputs, &label_order, &links, &edges.vdown)?;
+        Ok(assemble(inputs, ids, links, ends, edges, labels, resolved, normalized))
+    }
+}
 
-        // _detect_cycles, over the map of ids only.
-        let bases_v: Vec<usize> = (0..n).filter(|&i| inputs[i].down_revision.is_empty()).collect();
-        let real_bases_v: Vec<usize> = (0..n)
-            .filter(|&i| inputs[i].down_revision.is_empty() && inputs[i].dependencies.is_empty())
-            .collect();
-        let heads_v: Vec<usize> = (0..n).filter(|&i| in_heads[i]).collect();
-        let real_heads_v: Vec<usize> = (0..n).filter(|&i| in_real_heads[i]).collect();
-        if n_id_keys > 0 {
-            let all_ids = || keys[..n_id_keys].iter().map(|k| k.name.clone()).collect::<Vec<_>>();
-            if heads_v.is_empty() || bases_v.is_empty() {
-                let revisions = all_ids();
-                let message = format!("Cycle is detected in revisions ({})", revisions.join(", "));
-                return Err(Error::revision(RevisionErrorKind::Cycle { revisions }, message));
+/// Node ids are `u32` with room to spare: refuse a graph too large for them.
+fn check_size(n: usize) -> Result<()> {
+    if n >= (u32::MAX / 4) as usize {
+        return Err(Error::revision_generic(format!(
+            "{n} revisions are more than monomig can hold in one revision graph."
+        )));
+    }
+    Ok(())
+}
+
+/// The map's keys: revision ids, then branch labels.
+struct Ids {
+    /// Key name -> index in `keys`.
+    lookup: HashMap<String, u32>,
+    keys: Vec<Key>,
+    /// The key of each node (its id's key).
+    node_key: Vec<u32>,
+    /// `keys[..n_id_keys]` are revision ids; the rest are branch labels.
+    n_id_keys: usize,
+    /// The node each node's id answers for (the last one loaded with that id).
+    canonical: Vec<NodeId>,
+    /// "Revision X is present more than once", in load order.
+    warnings: Vec<String>,
+}
+
+impl Ids {
+    /// The node `name` answers for, if any.
+    fn node(&self, name: &str) -> Option<usize> {
+        self.lookup.get(name).map(|&k| self.keys[k as usize].node as usize)
+    }
+}
+
+/// First pass of `_revision_map`: every id in the map, the later of two
+/// revisions with one id replacing the earlier (with Alembic's warning).
+fn map_ids(inputs: &[RevisionInput]) -> Ids {
+    let n = inputs.len();
+    let mut lookup: HashMap<String, u32> = HashMap::with_capacity(n + n / 4 + 1);
+    let mut keys: Vec<Key> = Vec::with_capacity(n);
+    let mut warnings = Vec::new();
+    let mut node_key = vec![0u32; n];
+    for (i, inp) in inputs.iter().enumerate() {
+        if let Some(&k) = lookup.get(&inp.revision) {
+            warnings.push(format!("Revision {} is present more than once", inp.revision));
+            keys[k as usize].node = i as NodeId;
+            node_key[i] = k;
+        } else {
+            let k = keys.len() as u32;
+            lookup.insert(inp.revision.clone(), k);
+            keys.push(Key {
+                name: inp.revision.clone(),
+                node: i as NodeId,
+            });
+            node_key[i] = k;
+        }
+    }
+    let n_id_keys = keys.len();
+    let canonical: Vec<NodeId> = (0..n).map(|i| keys[node_key[i] as usize].node).collect();
+    Ids {
+        lookup,
+        keys,
+        node_key,
+        n_id_keys,
+        canonical,
+        warnings,
+    }
+}
+
+/// `_map_branch_labels`: each label becomes a key of the revision that
+/// declares it, over the labelled revisions in Python's set order (which it
+/// returns, as `_add_branches` walks them in the same order). A label that is
+/// already a key fails.
+fn map_branch_labels(inputs: &[RevisionInput], ids: &mut Ids, order: &dyn SetOrder) -> Result<Vec<usize>> {
+    let labelled: Vec<usize> = (0..inputs.len())
+        .filter(|&i| !inputs[i].branch_labels.is_empty())
+        .collect();
+    let label_order = if labelled.len() > 1 {
+        let got = order.object_set(&labelled)?;
+        index_permutation(&labelled, &got)?
+    } else {
+        labelled.clone()
+    };
+    for &i in &label_order {
+        for label in &inputs[i].branch_labels {
+            if let Some(other) = ids.node(label) {
+                return Err(Error::revision_generic(format!(
+                    "Branch name '{}' in revision {} already used by revision {}",
+                    label, inputs[i].revision, inputs[other].revision
+                )));
             }
-            let up = reach_ids(&heads_v, n, &node_key, |v, out| {
-                for (d, r) in inputs[v].down_revision.iter().zip(&down_refs[v]) {
-                    match r {
-                        DownRef::Id(c) => out.push(*c),
-                        DownRef::Label(owner) => {
-                            return Err(label_down_error(&inputs, v, d, &inputs[*owner as usize].revision));
-                        }
-                        DownRef::Missing => {
-                            return Err(missing_error(&inputs, &[(v, false, d.clone())]));
-                        }
-                    }
-                }
-                Ok(())
-            })?;
-            let down = reach_ids(&bases_v, n, &node_key, |v, out| {
-                out.extend_from_slice(&nextrev[v]);
-                Ok(())
-            })?;
-            let deleted = unreached(&keys[..n_id_keys], &up, &down);
-            if !deleted.is_empty() {
-                let message = format!("Cycle is detected in revisions ({})", deleted.join(", "));
-                return Err(Error::revision(
-                    RevisionErrorKind::Cycle { revisions: deleted },
-                    message,
-                ));
-            }
-            if real_heads_v.is_empty() || real_bases_v.is_empty() {
-                let revisions = all_ids();
-                let message = format!("Dependency cycle is detected in revisions ({})", revisions.join(", "));
-                return Err(Error::revision(
-                    RevisionErrorKind::DependencyCycle { revisions },
-                    message,
-                ));
-            }
-            let up = reach_ids(&real_heads_v, n, &node_key, |v, out| {
-                for (d, r) in inputs[v].down_revision.iter().zip(&down_refs[v]) {
-                    match r {
-                        DownRef::Id(c) => out.push(*c),
-                        DownRef::Label(owner) => {
-                            return Err(label_down_error(&inputs, v, d, &inputs[*owner as usize].revision));
-                        }
-                        DownRef::Missing => {
-                            return Err(missing_error(&inputs, &[(v, false, d.clone())]));
-                        }
-                    }
-                }
-                out.extend_from_slice(&resolved[v]);
-                Ok(())
-            })?;
-            let down = reach_ids(&real_bases_v, n, &node_key, |v, out| {
-                out.extend_from_slice(&all_nextrev[v]);
-                Ok(())
-            })?;
-            let deleted = unreached(&keys[..n_id_keys], &up, &down);
-            if !deleted.is_empty() {
-                let message = format!("Dependency cycle is detected in revisions ({})", deleted.join(", "));
-                return Err(Error::revision(
-                    RevisionErrorKind::DependencyCycle { revisions: deleted },
-                    message,
-                ));
+            let k = ids.keys.len() as u32;
+            ids.lookup.insert(label.clone(), k);
+            ids.keys.push(Key {
+                name: label.clone(),
+                node: i as NodeId,
+            });
+        }
+    }
+    Ok(label_order)
+}
+
+/// How each `down_revision` entry resolves, now that ids and labels are both keys.
+fn resolve_down_revisions(inputs: &[RevisionInput], ids: &Ids) -> Vec<Vec<DownRef>> {
+    inputs
+        .iter()
+        .map(|inp| {
+            inp.down_revision
+                .iter()
+                .map(|d| match ids.lookup.get(d) {
+                    None => DownRef::Missing,
+                    Some(&k) if (k as usize) < ids.n_id_keys => DownRef::Id(ids.keys[k as usize].node),
+                    Some(&k) => DownRef::Label(ids.keys[k as usize].node),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `_add_depends_on`: each revision's dependencies (ids or labels) as
+/// canonical nodes. A name nobody defines fails, naming every missing
+/// reference (dependencies and down revisions) at once.
+fn add_depends_on(inputs: &[RevisionInput], ids: &Ids, down_refs: &[Vec<DownRef>]) -> Result<Vec<Vec<NodeId>>> {
+    let mut resolved: Vec<Vec<NodeId>> = vec![Vec::new(); inputs.len()];
+    let mut missing: Vec<(usize, bool, String)> = Vec::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        for dep in &inp.dependencies {
+            match ids.node(dep) {
+                Some(node) => resolved[i].push(ids.canonical[node]),
+                None => missing.push((i, true, dep.clone())),
             }
         }
-        // Only with duplicated ids can an unchecked revision still name a label or
-        // a missing revision here; Alembic would fail later, on first use.
+    }
+    if !missing.is_empty() {
+        // Alembic raises KeyError here; name every missing reference at once.
         for (i, refs) in down_refs.iter().enumerate() {
             for (d, r) in inputs[i].down_revision.iter().zip(refs) {
-                match r {
-                    DownRef::Id(_) => {}
-                    DownRef::Label(owner) => {
-                        return Err(label_down_error(&inputs, i, d, &inputs[*owner as usize].revision));
-                    }
-                    DownRef::Missing => return Err(missing_error(&inputs, &[(i, false, d.clone())])),
+                if *r == DownRef::Missing {
+                    missing.push((i, false, d.clone()));
                 }
             }
         }
+        missing.sort_by_key(|m| m.0);
+        return Err(missing_error(inputs, &missing));
+    }
+    Ok(resolved)
+}
 
-        // Edges as canonical nodes.
+/// The forward links of `_revision_map` and which revisions stay heads.
+struct Links {
+    /// `Revision.nextrev`: the revisions naming each one as a down revision.
+    nextrev: Vec<Vec<NodeId>>,
+    /// `Revision._all_nextrev`: the same, with dependents.
+    all_nextrev: Vec<Vec<NodeId>>,
+    /// Still in `heads` (no revision names it as a down revision).
+    in_heads: Vec<bool>,
+    /// Still in `_real_heads` (nothing names it, as down revision or dependency).
+    in_real_heads: Vec<bool>,
+}
+
+/// `nextrev` / `_all_nextrev` and the discarding of heads, in map order; each
+/// link set in the order Python iterates the frozenset unions Alembic builds.
+fn link_next_revisions(
+    inputs: &[RevisionInput],
+    ids: &Ids,
+    resolved: &[Vec<NodeId>],
+    order: &dyn SetOrder,
+) -> Result<Links> {
+    let n = inputs.len();
+    let mut next_seq: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+    let mut all_seq: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+    let mut in_heads = vec![true; n];
+    let mut in_real_heads = vec![true; n];
+    let mut missing: Vec<(usize, bool, String)> = Vec::new();
+    for key in &ids.keys {
+        let r = key.node as usize;
+        let inp = &inputs[r];
+        let mut done: Vec<&str> = Vec::new();
+        let candidates = inp
+            .down_revision
+            .iter()
+            .map(String::as_str)
+            .chain(resolved[r].iter().map(|&c| inputs[c as usize].revision.as_str()));
+        for d in candidates {
+            if done.contains(&d) {
+                continue;
+            }
+            done.push(d);
+            let Some(p) = ids.node(d) else {
+                missing.push((r, false, d.to_string()));
+                continue;
+            };
+            all_seq[p].push(ids.canonical[r]);
+            if inp.down_revision.contains(&inputs[p].revision) {
+                next_seq[p].push(ids.canonical[r]);
+            }
+            if inp.down_revision.iter().any(|x| x == d) {
+                in_heads[p] = false;
+            }
+            in_real_heads[p] = false;
+        }
+    }
+    if !missing.is_empty() {
+        missing.sort_by_key(|m| m.0);
+        missing.dedup();
+        return Err(missing_error(inputs, &missing));
+    }
+    let frozen = |seq: &[NodeId]| -> Result<Vec<NodeId>> {
+        let distinct = dedupe_nodes(seq);
+        if distinct.len() <= 1 {
+            return Ok(distinct);
+        }
+        let items: Vec<&str> = seq.iter().map(|&c| inputs[c as usize].revision.as_str()).collect();
+        let got = order.frozenset_unions(&items)?;
+        let perm = permutation("frozenset_unions", &items, &got)?;
+        Ok(perm.into_iter().map(|p| seq[p]).collect())
+    };
+    let mut nextrev: Vec<Vec<NodeId>> = Vec::with_capacity(n);
+    let mut all_nextrev: Vec<Vec<NodeId>> = Vec::with_capacity(n);
+    for p in 0..n {
+        nextrev.push(frozen(&next_seq[p])?);
+        all_nextrev.push(frozen(&all_seq[p])?);
+    }
+    Ok(Links {
+        nextrev,
+        all_nextrev,
+        in_heads,
+        in_real_heads,
+    })
+}
+
+/// Heads and bases, each in load order.
+struct Ends {
+    heads: Vec<usize>,
+    real_heads: Vec<usize>,
+    bases: Vec<usize>,
+    real_bases: Vec<usize>,
+}
+
+/// The down revisions of `v` as nodes; a label or a missing revision among
+/// them fails as Alembic fails when it looks the name up.
+fn push_down_ids(inputs: &[RevisionInput], down_refs: &[Vec<DownRef>], v: usize, out: &mut Vec<NodeId>) -> Result<()> {
+    for (d, r) in inputs[v].down_revision.iter().zip(&down_refs[v]) {
+        match r {
+            DownRef::Id(c) => out.push(*c),
+            DownRef::Label(owner) => {
+                return Err(label_down_error(inputs, v, d, &inputs[*owner as usize].revision));
+            }
+            DownRef::Missing => return Err(missing_error(inputs, &[(v, false, d.clone())])),
+        }
+    }
+    Ok(())
+}
+
+/// `_detect_cycles`, over the map of ids only: every id must be reached both
+/// from the heads going down and from the bases going up, first through
+/// `down_revision` alone, then with dependencies. Returns the heads and bases.
+fn detect_cycles(
+    inputs: &[RevisionInput],
+    ids: &Ids,
+    down_refs: &[Vec<DownRef>],
+    resolved: &[Vec<NodeId>],
+    links: &Links,
+) -> Result<Ends> {
+    let n = inputs.len();
+    let ends = Ends {
+        heads: (0..n).filter(|&i| links.in_heads[i]).collect(),
+        real_heads: (0..n).filter(|&i| links.in_real_heads[i]).collect(),
+        bases: (0..n).filter(|&i| inputs[i].down_revision.is_empty()).collect(),
+        real_bases: (0..n)
+            .filter(|&i| inputs[i].down_revision.is_empty() && inputs[i].dependencies.is_empty())
+            .collect(),
+    };
+    if ids.n_id_keys == 0 {
+        return Ok(ends);
+    }
+    let id_keys = &ids.keys[..ids.n_id_keys];
+    let all_ids = || id_keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>();
+    let cycle = |revisions: Vec<String>| {
+        let message = format!("Cycle is detected in revisions ({})", revisions.join(", "));
+        Error::revision(RevisionErrorKind::Cycle { revisions }, message)
+    };
+    let dependency_cycle = |revisions: Vec<String>| {
+        let message = format!("Dependency cycle is detected in revisions ({})", revisions.join(", "));
+        Error::revision(RevisionErrorKind::DependencyCycle { revisions }, message)
+    };
+
+    let reached_both_ways = |tops: &[usize],
+                             bottoms: &[usize],
+                             down: Expand<'_>,
+                             up: Expand<'_>,
+                             fail: &dyn Fn(Vec<String>) -> Error|
+     -> Result<()> {
+        if tops.is_empty() || bottoms.is_empty() {
+            return Err(fail(all_ids()));
+        }
+        let from_tops = reach_ids(tops, n, &ids.node_key, down)?;
+        let from_bottoms = reach_ids(bottoms, n, &ids.node_key, up)?;
+        let deleted = unreached(id_keys, &from_tops, &from_bottoms);
+        if !deleted.is_empty() {
+            return Err(fail(deleted));
+        }
+        Ok(())
+    };
+    // down_revision alone: heads down, bases up.
+    reached_both_ways(
+        &ends.heads,
+        &ends.bases,
+        &|v, out| push_down_ids(inputs, down_refs, v, out),
+        &|v, out| {
+            out.extend_from_slice(&links.nextrev[v]);
+            Ok(())
+        },
+        &cycle,
+    )?;
+    // With dependencies: real heads down, real bases up.
+    reached_both_ways(
+        &ends.real_heads,
+        &ends.real_bases,
+        &|v, out| {
+            push_down_ids(inputs, down_refs, v, out)?;
+            out.extend_from_slice(&resolved[v]);
+            Ok(())
+        },
+        &|v, out| {
+            out.extend_from_slice(&links.all_nextrev[v]);
+            Ok(())
+        },
+        &dependency_cycle,
+    )?;
+    Ok(ends)
+}
+
+/// Every `down_revision` names a revision id. Only with duplicated ids can a
+/// revision the cycle walks did not reach still name a label or a missing
+/// revision here; Alembic would fail later, on first use.
+fn check_down_revisions(inputs: &[RevisionInput], down_refs: &[Vec<DownRef>]) -> Result<()> {
+    let mut scratch = Vec::new();
+    for i in 0..inputs.len() {
+        push_down_ids(inputs, down_refs, i, &mut scratch)?;
+        scratch.clear();
+    }
+    Ok(())
+}
+
+/// The downward edges as canonical nodes.
+struct Edges {
+    /// `_versioned_down_revisions`.
+    vdown: Vec<Vec<NodeId>>,
+    /// `_all_down_revisions`: down revisions, then dependencies.
+    all_down: Vec<Vec<NodeId>>,
+    /// `_normalized_down_revisions`: down revisions, then normalized dependencies.
+    norm_down: Vec<Vec<NodeId>>,
+}
+
+impl Edges {
+    fn new(down_refs: &[Vec<DownRef>], resolved: &[Vec<NodeId>], normalized: &[Vec<NodeId>]) -> Edges {
         let vdown: Vec<Vec<NodeId>> = down_refs
             .iter()
             .map(|refs| {
@@ -398,140 +519,180 @@ impl Graph {
                     .collect()
             })
             .collect();
-        let all_down: Vec<Vec<NodeId>> = (0..n)
-            .map(|i| {
-                let mut v = vdown[i].clone();
-                v.extend_from_slice(&resolved[i]);
-                dedupe_nodes(&v)
-            })
-            .collect();
-        let norm_down: Vec<Vec<NodeId>> = (0..n)
-            .map(|i| {
-                let mut v = vdown[i].clone();
-                v.extend_from_slice(&normalized[i]);
-                dedupe_nodes(&v)
-            })
-            .collect();
-
-        // _add_branches: spread labels, in the same set order as _map_branch_labels.
-        let mut label_names: Vec<String> = Vec::new();
-        let mut label_ids: HashMap<&str, u32> = HashMap::new();
-        let mut labels_of: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for i in 0..n {
-            for l in &inputs[i].branch_labels {
-                let id = *label_ids.entry(l.as_str()).or_insert_with(|| {
-                    label_names.push(l.clone());
-                    (label_names.len() - 1) as u32
-                });
-                if !labels_of[i].contains(&id) {
-                    labels_of[i].push(id);
-                }
-            }
-        }
-        {
-            let mut stamp = vec![0u32; n];
-            let mut round = 0u32;
-            let mut stack: Vec<NodeId> = Vec::new();
-            for &r in &label_order {
-                let spread = labels_of[r].clone();
-                if spread.is_empty() {
-                    continue;
-                }
-                round += 1;
-                let mut last = r as NodeId;
-                stack.clear();
-                stack.push(r as NodeId);
-                while let Some(v) = stack.pop() {
-                    let vu = v as usize;
-                    if stamp[vu] == round {
-                        continue;
-                    }
-                    stamp[vu] = round;
-                    stack.extend_from_slice(&nextrev[vu]);
-                    union_into(&mut labels_of[vu], &spread);
-                    last = v;
-                }
-                let mut parent = last as usize;
-                let mut steps = 0usize;
-                loop {
-                    if all_nextrev[parent].len() > 1 || inputs[parent].down_revision.len() > 1 {
-                        break;
-                    }
-                    steps += 1;
-                    if steps > n {
-                        // Only a cycle of single-parent revisions gets here; Alembic loops forever.
-                        return Err(Error::revision_generic(format!(
-                            "The down_revision links of revision '{}' lead round in a circle \
-                             (Alembic never finishes loading such a graph); correct down_revision \
-                             in the revisions of that circle.",
-                            inputs[parent].revision
-                        )));
-                    }
-                    union_into(&mut labels_of[parent], &spread);
-                    match (inputs[parent].down_revision.as_slice(), vdown[parent].as_slice()) {
-                        ([d], [c]) if !d.is_empty() => parent = *c as usize,
-                        _ => break,
-                    }
-                }
-            }
-        }
-
-        let nodes: Vec<Node> = inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, inp)| Node {
-                revision: inp.revision,
-                down_revision: inp.down_revision,
-                dependencies: inp.dependencies,
-                branch_labels: inp.branch_labels,
-                path: inp.path,
-                canonical: canonical[i],
-                key: node_key[i],
-            })
-            .collect();
-
-        let mut sorted_keys: Vec<u32> = (0..keys.len() as u32).collect();
-        sorted_keys.sort_by(|&a, &b| keys[a as usize].name.cmp(&keys[b as usize].name));
-        let special_ids = keys[..n_id_keys]
-            .iter()
-            .any(|k| matches!(k.name.as_str(), "head" | "heads" | "base"));
-
-        let vdown = Csr::from_lists(&vdown);
-        let all_down = Csr::from_lists(&all_down);
-        let norm_down = Csr::from_lists(&norm_down);
-        let nextrev = Csr::from_lists(&nextrev);
-        let all_nextrev = Csr::from_lists(&all_nextrev);
-        let reach = Reach::new(n, &norm_down);
-        let cyclic_next = super::topo::has_cycle(n, &nextrev);
-        let to_ids = |v: Vec<usize>| v.into_iter().map(|i| i as NodeId).collect::<Vec<_>>();
-        Ok(Graph {
-            r_nextrev: nextrev.reversed(n),
-            r_all_nextrev: all_nextrev.reversed(n),
-            r_vdown: vdown.reversed(n),
-            r_norm_down: norm_down.reversed(n),
-            nodes,
-            keys,
-            n_id_keys,
-            lookup,
-            sorted_keys,
-            label_names,
-            heads: to_ids(heads_v),
-            real_heads: to_ids(real_heads_v),
-            bases: to_ids(bases_v),
-            real_bases: to_ids(real_bases_v),
-            warnings,
+        let with = |extra: &[Vec<NodeId>]| -> Vec<Vec<NodeId>> {
+            (0..vdown.len())
+                .map(|i| {
+                    let mut v = vdown[i].clone();
+                    v.extend_from_slice(&extra[i]);
+                    dedupe_nodes(&v)
+                })
+                .collect()
+        };
+        let all_down = with(resolved);
+        let norm_down = with(normalized);
+        Edges {
             vdown,
             all_down,
             norm_down,
-            resolved_deps: Csr::from_lists(&resolved),
-            normalized_deps: Csr::from_lists(&normalized),
-            nextrev,
-            all_nextrev,
-            labels: Csr::from_lists(&labels_of),
-            reach,
-            special_ids,
-            cyclic_next,
+        }
+    }
+}
+
+/// Each revision's branch labels, as indices into `names`.
+struct Labels {
+    names: Vec<String>,
+    of: Vec<Vec<u32>>,
+}
+
+/// `_add_branches`: each labelled revision (in the order `_map_branch_labels`
+/// used) spreads its labels to every revision above it and down its chain of
+/// single-parent, single-child ancestors.
+fn add_branches(
+    inputs: &[RevisionInput],
+    label_order: &[usize],
+    links: &Links,
+    vdown: &[Vec<NodeId>],
+) -> Result<Labels> {
+    let n = inputs.len();
+    let mut names: Vec<String> = Vec::new();
+    let mut label_ids: HashMap<&str, u32> = HashMap::new();
+    let mut labels_of: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for i in 0..n {
+        for l in &inputs[i].branch_labels {
+            let id = *label_ids.entry(l.as_str()).or_insert_with(|| {
+                names.push(l.clone());
+                (names.len() - 1) as u32
+            });
+            if !labels_of[i].contains(&id) {
+                labels_of[i].push(id);
+            }
+        }
+    }
+    let mut stamp = vec![0u32; n];
+    let mut round = 0u32;
+    let mut stack: Vec<NodeId> = Vec::new();
+    for &r in label_order {
+        let spread = labels_of[r].clone();
+        if spread.is_empty() {
+            continue;
+        }
+        round += 1;
+        let mut last = r as NodeId;
+        stack.clear();
+        stack.push(r as NodeId);
+        while let Some(v) = stack.pop() {
+            let vu = v as usize;
+            if stamp[vu] == round {
+                continue;
+            }
+            stamp[vu] = round;
+            stack.extend_from_slice(&links.nextrev[vu]);
+            union_into(&mut labels_of[vu], &spread);
+            last = v;
+        }
+        let mut parent = last as usize;
+        let mut steps = 0usize;
+        loop {
+            if links.all_nextrev[parent].len() > 1 || inputs[parent].down_revision.len() > 1 {
+                break;
+            }
+            steps += 1;
+            if steps > n {
+                // Only a cycle of single-parent revisions gets here; Alembic loops forever.
+                return Err(Error::revision_generic(format!(
+                    "The down_revision links of revision '{}' lead round in a circle \
+                     (Alembic never finishes loading such a graph); correct down_revision \
+                     in the revisions of that circle.",
+                    inputs[parent].revision
+                )));
+            }
+            union_into(&mut labels_of[parent], &spread);
+            match (inputs[parent].down_revision.as_slice(), vdown[parent].as_slice()) {
+                ([d], [c]) if !d.is_empty() => parent = *c as usize,
+                _ => break,
+            }
+        }
+    }
+    Ok(Labels { names, of: labels_of })
+}
+
+/// The finished graph: nodes, keys sorted for prefix lookups, edges in both
+/// directions as compact adjacency, and the reachability index.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    inputs: Vec<RevisionInput>,
+    ids: Ids,
+    links: Links,
+    ends: Ends,
+    edges: Edges,
+    labels: Labels,
+    resolved: Vec<Vec<NodeId>>,
+    normalized: Vec<Vec<NodeId>>,
+) -> Graph {
+    let n = inputs.len();
+    let Ids {
+        lookup,
+        keys,
+        node_key,
+        n_id_keys,
+        canonical,
+        warnings,
+    } = ids;
+    let nodes: Vec<Node> = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, inp)| Node {
+            revision: inp.revision,
+            down_revision: inp.down_revision,
+            dependencies: inp.dependencies,
+            branch_labels: inp.branch_labels,
+            path: inp.path,
+            canonical: canonical[i],
+            key: node_key[i],
         })
+        .collect();
+
+    let mut sorted_keys: Vec<u32> = (0..keys.len() as u32).collect();
+    sorted_keys.sort_by(|&a, &b| keys[a as usize].name.cmp(&keys[b as usize].name));
+    let special_ids = keys[..n_id_keys]
+        .iter()
+        .any(|k| matches!(k.name.as_str(), "head" | "heads" | "base"));
+
+    let vdown = Csr::from_lists(&edges.vdown);
+    let all_down = Csr::from_lists(&edges.all_down);
+    let norm_down = Csr::from_lists(&edges.norm_down);
+    let nextrev = Csr::from_lists(&links.nextrev);
+    let all_nextrev = Csr::from_lists(&links.all_nextrev);
+    let reach = Reach::new(n, &norm_down);
+    let cyclic_next = super::topo::has_cycle(n, &nextrev);
+    let to_ids = |v: Vec<usize>| v.into_iter().map(|i| i as NodeId).collect::<Vec<_>>();
+    Graph {
+        r_nextrev: nextrev.reversed(n),
+        r_all_nextrev: all_nextrev.reversed(n),
+        r_vdown: vdown.reversed(n),
+        r_norm_down: norm_down.reversed(n),
+        nodes,
+        keys,
+        n_id_keys,
+        lookup,
+        sorted_keys,
+        label_names: labels.names,
+        heads: to_ids(ends.heads),
+        real_heads: to_ids(ends.real_heads),
+        bases: to_ids(ends.bases),
+        real_bases: to_ids(ends.real_bases),
+        warnings,
+        vdown,
+        all_down,
+        norm_down,
+        resolved_deps: Csr::from_lists(&resolved),
+        normalized_deps: Csr::from_lists(&normalized),
+        nextrev,
+        all_nextrev,
+        labels: Csr::from_lists(&labels.of),
+        reach,
+        special_ids,
+        cyclic_next,
     }
 }
 
@@ -543,11 +704,11 @@ fn union_into(dst: &mut Vec<u32>, src: &[u32]) {
     }
 }
 
+/// The revisions one step from a revision, in a walk: pushed onto the vector.
+type Expand<'a> = &'a dyn Fn(usize, &mut Vec<NodeId>) -> Result<()>;
+
 /// Ids reached by a depth-first walk over revision objects from `starts`.
-fn reach_ids<F>(starts: &[usize], n: usize, node_key: &[u32], mut expand: F) -> Result<Vec<bool>>
-where
-    F: FnMut(usize, &mut Vec<NodeId>) -> Result<()>,
-{
+fn reach_ids(starts: &[usize], n: usize, node_key: &[u32], expand: Expand<'_>) -> Result<Vec<bool>> {
     let mut seen = vec![false; n];
     let mut ids = vec![false; n];
     let mut stack: Vec<NodeId> = starts.iter().map(|&s| s as NodeId).collect();

@@ -1,8 +1,11 @@
 //! Revision identifiers as Alembic receives them, and the few pieces of Python
-//! behaviour that identifier handling depends on (`int()`, `repr()`, truthiness
-//! and the relative-destination pattern `(?:(.+?)@)?(\w+)?((?:\+|-)\d+)`).
+//! behaviour that identifier handling depends on beyond [`crate::pystr`]
+//! (truthiness, `int()` saturated, and the relative-destination pattern
+//! `(?:(.+?)@)?(\w+)?((?:\+|-)\d+)`).
 
 use std::fmt;
+
+use crate::pystr::{self, IntError};
 
 /// A revision identifier argument, shaped like the Python value Alembic gets.
 ///
@@ -61,7 +64,7 @@ impl Ident {
     pub fn py_repr(&self) -> String {
         match self {
             Ident::Nil => "None".to_string(),
-            Ident::Str(s) => py_repr_str(s),
+            Ident::Str(s) => pystr::repr(s),
             Ident::Tuple(v) => {
                 let inner: Vec<String> = v.iter().map(Ident::py_repr).collect();
                 if inner.len() == 1 {
@@ -123,72 +126,16 @@ impl From<Option<&str>> for Ident {
     }
 }
 
-/// Python's `repr()` of a `str`.
-pub(crate) fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if (0x80..=0xa0).contains(&(c as u32)) || c as u32 == 0xad => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Whitespace as Python's `str.strip()` and `int()` see it.
-fn py_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// Python `int(s)` for a `str`: `None` where Python raises `ValueError`.
-/// Values beyond `i64` saturate (only their sign and "more steps than the
-/// graph has" matter to the callers). Only ASCII digits are recognised.
+/// Python `int(s)` for a `str` ([`pystr::int`]): `None` where Python raises
+/// `ValueError`. Values beyond `i64` saturate (only their sign and "more steps
+/// than the graph has" matter to the callers).
 pub(crate) fn py_int(s: &str) -> Option<i64> {
-    let t = s.trim_matches(py_space);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() {
-        return None;
+    match pystr::int(s) {
+        Ok(v) => Some(v),
+        Err(IntError::Overflow { negative: true }) => Some(i64::MIN + 1),
+        Err(IntError::Overflow { negative: false }) => Some(i64::MAX),
+        Err(IntError::Invalid) => None,
     }
-    let mut value: i64 = 0;
-    let mut prev_underscore = true; // no leading underscore
-    for b in digits.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-                prev_underscore = false;
-            }
-            b'_' if !prev_underscore => prev_underscore = true,
-            _ => return None,
-        }
-    }
-    if prev_underscore {
-        return None; // trailing underscore
-    }
-    Some(if neg { -value } else { value })
 }
 
 /// The three groups of Alembic's relative-destination pattern, matched with
@@ -322,8 +269,8 @@ mod tests {
 
     #[test]
     fn reprs() {
-        assert_eq!(py_repr_str("a'b"), "\"a'b\"");
-        assert_eq!(py_repr_str("a\nb"), "'a\\nb'");
+        assert_eq!(Ident::str("a'b").py_repr(), "\"a'b\"");
+        assert_eq!(Ident::str("a\nb").py_repr(), "'a\\nb'");
         assert_eq!(Ident::tuple(["a"]).py_repr(), "('a',)");
         assert_eq!(Ident::Tuple(vec![Ident::Other("b'x'".into())]).py_repr(), "(b'x',)");
     }

@@ -135,7 +135,9 @@ struct Slot {
     answer: Range<usize>,
 }
 
-/// What the cache made of one file.
+/// What the cache made of one file. It lives for one call, so `Hit` stays
+/// unboxed rather than cost an allocation for each cached file.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Lookup {
     /// The stored answer still holds.
     Hit(ScriptSource, Stamp),

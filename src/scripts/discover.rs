@@ -200,7 +200,7 @@ fn resolve(resolved_dir: &Path, rel: &Path, plain: bool, dialect: &Dialect) -> R
         return Ok(resolved_dir.join(rel));
     }
     let shown = resolved_dir.join(rel);
-    let p = realpath_from(resolved_dir, rel).map_err(|e| io_error(&shown, "resolve", &e))?;
+    let p = realpath_from(resolved_dir, rel).map_err(|e| io_error(&shown, "resolve", e))?;
     match fs::metadata(&p) {
         Ok(_) => Ok(p),
         Err(e) if e.raw_os_error() == Some(ENOENT) => Ok(p),
@@ -209,16 +209,20 @@ fn resolve(resolved_dir: &Path, rel: &Path, plain: bool, dialect: &Dialect) -> R
             "{} is a symbolic link loop in a version location; Alembic cannot load it either. \
              Fix or remove the link.",
             shown.display()
-        ))),
-        Err(e) => Err(io_error(&shown, "resolve", &e)),
+        ))
+        .at_path(&shown)
+        .caused_by(e)),
+        Err(e) => Err(io_error(&shown, "resolve", e)),
     }
 }
 
-fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
+fn io_error(path: &Path, what: &str, e: io::Error) -> Error {
     Error::script(format!(
         "Cannot {what} {}: {e}. Check the file's permissions, or remove it from the version location.",
         path.display()
     ))
+    .at_path(path)
+    .caused_by(e)
 }
 
 /// The bytes of Alembic's file name regexes.
@@ -299,16 +303,16 @@ fn list_py_dir(
                 .collect();
             if sourceless {
                 let cache = root.join("__pycache__");
-                let exists = py_exists(&cache).map_err(|e| io_error(&cache, "read", &e))?;
+                let exists = py_exists(&cache).map_err(|e| io_error(&cache, "read", e))?;
                 if exists {
                     let stems: HashSet<&[u8]> = listing
                         .files
                         .iter()
                         .map(|e| first_dot_stem(e.name.as_bytes()))
                         .collect();
-                    let rd = fs::read_dir(&cache).map_err(|e| io_error(&cache, "list", &e))?;
+                    let rd = fs::read_dir(&cache).map_err(|e| io_error(&cache, "list", e))?;
                     for entry in rd {
-                        let entry = entry.map_err(|e| io_error(&cache, "list", &e))?;
+                        let entry = entry.map_err(|e| io_error(&cache, "list", e))?;
                         let name = entry.file_name();
                         if stems.contains(first_dot_stem(name.as_bytes())) {
                             continue;
@@ -425,8 +429,8 @@ fn from_path_filter(real: &Path, sourceless: bool) -> Result<Option<NameKind>> {
         let mut pyc_name = py_name.to_vec();
         pyc_name.push(b'c');
         let pyc = dir.join(OsStr::from_bytes(&pyc_name));
-        let py_exists_ = py_exists(&py).map_err(|e| io_error(&py, "check", &e))?;
-        let pyc_exists = py_exists(&pyc).map_err(|e| io_error(&pyc, "check", &e))?;
+        let py_exists_ = py_exists(&py).map_err(|e| io_error(&py, "check", e))?;
+        let pyc_exists = py_exists(&pyc).map_err(|e| io_error(&pyc, "check", e))?;
         if py_exists_ || (pyo && pyc_exists) {
             return Ok(None);
         }

@@ -5,7 +5,8 @@
 //! (Python reads source files with universal newlines), so a literal's text is
 //! exactly what Python's tokenizer saw.
 
-use super::lexer::Halt;
+use super::error::Halt;
+use crate::pystr;
 
 /// What a string token's prefix says about it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -183,63 +184,11 @@ pub(crate) fn decode_str_body(body: &[u8], raw: bool, line: u32, out: &mut Strin
     Ok(())
 }
 
-/// Python's `str.isspace()` for one character.
-pub(crate) fn py_isspace(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n'
-            | '\x0b'
-            | '\x0c'
-            | '\r'
-            | '\x1c'..='\x1f'
-            | ' '
-            | '\u{85}'
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-    )
-}
-
-/// Python's `str.strip()` with no argument.
-pub(crate) fn py_strip(s: &str) -> &str {
-    s.trim_matches(py_isspace)
-}
-
-/// Python's `str.expandtabs()` (tab size 8): the column counts characters and
-/// restarts after `\n` and `\r`.
-fn expandtabs(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    let mut col = 0usize;
-    for c in s.chars() {
-        match c {
-            '\t' => {
-                let n = 8 - col % 8;
-                out.extend(std::iter::repeat_n(' ', n));
-                col += n;
-            }
-            '\n' | '\r' => {
-                out.push(c);
-                col = 0;
-            }
-            _ => {
-                out.push(c);
-                col += 1;
-            }
-        }
-    }
-    out
-}
-
 /// The docstring clean-up CPython 3.13 and later apply when compiling: tabs
 /// expanded, leading spaces removed from the first line and the common margin
 /// of spaces removed from the following lines.
 pub(crate) fn clean_doc(doc: &str) -> String {
-    let doc = expandtabs(doc);
+    let doc = pystr::expandtabs(doc);
     let b = doc.as_bytes();
     let end = b.len();
     // The smallest indentation of the non-blank lines after the first.
@@ -301,7 +250,7 @@ pub(crate) fn clean_doc(doc: &str) -> String {
 /// `Script.doc` (its first paragraph).
 pub(crate) fn alembic_docs(module_doc: Option<&str>) -> (String, String) {
     let longdoc = match module_doc {
-        Some(d) if !d.is_empty() => py_strip(d).to_string(),
+        Some(d) if !d.is_empty() => pystr::strip(d).to_string(),
         _ => String::new(),
     };
     let doc = longdoc.split("\n\n").next().unwrap_or("").to_string();
@@ -364,7 +313,7 @@ mod tests {
             ("title".into(), "title\n\nmore".into())
         );
         assert_eq!(alembic_docs(None), (String::new(), String::new()));
-        assert_eq!(py_strip("\x1c a \u{3000}"), "a");
+        assert_eq!(alembic_docs(Some("\x1c a \u{3000}")).1, "a");
     }
 
     #[test]

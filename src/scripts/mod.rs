@@ -53,9 +53,12 @@
 
 pub mod cache;
 mod discover;
+mod error;
 mod lexer;
 mod literal;
 mod pysource;
+
+pub(crate) use literal::alembic_docs;
 
 use std::fs;
 use std::io::{self, Read};
@@ -335,19 +338,19 @@ fn script_error(path: &Path, line: Option<u32>, msg: &str) -> Error {
             "Revision file {}, line {l}: {msg}. Python cannot import it either; fix the file or remove it \
              from the version location.",
             path.display()
-        )),
+        ))
+        .at_line(l as usize),
         None => Error::script(format!(
             "Revision file {}: {msg}. Fix the file or remove it from the version location.",
             path.display()
         )),
     }
+    .at_path(path)
 }
 
-/// The line a reading error of `path` names (as [`script_error`] writes it), if any.
+/// The line of `path` a reading error names, if any.
 pub fn error_line(path: &Path, e: &Error) -> Option<usize> {
-    let prefix = format!("Revision file {}, line ", path.display());
-    let rest = e.message().strip_prefix(prefix.as_str())?;
-    rest.split(':').next()?.parse().ok()
+    if e.path() == Some(path) { e.line() } else { None }
 }
 
 fn read_found(path: &Path, kind: NameKind, dialect: &Dialect) -> Result<ScriptSource> {
@@ -365,7 +368,8 @@ fn read_found(path: &Path, kind: NameKind, dialect: &Dialect) -> Result<ScriptSo
                 "{} is a .pyo file, which Python 3 cannot load (Alembic fails on it too). \
                  Remove it, or keep its .py source or a .pyc beside it.",
                 path.display()
-            )));
+            ))
+            .at_path(path));
         }
     }
     read_source_file(path, dialect).0
@@ -381,7 +385,9 @@ fn read_source_file(path: &Path, dialect: &Dialect) -> (Result<ScriptSource>, Op
                 Err(Error::script(format!(
                     "Cannot read revision file {}: {e}. Check its permissions, or remove it from the version location.",
                     path.display()
-                ))),
+                ))
+                .at_path(path)
+                .caused_by(e)),
                 None,
             );
         }
@@ -430,7 +436,8 @@ fn missing_source(path: &Path) -> Result<ScriptSource> {
         "Revision file {} does not exist (a dangling symbolic link?); Alembic cannot load it either. \
          Fix the link or remove it from the version location.",
         path.display()
-    )))
+    ))
+    .at_path(path))
 }
 
 /// The encoding named by a PEP 263 coding cookie on the first two lines.
@@ -606,7 +613,8 @@ fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSo
                      declared inside the script (please see 'Upgrading from Alembic 0.1 to 0.2' in the \
                      documentation).",
                     String::from_utf8_lossy(filename)
-                )));
+                ))
+                .at_path(path));
             }
         },
     };
@@ -615,7 +623,8 @@ fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSo
             "Revision file {} does not define `down_revision` (Alembic fails on it with an AttributeError). \
              Add `down_revision = None` for a first revision, or the id of the revision it follows.",
             path.display()
-        )));
+        ))
+        .at_path(path));
     };
     let down = to_tuple(&down_value);
     // Revision.__init__: self-loops, then the identifier's characters.

@@ -14,12 +14,12 @@
 //!   imports it instead;
 //! - `Halt::Syntax`: Python itself would refuse to compile the file.
 
-use super::lexer::{
-    Cls, F_COMPOUND, F_ENDS, F_NO_END, F_NO_START, F_SPECIAL, F_STARTS, K, Kw, Lexer, Soft, Tok, syntax,
-};
+use super::error::syntax;
+use super::lexer::{Keyword, Lexer, NameClass, SoftKeyword, Token, TokenFlags, TokenKind};
 use super::literal;
 
-pub(crate) use super::lexer::{Halt, Watched};
+pub(crate) use super::error::Halt;
+pub(crate) use super::lexer::Watched;
 
 // ---------------------------------------------------------------------------
 // Values
@@ -70,15 +70,15 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
         module: Module::default(),
     };
     // No previous token on the line.
-    let none = Tok {
-        k: K::Newline,
-        c: Cls::NotName,
-        f: 0,
+    let none = Token {
+        kind: TokenKind::Newline,
+        class: NameClass::NotName,
+        flags: TokenFlags::default(),
         start: 0,
         end: 0,
         line: 0,
     };
-    let mut buf: Vec<Tok> = Vec::with_capacity(64);
+    let mut buf: Vec<Token> = Vec::with_capacity(64);
     let mut line_started = false;
     let mut buffering = false;
     let mut first_line = true;
@@ -100,19 +100,19 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut ntoks = 0usize;
     let mut line_first = none;
     loop {
-        let t = lex.next_tok().map_err(|e| *e)?;
-        match t.k {
-            K::Indent => {
+        let t = lex.next_token().map_err(|e| *e)?;
+        match t.kind {
+            TokenKind::Indent => {
                 if expect_indent.take().is_none() {
                     return Err(syntax(t.line, "unexpected indent"));
                 }
                 continue;
             }
-            K::Dedent | K::End => {
+            TokenKind::Dedent | TokenKind::End => {
                 if let Some(h) = expect_indent {
                     return Err(syntax(h, "expected an indented block after this line"));
                 }
-                if t.k == K::End {
+                if t.kind == TokenKind::End {
                     if let Some((_, line)) = decorator_pending {
                         return Err(syntax(
                             line,
@@ -156,7 +156,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 match_bodies.pop();
             }
             let in_match_body = match_bodies.last() == Some(&depth);
-            if in_match_body && !matches!(t.c, Cls::Soft(Soft::Case)) {
+            if in_match_body && !matches!(t.class, NameClass::SoftKeyword(SoftKeyword::Case)) {
                 return Err(syntax(t.line, "expected 'case' in the body of a match statement"));
             }
             needs_colon = in_match_body;
@@ -164,7 +164,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             if let Some(&(d, line)) = try_pending.last()
                 && d >= depth
             {
-                if d == depth && matches!(t.c, Cls::Kw(Kw::Except | Kw::Finally)) {
+                if d == depth && matches!(t.class, NameClass::Keyword(Keyword::Except | Keyword::Finally)) {
                     try_pending.pop();
                 } else {
                     return Err(syntax(line, "expected 'except' or 'finally' block"));
@@ -172,7 +172,12 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             }
             // A decorator is followed by another decorator, a `def` or a `class`.
             if let Some((d, line)) = decorator_pending.take() {
-                let ok = d == depth && (t.k == K::At || matches!(t.c, Cls::Kw(Kw::Def | Kw::Class | Kw::Async)));
+                let ok = d == depth
+                    && (t.kind == TokenKind::At
+                        || matches!(
+                            t.class,
+                            NameClass::Keyword(Keyword::Def | Keyword::Class | Keyword::Async)
+                        ));
                 if !ok {
                     return Err(syntax(
                         line,
@@ -180,14 +185,14 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     ));
                 }
             }
-            if t.k == K::At {
+            if t.kind == TokenKind::At {
                 decorator_pending = Some((depth, t.line));
             }
         }
-        let f = t.f;
+        let f = t.flags;
         // The end of a statement.
-        if t.k == K::Newline || t.k == K::Semi {
-            if prev.f & F_NO_END != 0 {
+        if t.kind == TokenKind::Newline || t.kind == TokenKind::Semi {
+            if prev.flags.contains(TokenFlags::CANNOT_END) {
                 return Err(syntax(t.line, "invalid syntax: the statement is incomplete"));
             }
             if from_stmt && !import_seen {
@@ -196,7 +201,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             from_stmt = false;
             in_global = false;
         }
-        if t.k == K::Newline {
+        if t.kind == TokenKind::Newline {
             if !lambdas.is_empty() {
                 return Err(syntax(t.line, "a lambda has no ':'"));
             }
@@ -207,26 +212,26 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 block = r.module_line(&buf, first_line, line_first_line)?;
                 first_line = false;
             }
-            if prev.k == K::Colon {
+            if prev.kind == TokenKind::Colon {
                 expect_indent = Some(t.line);
-                if matches!(line_first.c, Cls::Soft(Soft::Match)) {
+                if matches!(line_first.class, NameClass::SoftKeyword(SoftKeyword::Match)) {
                     match_bodies.push(lex.depth() + 1);
                 }
             }
-            if matches!(line_first.c, Cls::Kw(Kw::Try)) {
+            if matches!(line_first.class, NameClass::Keyword(Keyword::Try)) {
                 try_pending.push((lex.depth(), line_first_line));
             }
             line_started = false;
             continue;
         }
         if stmt_start {
-            if f & F_NO_START != 0 {
+            if f.contains(TokenFlags::CANNOT_START) {
                 return Err(syntax(t.line, "invalid syntax"));
             }
-            from_stmt = matches!(t.c, Cls::Kw(Kw::From));
+            from_stmt = matches!(t.class, NameClass::Keyword(Keyword::From));
             import_seen = false;
-            if f & F_COMPOUND != 0 {
-                if prev.k == K::Semi {
+            if f.contains(TokenFlags::COMPOUND) {
+                if prev.kind == TokenKind::Semi {
                     // Compound statements cannot follow `;`.
                     return Err(syntax(t.line, "invalid syntax"));
                 }
@@ -235,12 +240,14 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
         }
         ntoks += 1;
         if ntoks == 2 {
-            if matches!(line_first.c, Cls::Soft(Soft::Match)) && (f & F_STARTS != 0 || t.k == K::LBrace) {
+            if matches!(line_first.class, NameClass::SoftKeyword(SoftKeyword::Match))
+                && (f.contains(TokenFlags::STARTS_OPERAND) || t.kind == TokenKind::LBrace)
+            {
                 // `match x ...` can only be a match statement.
                 needs_colon = true;
             }
-            if matches!(line_first.c, Cls::Soft(Soft::Type)) && t.k == K::Name
-                || matches!(line_first.c, Cls::Kw(Kw::Except)) && t.k == K::Star
+            if matches!(line_first.class, NameClass::SoftKeyword(SoftKeyword::Type)) && t.kind == TokenKind::Name
+                || matches!(line_first.class, NameClass::Keyword(Keyword::Except)) && t.kind == TokenKind::Star
             {
                 return Err(Halt::Import(format!(
                     "line {} uses syntax that only newer Python versions accept",
@@ -248,20 +255,29 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 )));
             }
         }
-        if ntoks == 3 && matches!(line_first.c, Cls::Kw(Kw::Def | Kw::Class)) && t.k == K::LSqb {
+        if ntoks == 3
+            && matches!(line_first.class, NameClass::Keyword(Keyword::Def | Keyword::Class))
+            && t.kind == TokenKind::LSqb
+        {
             return Err(Halt::Import(format!(
                 "line {} declares type parameters, which only Python 3.12 and later accept",
                 t.line
             )));
         }
-        if prev.f & F_ENDS != 0 && f & F_STARTS != 0 && !(prev.k == K::Str && t.k == K::Str) {
+        if prev.flags.contains(TokenFlags::ENDS_OPERAND)
+            && f.contains(TokenFlags::STARTS_OPERAND)
+            && !(prev.kind == TokenKind::Str && t.kind == TokenKind::Str)
+        {
             return Err(syntax(t.line, "invalid syntax. Perhaps you forgot a comma?"));
         }
-        if prev.k == K::Dot && t.k != K::Name && !(from_stmt && matches!(t.k, K::Dot | K::Ellipsis)) {
+        if prev.kind == TokenKind::Dot
+            && t.kind != TokenKind::Name
+            && !(from_stmt && matches!(t.kind, TokenKind::Dot | TokenKind::Ellipsis))
+        {
             return Err(syntax(t.line, "invalid syntax after '.'"));
         }
-        match t.k {
-            K::Colon => {
+        match t.kind {
+            TokenKind::Colon => {
                 let pdepth = lex.paren_depth();
                 if lambdas.last() == Some(&pdepth) {
                     lambdas.pop();
@@ -269,42 +285,45 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     colon_seen = true;
                 }
             }
-            K::RPar | K::RSqb | K::RBrace if lambdas.last().is_some_and(|&d| d > lex.paren_depth()) => {
+            TokenKind::RPar | TokenKind::RSqb | TokenKind::RBrace
+                if lambdas.last().is_some_and(|&d| d > lex.paren_depth()) =>
+            {
                 return Err(syntax(t.line, "a lambda has no ':'"));
             }
-            K::Equal if lex.paren_depth() > 0 && lambdas.is_empty() => {
+            TokenKind::Equal if lex.paren_depth() > 0 && lambdas.is_empty() => {
                 // Inside brackets `=` only names a keyword argument (or a
                 // parameter default in a `def`/`class`/`type` header).
                 let header = matches!(
-                    line_first.c,
-                    Cls::Kw(Kw::Def | Kw::Class | Kw::Async) | Cls::Soft(Soft::Type)
+                    line_first.class,
+                    NameClass::Keyword(Keyword::Def | Keyword::Class | Keyword::Async)
+                        | NameClass::SoftKeyword(SoftKeyword::Type)
                 );
-                if !header && (lex.innermost() != Some(b'(') || prev.k != K::Name) {
+                if !header && (lex.innermost() != Some(b'(') || prev.kind != TokenKind::Name) {
                     return Err(syntax(t.line, "invalid syntax: '=' inside brackets"));
                 }
             }
-            K::Walrus => {
-                if let Cls::Watched(_) = prev.c {
+            TokenKind::Walrus => {
+                if let NameClass::Watched(_) = prev.class {
                     return Err(Halt::Import(format!(
                         "line {} assigns an Alembic variable with `:=`",
                         t.line
                     )));
                 }
             }
-            K::Name if f & F_SPECIAL != 0 => {
+            TokenKind::Name if f.contains(TokenFlags::SPECIAL_NAME) => {
                 let control = !buffering && block == Block::Control;
-                match t.c {
-                    Cls::Kw(Kw::Lambda) => lambdas.push(lex.paren_depth()),
-                    Cls::Kw(Kw::Import) => import_seen = true,
-                    Cls::Kw(Kw::Global | Kw::Nonlocal) => in_global = true,
-                    Cls::Banned => {
+                match t.class {
+                    NameClass::Keyword(Keyword::Lambda) => lambdas.push(lex.paren_depth()),
+                    NameClass::Keyword(Keyword::Import) => import_seen = true,
+                    NameClass::Keyword(Keyword::Global | Keyword::Nonlocal) => in_global = true,
+                    NameClass::Banned => {
                         return Err(Halt::Import(format!(
                             "line {} uses `{}`, through which code can change module variables",
                             t.line,
                             String::from_utf8_lossy(&src[t.range()])
                         )));
                     }
-                    Cls::Watched(_) if in_global => {
+                    NameClass::Watched(_) if in_global => {
                         return Err(Halt::Import(format!(
                             "line {} declares `{}` global",
                             t.line,
@@ -313,22 +332,22 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     }
                     // Inside the body of a module-level `if`/`for`/`try`/`with`/`match`:
                     // that code runs at import, conditionally.
-                    Cls::Watched(_) if control && prev.k != K::Dot => {
+                    NameClass::Watched(_) if control && prev.kind != TokenKind::Dot => {
                         return Err(Halt::Import(format!(
                             "line {} uses `{}` inside a module-level compound statement",
                             t.line,
                             String::from_utf8_lossy(&src[t.range()])
                         )));
                     }
-                    Cls::Kw(
-                        Kw::Raise
-                        | Kw::Assert
-                        | Kw::Return
-                        | Kw::Yield
-                        | Kw::Await
-                        | Kw::While
-                        | Kw::Break
-                        | Kw::Continue,
+                    NameClass::Keyword(
+                        Keyword::Raise
+                        | Keyword::Assert
+                        | Keyword::Return
+                        | Keyword::Yield
+                        | Keyword::Await
+                        | Keyword::While
+                        | Keyword::Break
+                        | Keyword::Continue,
                     ) if control => {
                         return Err(Halt::Import(format!(
                             "line {} has module-level code that can stop or repeat the import",
@@ -343,23 +362,23 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
         if buffering {
             buf.push(t);
         }
-        stmt_start = t.k == K::Semi;
+        stmt_start = t.kind == TokenKind::Semi;
         prev = t;
     }
     Ok(r.module)
 }
 
-fn name_text(src: &[u8], t: &Tok) -> String {
+fn name_text(src: &[u8], t: &Token) -> String {
     String::from_utf8_lossy(&src[t.range()]).into_owned()
 }
 
 /// Index of the bracket closing the one at `open`, within `toks`.
-fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
+fn matching_close(toks: &[Token], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate().skip(open) {
-        match t.k {
-            K::LPar | K::LSqb | K::LBrace => depth += 1,
-            K::RPar | K::RSqb | K::RBrace => {
+        match t.kind {
+            TokenKind::LPar | TokenKind::LSqb | TokenKind::LBrace => depth += 1,
+            TokenKind::RPar | TokenKind::RSqb | TokenKind::RBrace => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return Some(i);
@@ -372,35 +391,35 @@ fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
 }
 
 /// The parts of `toks` between top-level (not bracketed) tokens of kind `k`.
-fn split_top(toks: &[Tok], k: K) -> TopSplit<'_> {
+fn split_top(toks: &[Token], k: TokenKind) -> TopSplit<'_> {
     TopSplit {
         toks,
-        k,
+        kind: k,
         pos: 0,
         done: false,
     }
 }
 
 struct TopSplit<'a> {
-    toks: &'a [Tok],
-    k: K,
+    toks: &'a [Token],
+    kind: TokenKind,
     pos: usize,
     done: bool,
 }
 
 impl<'a> Iterator for TopSplit<'a> {
-    type Item = &'a [Tok];
+    type Item = &'a [Token];
 
-    fn next(&mut self) -> Option<&'a [Tok]> {
+    fn next(&mut self) -> Option<&'a [Token]> {
         if self.done {
             return None;
         }
         let mut depth = 0usize;
         for i in self.pos..self.toks.len() {
-            match self.toks[i].k {
-                K::LPar | K::LSqb | K::LBrace => depth += 1,
-                K::RPar | K::RSqb | K::RBrace => depth = depth.saturating_sub(1),
-                kk if kk == self.k && depth == 0 => {
+            match self.toks[i].kind {
+                TokenKind::LPar | TokenKind::LSqb | TokenKind::LBrace => depth += 1,
+                TokenKind::RPar | TokenKind::RSqb | TokenKind::RBrace => depth = depth.saturating_sub(1),
+                kk if kk == self.kind && depth == 0 => {
                     let part = &self.toks[self.pos..i];
                     self.pos = i + 1;
                     return Some(part);
@@ -414,54 +433,57 @@ impl<'a> Iterator for TopSplit<'a> {
 }
 
 /// Whether `toks` has a top-level token of kind `k`.
-fn has_top(toks: &[Tok], k: K) -> bool {
+fn has_top(toks: &[Token], k: TokenKind) -> bool {
     split_top(toks, k).nth(1).is_some()
 }
 
 impl Reader<'_> {
-    fn cls(&self, t: &Tok) -> Cls {
-        t.c
+    fn cls(&self, t: &Token) -> NameClass {
+        t.class
     }
 
     /// The first watched name in `toks` that is not an attribute (`x.revision`).
-    fn watched_in<'t>(&self, toks: &'t [Tok]) -> Option<&'t Tok> {
+    fn watched_in<'t>(&self, toks: &'t [Token]) -> Option<&'t Token> {
         toks.iter().enumerate().find_map(|(i, t)| {
-            let after_dot = i > 0 && toks[i - 1].k == K::Dot;
+            let after_dot = i > 0 && toks[i - 1].kind == TokenKind::Dot;
             match self.cls(t) {
-                Cls::Watched(_) if !after_dot => Some(t),
+                NameClass::Watched(_) if !after_dot => Some(t),
                 _ => None,
             }
         })
     }
 
-    fn import_reason(&self, t: &Tok, what: &str) -> Halt {
+    fn import_reason(&self, t: &Token, what: &str) -> Halt {
         Halt::Import(format!("line {}: `{}` {what}", t.line, name_text(self.src, t)))
     }
 
     /// One module-level logical line. Returns the kind of block it opens.
-    fn module_line(&mut self, toks: &[Tok], first_line: bool, line: u32) -> Result<Block, Halt> {
+    fn module_line(&mut self, toks: &[Token], first_line: bool, line: u32) -> Result<Block, Halt> {
         let Some(first) = toks.first() else {
             return Ok(Block::None);
         };
-        let header = toks.last().is_some_and(|t| t.k == K::Colon);
-        if first.k == K::At {
+        let header = toks.last().is_some_and(|t| t.kind == TokenKind::Colon);
+        if first.kind == TokenKind::At {
             // A decorator: an expression evaluated at import.
             return Ok(Block::None);
         }
         let c0 = self.cls(first);
         match c0 {
-            Cls::Kw(Kw::Def | Kw::Class) => {
+            NameClass::Keyword(Keyword::Def | Keyword::Class) => {
                 if let Some(t) = toks.get(1)
-                    && let Cls::Watched(_) = self.cls(t)
+                    && let NameClass::Watched(_) = self.cls(t)
                 {
                     return Err(self.import_reason(t, "is bound by a module-level `def` or `class`"));
                 }
                 return Ok(if header { Block::Def } else { Block::None });
             }
-            Cls::Kw(Kw::Async) => {
-                if toks.get(1).is_some_and(|t| self.cls(t) == Cls::Kw(Kw::Def)) {
+            NameClass::Keyword(Keyword::Async) => {
+                if toks
+                    .get(1)
+                    .is_some_and(|t| self.cls(t) == NameClass::Keyword(Keyword::Def))
+                {
                     if let Some(t) = toks.get(2)
-                        && let Cls::Watched(_) = self.cls(t)
+                        && let NameClass::Watched(_) = self.cls(t)
                     {
                         return Err(self.import_reason(t, "is bound by a module-level `def`"));
                     }
@@ -471,14 +493,23 @@ impl Reader<'_> {
                     "line {line} has a module-level `async` statement"
                 )));
             }
-            Cls::Kw(Kw::While) => {
+            NameClass::Keyword(Keyword::While) => {
                 return Err(Halt::Import(format!("line {line} has a module-level `while` loop")));
             }
-            Cls::Kw(Kw::If | Kw::Elif | Kw::Else | Kw::For | Kw::Try | Kw::Except | Kw::Finally | Kw::With) => {
+            NameClass::Keyword(
+                Keyword::If
+                | Keyword::Elif
+                | Keyword::Else
+                | Keyword::For
+                | Keyword::Try
+                | Keyword::Except
+                | Keyword::Finally
+                | Keyword::With,
+            ) => {
                 self.control_line(toks)?;
                 return Ok(if header { Block::Control } else { Block::None });
             }
-            Cls::Soft(Soft::Match | Soft::Case) if header => {
+            NameClass::SoftKeyword(SoftKeyword::Match | SoftKeyword::Case) if header => {
                 self.control_line(toks)?;
                 return Ok(Block::Control);
             }
@@ -489,7 +520,7 @@ impl Reader<'_> {
             }
             _ => {}
         }
-        for (i, stmt) in split_top(toks, K::Semi).enumerate() {
+        for (i, stmt) in split_top(toks, TokenKind::Semi).enumerate() {
             if stmt.is_empty() {
                 continue;
             }
@@ -501,13 +532,20 @@ impl Reader<'_> {
         Ok(Block::None)
     }
 
-    fn control_line(&self, toks: &[Tok]) -> Result<(), Halt> {
+    fn control_line(&self, toks: &[Token]) -> Result<(), Halt> {
         if let Some(t) = self.watched_in(toks) {
             return Err(self.import_reason(t, "appears in a module-level compound statement"));
         }
         for t in toks {
-            if let Cls::Kw(Kw::Raise | Kw::Assert | Kw::Return | Kw::Yield | Kw::Await | Kw::Break | Kw::Continue) =
-                self.cls(t)
+            if let NameClass::Keyword(
+                Keyword::Raise
+                | Keyword::Assert
+                | Keyword::Return
+                | Keyword::Yield
+                | Keyword::Await
+                | Keyword::Break
+                | Keyword::Continue,
+            ) = self.cls(t)
             {
                 return Err(Halt::Import(format!(
                     "line {} has module-level code that can stop the import",
@@ -518,66 +556,71 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn simple_statement(&mut self, s: &[Tok]) -> Result<(), Halt> {
+    fn simple_statement(&mut self, s: &[Token]) -> Result<(), Halt> {
         let first = &s[0];
         match self.cls(first) {
-            Cls::Kw(Kw::Import) => {
-                for item in split_top(&s[1..], K::Comma) {
-                    let bound = match item.iter().position(|t| self.cls(t) == Cls::Kw(Kw::As)) {
+            NameClass::Keyword(Keyword::Import) => {
+                for item in split_top(&s[1..], TokenKind::Comma) {
+                    let bound = match item.iter().position(|t| self.cls(t) == NameClass::Keyword(Keyword::As)) {
                         Some(a) => item.get(a + 1),
                         None => item.first(),
                     };
                     if let Some(t) = bound
-                        && let Cls::Watched(_) = self.cls(t)
+                        && let NameClass::Watched(_) = self.cls(t)
                     {
                         return Err(self.import_reason(t, "is bound by an `import`"));
                     }
                 }
                 return Ok(());
             }
-            Cls::Kw(Kw::From) => {
-                let Some(imp) = s.iter().position(|t| self.cls(t) == Cls::Kw(Kw::Import)) else {
+            NameClass::Keyword(Keyword::From) => {
+                let Some(imp) = s
+                    .iter()
+                    .position(|t| self.cls(t) == NameClass::Keyword(Keyword::Import))
+                else {
                     return Ok(());
                 };
                 let mut names = &s[imp + 1..];
-                if names.first().is_some_and(|t| t.k == K::Star) {
+                if names.first().is_some_and(|t| t.kind == TokenKind::Star) {
                     return Err(Halt::Import(format!(
                         "line {} has `from ... import *`, which may bind Alembic's variables",
                         first.line
                     )));
                 }
-                if names.first().is_some_and(|t| t.k == K::LPar) && names.last().is_some_and(|t| t.k == K::RPar) {
+                if names.first().is_some_and(|t| t.kind == TokenKind::LPar)
+                    && names.last().is_some_and(|t| t.kind == TokenKind::RPar)
+                {
                     names = &names[1..names.len() - 1];
                 }
-                for item in split_top(names, K::Comma) {
-                    let bound = match item.iter().position(|t| self.cls(t) == Cls::Kw(Kw::As)) {
+                for item in split_top(names, TokenKind::Comma) {
+                    let bound = match item.iter().position(|t| self.cls(t) == NameClass::Keyword(Keyword::As)) {
                         Some(a) => item.get(a + 1),
                         None => item.first(),
                     };
                     if let Some(t) = bound
-                        && let Cls::Watched(_) = self.cls(t)
+                        && let NameClass::Watched(_) = self.cls(t)
                     {
                         return Err(self.import_reason(t, "is bound by a `from ... import`"));
                     }
                 }
                 return Ok(());
             }
-            Cls::Kw(Kw::Del) => {
+            NameClass::Keyword(Keyword::Del) => {
                 if let Some(t) = self.watched_in(s) {
                     return Err(self.import_reason(t, "is deleted at module level"));
                 }
                 return Ok(());
             }
-            Cls::Kw(
-                kw @ (Kw::Raise
-                | Kw::Assert
-                | Kw::Return
-                | Kw::Yield
-                | Kw::Await
-                | Kw::Break
-                | Kw::Continue
-                | Kw::Nonlocal
-                | Kw::Global),
+            NameClass::Keyword(
+                kw @ (Keyword::Raise
+                | Keyword::Assert
+                | Keyword::Return
+                | Keyword::Yield
+                | Keyword::Await
+                | Keyword::Break
+                | Keyword::Continue
+                | Keyword::Nonlocal
+                | Keyword::Global),
             ) => {
                 return Err(Halt::Import(format!(
                     "line {} has a module-level `{}` statement",
@@ -585,15 +628,22 @@ impl Reader<'_> {
                     format!("{kw:?}").to_lowercase()
                 )));
             }
-            Cls::Soft(Soft::Type) if s.len() >= 3 && s[1].k == K::Name && matches!(s[2].k, K::Equal | K::LSqb) => {
-                if let Cls::Watched(_) = self.cls(&s[1]) {
+            NameClass::SoftKeyword(SoftKeyword::Type)
+                if s.len() >= 3
+                    && s[1].kind == TokenKind::Name
+                    && matches!(s[2].kind, TokenKind::Equal | TokenKind::LSqb) =>
+            {
+                if let NameClass::Watched(_) = self.cls(&s[1]) {
                     return Err(self.import_reason(&s[1], "is bound by a `type` statement"));
                 }
                 return Ok(());
             }
             _ => {}
         }
-        if let Some(t) = s.iter().find(|t| matches!(self.cls(t), Cls::Kw(Kw::Yield | Kw::Await))) {
+        if let Some(t) = s
+            .iter()
+            .find(|t| matches!(self.cls(t), NameClass::Keyword(Keyword::Yield | Keyword::Await)))
+        {
             return Err(Halt::Import(format!(
                 "line {} uses `yield` or `await` at module level",
                 t.line
@@ -606,13 +656,13 @@ impl Reader<'_> {
         let mut colon = None;
         let mut lambda = false;
         for (i, t) in s.iter().enumerate() {
-            match t.k {
-                K::LPar | K::LSqb | K::LBrace => depth += 1,
-                K::RPar | K::RSqb | K::RBrace => depth = depth.saturating_sub(1),
-                K::Equal if depth == 0 => eqs.push(i),
-                K::AugAssign if depth == 0 && aug.is_none() && eqs.is_empty() => aug = Some(i),
-                K::Colon if depth == 0 && colon.is_none() && eqs.is_empty() && !lambda => colon = Some(i),
-                K::Name if self.cls(t) == Cls::Kw(Kw::Lambda) => lambda = true,
+            match t.kind {
+                TokenKind::LPar | TokenKind::LSqb | TokenKind::LBrace => depth += 1,
+                TokenKind::RPar | TokenKind::RSqb | TokenKind::RBrace => depth = depth.saturating_sub(1),
+                TokenKind::Equal if depth == 0 => eqs.push(i),
+                TokenKind::AugAssign if depth == 0 && aug.is_none() && eqs.is_empty() => aug = Some(i),
+                TokenKind::Colon if depth == 0 && colon.is_none() && eqs.is_empty() && !lambda => colon = Some(i),
+                TokenKind::Name if self.cls(t) == NameClass::Keyword(Keyword::Lambda) => lambda = true,
                 _ => {}
             }
         }
@@ -625,7 +675,7 @@ impl Reader<'_> {
         if let Some(c) = colon {
             let target = &s[..c];
             if target.len() == 1 {
-                if let Cls::Watched(w) = self.cls(&target[0]) {
+                if let NameClass::Watched(w) = self.cls(&target[0]) {
                     match eqs.as_slice() {
                         // An annotation alone binds nothing.
                         [] => {}
@@ -641,7 +691,10 @@ impl Reader<'_> {
         if eqs.is_empty() {
             // An expression statement. A bare name there is most likely a
             // half-typed line that would fail with a NameError.
-            if s.len() == 1 && s[0].k == K::Name && matches!(self.cls(&s[0]), Cls::Plain | Cls::Watched(_)) {
+            if s.len() == 1
+                && s[0].kind == TokenKind::Name
+                && matches!(self.cls(&s[0]), NameClass::Plain | NameClass::Watched(_))
+            {
                 return Err(Halt::Import(format!(
                     "line {}: a bare name `{}` at module level",
                     s[0].line,
@@ -659,10 +712,10 @@ impl Reader<'_> {
         }
         let watched_simple = bounds
             .iter()
-            .any(|t| t.len() == 1 && matches!(self.cls(&t[0]), Cls::Watched(_)));
+            .any(|t| t.len() == 1 && matches!(self.cls(&t[0]), NameClass::Watched(_)));
         for target in &bounds {
             if target.len() == 1
-                && let Cls::Watched(w) = self.cls(&target[0])
+                && let NameClass::Watched(w) = self.cls(&target[0])
             {
                 self.record(w, &target[0], value)?;
                 continue;
@@ -680,7 +733,7 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn record(&mut self, w: Watched, target: &Tok, value: &[Tok]) -> Result<(), Halt> {
+    fn record(&mut self, w: Watched, target: &Token, value: &[Token]) -> Result<(), Halt> {
         if w == Watched::Special {
             return Err(self.import_reason(target, "is assigned at module level"));
         }
@@ -700,19 +753,19 @@ impl Reader<'_> {
 
     /// A literal value: `None`, a string (implicit concatenation allowed), or a
     /// tuple or list of strings; parentheses allowed around any of them.
-    fn value(&self, toks: &[Tok]) -> Result<Value, Halt> {
+    fn value(&self, toks: &[Token]) -> Result<Value, Halt> {
         let not_literal = || Halt::Import(String::new());
         let toks = strip_parens(toks);
         if toks.is_empty() {
             return Err(not_literal());
         }
-        if has_top(toks, K::Comma) {
+        if has_top(toks, TokenKind::Comma) {
             // A tuple without parentheses: a trailing comma leaves an empty last part.
-            return self.seq(split_top(toks, K::Comma));
+            return self.seq(split_top(toks, TokenKind::Comma));
         }
         let first = &toks[0];
-        if first.k == K::LPar
-            && toks.last().is_some_and(|t| t.k == K::RPar)
+        if first.kind == TokenKind::LPar
+            && toks.last().is_some_and(|t| t.kind == TokenKind::RPar)
             && matching_close(toks, 0) == Some(toks.len() - 1)
         {
             // `()` or a parenthesised tuple (strip_parens keeps those).
@@ -720,16 +773,16 @@ impl Reader<'_> {
             if inner.is_empty() {
                 return Ok(Value::Seq(Vec::new()));
             }
-            return self.seq(split_top(inner, K::Comma));
+            return self.seq(split_top(inner, TokenKind::Comma));
         }
-        if first.k == K::LSqb && matching_close(toks, 0) == Some(toks.len() - 1) {
+        if first.kind == TokenKind::LSqb && matching_close(toks, 0) == Some(toks.len() - 1) {
             let inner = &toks[1..toks.len() - 1];
             if inner.is_empty() {
                 return Ok(Value::Seq(Vec::new()));
             }
-            return self.seq(split_top(inner, K::Comma));
+            return self.seq(split_top(inner, TokenKind::Comma));
         }
-        if toks.len() == 1 && self.cls(first) == Cls::Kw(Kw::None) {
+        if toks.len() == 1 && self.cls(first) == NameClass::Keyword(Keyword::None) {
             return Ok(Value::None);
         }
         match self.strings(toks)? {
@@ -738,7 +791,7 @@ impl Reader<'_> {
         }
     }
 
-    fn seq<'t>(&self, elems: impl Iterator<Item = &'t [Tok]>) -> Result<Value, Halt> {
+    fn seq<'t>(&self, elems: impl Iterator<Item = &'t [Token]>) -> Result<Value, Halt> {
         let mut out = Vec::new();
         let mut elems = elems.peekable();
         let mut first = true;
@@ -761,8 +814,8 @@ impl Reader<'_> {
 
     /// Adjacent `str` literals, concatenated; `None` when the tokens are not
     /// only `str` literals (bytes, f-strings or anything else).
-    fn strings(&self, toks: &[Tok]) -> Result<Option<String>, Halt> {
-        if toks.is_empty() || toks.iter().any(|t| t.k != K::Str) {
+    fn strings(&self, toks: &[Token]) -> Result<Option<String>, Halt> {
+        if toks.is_empty() || toks.iter().any(|t| t.kind != TokenKind::Str) {
             return Ok(None);
         }
         let mut out = String::new();
@@ -777,9 +830,9 @@ impl Reader<'_> {
     }
 
     /// `__doc__` from the file's first statement.
-    fn docstring(&self, stmt: &[Tok]) -> Result<Option<String>, Halt> {
+    fn docstring(&self, stmt: &[Token]) -> Result<Option<String>, Halt> {
         let toks = strip_parens(stmt);
-        if toks.is_empty() || toks.iter().any(|t| t.k != K::Str) {
+        if toks.is_empty() || toks.iter().any(|t| t.kind != TokenKind::Str) {
             return Ok(None);
         }
         let mut any_bytes = false;
@@ -806,8 +859,8 @@ impl Reader<'_> {
 
 /// Remove parentheses that enclose the whole token run: `(("a"))` → `"a"`.
 /// An empty pair `()` is kept (it is an empty tuple).
-fn strip_parens(toks: &[Tok]) -> &[Tok] {
-    let lead = toks.iter().take_while(|t| t.k == K::LPar).count();
+fn strip_parens(toks: &[Token]) -> &[Token] {
+    let lead = toks.iter().take_while(|t| t.kind == TokenKind::LPar).count();
     if lead == 0 {
         return toks;
     }
@@ -817,16 +870,16 @@ fn strip_parens(toks: &[Tok]) -> &[Tok] {
     let mut comma = vec![false; lead];
     let mut open: Vec<usize> = Vec::new();
     for (i, t) in toks.iter().enumerate() {
-        match t.k {
-            K::LPar | K::LSqb | K::LBrace => open.push(i),
-            K::RPar | K::RSqb | K::RBrace => {
+        match t.kind {
+            TokenKind::LPar | TokenKind::LSqb | TokenKind::LBrace => open.push(i),
+            TokenKind::RPar | TokenKind::RSqb | TokenKind::RBrace => {
                 if let Some(o) = open.pop()
                     && o < lead
                 {
                     close[o] = i;
                 }
             }
-            K::Comma => {
+            TokenKind::Comma => {
                 if let Some(&o) = open.last()
                     && o < lead
                 {
@@ -850,8 +903,8 @@ pub(crate) fn lex_only(src: &[u8]) -> usize {
     let mut lex = Lexer::new(src);
     let mut n = 0;
     loop {
-        match lex.next_tok() {
-            Ok(t) if t.k == K::End => return n,
+        match lex.next_token() {
+            Ok(t) if t.kind == TokenKind::End => return n,
             Ok(_) => n += 1,
             Err(_) => return n,
         }

@@ -32,7 +32,7 @@ fn needs_import(src: &str) -> String {
 
 fn script_err(src: &str) -> String {
     match read(src) {
-        Err(Error::Script(m)) => m,
+        Err(Error::Script(d)) => d.message,
         other => panic!("expected a script error for {src:?}, got {other:?}"),
     }
 }
@@ -130,7 +130,10 @@ fn legacy_names_and_missing_values() {
     assert_eq!(f.revision, "1234abcd");
     assert!(f.revision_from_filename);
     match read_named("not_legacy.py", b"down_revision = None\n") {
-        Err(Error::Script(m)) => assert!(m.starts_with("Could not determine revision id from filename not_legacy.py.")),
+        Err(Error::Script(d)) => {
+            let m = &d.message;
+            assert!(m.starts_with("Could not determine revision id from filename not_legacy.py."))
+        }
         other => panic!("{other:?}"),
     }
     assert!(script_err("").contains("down_revision"));
@@ -309,11 +312,17 @@ fn syntax_damage_is_an_error_with_a_line() {
         stat(src);
     }
     match read_named("1234.py", b"revision = 'a'\x00\n") {
-        Err(Error::Script(m)) => assert!(m.contains("NUL"), "{m}"),
+        Err(Error::Script(d)) => {
+            let m = &d.message;
+            assert!(m.contains("NUL"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
     match read_named("1234.py", b"revision = '\xff'\ndown_revision = None\n") {
-        Err(Error::Script(m)) => assert!(m.contains("line 1") && m.contains("UTF-8"), "{m}"),
+        Err(Error::Script(d)) => {
+            let m = &d.message;
+            assert!(m.contains("line 1") && m.contains("UTF-8"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -428,7 +437,10 @@ fn discovery_symlinks() {
     symlink(v.join("loop_b.py"), v.join("loop_a.py")).unwrap();
     symlink(&v, v.join("self")).unwrap();
     match discover(std::slice::from_ref(&v), true, false) {
-        Err(Error::Script(m)) => assert!(m.contains("symbolic link loop"), "{m}"),
+        Err(Error::Script(d)) => {
+            let m = &d.message;
+            assert!(m.contains("symbolic link loop"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
     fs::remove_file(v.join("loop_a.py")).unwrap();
@@ -462,7 +474,10 @@ fn discovery_sourceless() {
     // A lone .pyo: Python 3 cannot load it.
     fs::remove_file(v.join("c.py")).unwrap();
     match scan(std::slice::from_ref(&v), false, true) {
-        Err(Error::Script(m)) => assert!(m.contains("c.pyo"), "{m}"),
+        Err(Error::Script(d)) => {
+            let m = &d.message;
+            assert!(m.contains("c.pyo"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -494,7 +509,10 @@ fn scan_keeps_order_and_reports_first_error() {
     fs::write(v.join("0150.py"), "revision = (\n").unwrap();
     fs::write(v.join("0170.py"), "revision = 'x\n").unwrap();
     match scan(std::slice::from_ref(&v), false, false) {
-        Err(Error::Script(m)) => assert!(m.contains("0150.py"), "{m}"),
+        Err(Error::Script(d)) => {
+            let m = &d.message;
+            assert!(m.contains("0150.py"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
 }
