@@ -77,6 +77,13 @@ QUICK: dict[str, RepoSpec] = {
     "merges": RepoSpec("quick-merges-41", ("svc",), 41, 4, 5004),
     "fleet": RepoSpec("quick-fleet-2x15", _fleet(2), 15, 0, 2020),
 }
+# The smallest repositories of each shape, for the test of the runner itself (--quick --tiny).
+TINY: dict[str, RepoSpec] = {
+    "linear_small": RepoSpec("tiny-linear-3", ("svc",), 3, 0, 1000),
+    "linear": RepoSpec("tiny-linear-5", ("svc",), 5, 0, 5000),
+    "merges": RepoSpec("tiny-merges-9", ("svc",), 9, 4, 5004),
+    "fleet": RepoSpec("tiny-fleet-2x3", _fleet(2), 3, 0, 2020),
+}
 
 
 # ---------------------------------------------------------------------------
