@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # long differential / fault tests: left out of `make test-fast`
+
 REPO = Path(__file__).resolve().parent.parent
 VERSION = "1.20.1"
 #: The counts of the last run, for the README's figures (build/ is not committed).

@@ -164,6 +164,7 @@ def _schema(db: Path) -> tuple[list[str], int, list[str], list[str]]:
     return tables, columns, indexes, versions
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["linear", "merges", "fleet"])
 def test_upgrade_head_then_downgrade_base_on_sqlite(role: str, repos: dict[str, Path]) -> None:
     repo = repos[role]
@@ -208,6 +209,7 @@ def _run_bench(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tupl
     return p, json.loads((results / "latest.json").read_text())
 
 
+@pytest.mark.slow
 def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     p, raw = _run_bench(tmp_path)
     keys = [row["key"] for row in raw["rows"]]
@@ -263,6 +265,7 @@ RevisionMap.get_revisions = get_revisions
 '''
 
 
+@pytest.mark.slow
 def test_runner_measures_and_checks_a_monomig_side(tmp_path: Path) -> None:
     fake = tmp_path / "fake-monomig"
     fake.write_text(FAKE_MONOMIG.format(python=sys.executable, alembic=ALEMBIC))

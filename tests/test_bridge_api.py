@@ -178,6 +178,7 @@ def run_case(tmp: Path, seed: int) -> None:
         assert a == b, (seed, name, entries, a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(4))
 def test_random_graphs(tmp_path: Path, chunk: int) -> None:
     try:

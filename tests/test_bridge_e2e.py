@@ -24,6 +24,8 @@ from support.bridge_repo import Rev, run_alembic, write_repo
 
 from monomig import bridge
 
+pytestmark = pytest.mark.slow  # long differential / fault tests: left out of `make test-fast`
+
 
 @pytest.fixture
 def stock_and_bridge() -> Iterator[None]:

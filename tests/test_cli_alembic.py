@@ -179,6 +179,7 @@ def test_several_version_locations(tmp_path: Path) -> None:
 SEEDS = list(range(10))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_graphs(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
@@ -188,6 +189,7 @@ def test_random_graphs(tmp_path: Path, seed: int) -> None:
     compare_batches(root, argvs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", list(range(8)))
 def test_random_damaged_graphs(tmp_path: Path, seed: int) -> None:
     """Missing parents, cycles, duplicates, label clashes: Alembic's error text, or a clear one where it crashes."""

@@ -27,6 +27,8 @@ from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_d
 from support.fleet_repo import MONOMIG, Repo, alembic, env_without_urls, monomig
 from support.tcp_proxy import TcpProxy
 
+pytestmark = pytest.mark.slow  # long differential / fault tests: left out of `make test-fast`
+
 PASSWORD = "Fault-Pw-q7Zx3kVb"
 SVC = "svc"
 REVS = [f"svc{i:04d}" for i in range(4)]

@@ -196,6 +196,7 @@ def test_failure_names_service_and_revision(tmp_path: Path) -> None:
     assert current(repo, "good") == set()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mysql"])
 def test_two_processes_apply_each_revision_once(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
     repo = Repo(tmp_path / "repo")
@@ -258,6 +259,7 @@ def test_waiting_process_names_the_holder(tmp_path: Path) -> None:
     assert current(repo, "held") == {"held0000"}
 
 
+@pytest.mark.slow
 def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_database: ServerDb) -> None:  # noqa: F811
     from monomig._native import MigrationLock
 

@@ -165,12 +165,14 @@ def run_malformed(seed: int) -> None:
             check_iterations(rng, p, 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(10))
 def test_random_valid_graphs(chunk: int) -> None:
     for k in range(chunk, CASES, 10):
         run_valid(SEED + k)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(5))
 def test_random_malformed_graphs(chunk: int) -> None:
     for k in range(chunk, CASES, 5):

@@ -23,6 +23,8 @@ import pytest
 from support.databases import ServerDb, pg_admin, pg_database, unique_name  # noqa: F401
 from support.fleet_repo import Repo, alembic, monomig
 
+pytestmark = pytest.mark.slow  # long differential / fault tests: left out of `make test-fast`
+
 PASSWORD = "Load-Pw-m4Rt9sQe"
 DATABASES = 8
 PER_DATABASE = 25

@@ -35,6 +35,7 @@ def random_graph(rng: random.Random, n: int) -> list[tuple[str, tuple[str, ...]]
     return revs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_pending_matches_alembic_upgrade(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
