@@ -84,20 +84,31 @@ cargo-test:
 	# --release reuses the dependencies `make wheel` just compiled (sqlx, tokio, SQLite).
 	cargo test --release --quiet
 
-# ruff (python/, tests/, bench/, scripts/), mypy (python/monomig), stubtest of the
-# compiled module against python/monomig/_native.pyi, clippy and rustfmt.
-lint: lint-python lint-rust
+# ruff (python/, tests/, bench/, scripts/; [tool.ruff] in pyproject.toml), mypy on
+# python/monomig ([tool.mypy]), stubtest of the compiled module against its stub
+# (python/monomig/_native.pyi; stubtest-allowlist.txt for what a stub cannot say),
+# clippy and rustfmt. Every step runs, so one report lists every finding.
+lint:
+	@status=0; \
+	$(MAKE) --no-print-directory lint-python || status=1; \
+	$(MAKE) --no-print-directory lint-rust || status=1; \
+	exit $$status
 
 lint-python: $(WHEEL_DIR)/.built
 	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/monomig-*.whl
-	$(VENV)/bin/ruff check python tests bench scripts
-	$(VENV)/bin/ruff format --check python tests bench scripts
-	cd python && ../$(PY) -m mypy -p monomig -p monomig_alembic
-	cd build && ../$(PY) -m mypy.stubtest monomig._native --allowlist ../stubtest-allowlist.txt
+	@status=0; \
+	echo "ruff check python tests bench scripts"; $(VENV)/bin/ruff check python tests bench scripts || status=1; \
+	echo "mypy (python/monomig)"; $(PY) -m mypy || status=1; \
+	echo "stubtest monomig._native"; \
+	$(PY) -m mypy.stubtest monomig._native --mypy-config-file pyproject.toml --allowlist stubtest-allowlist.txt || status=1; \
+	exit $$status
 
 lint-rust:
-	cargo fmt --check
-	cargo clippy --release --quiet --all-targets --features python -- -D warnings
+	@status=0; \
+	echo "cargo fmt --check"; cargo fmt --check || status=1; \
+	echo "cargo clippy --all-targets --features python -- -D warnings"; \
+	cargo clippy --quiet --all-targets --features python -- -D warnings || status=1; \
+	exit $$status
 
 bench: wheel
 	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/monomig-*.whl

@@ -38,12 +38,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate  # noqa: E402  (bench/generate.py, next to this file)
+import generate
 
 ROOT = generate.ROOT
 RESULTS = ROOT / "bench" / "results"
@@ -612,7 +612,7 @@ class Bench:
         for side, fn in sides:
             try:
                 side.warmup = fn()  # also the first call of bench_scan: a failure ends that side
-            except Exception as e:  # a monomig failure is a row result, not a crash
+            except Exception as e:  # noqa: BLE001  (a monomig failure is a row result, not a crash)
                 side.status = f"failed: {type(e).__name__}: {e}"[:200]
         reps = max(self.args.reps, 7)  # each run takes milliseconds: more of them
         for _ in range(reps):

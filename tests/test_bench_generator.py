@@ -294,7 +294,7 @@ def test_bench_scan_reads_the_whole_repository_statically(role: str, repos: dict
     from monomig import _native
 
     repo = repos[role]
-    for service, info in gen.load_manifest(repo)["services"].items():
+    for _service, info in gen.load_manifest(repo)["services"].items():
         assert _native.bench_scan(str(repo / info["versions"])) == info["revisions"]
 
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.cli_repo import cli_env, normalize, run_cli
 
 from monomig import cli
-from support.cli_repo import cli_env, normalize, run_cli
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import MONOMIG, Repo, alembic, env_without_urls, monomig
 
@@ -66,7 +65,7 @@ def my_rows(db: ServerDb, sql: str) -> list[tuple]:
 
 
 @pytest.fixture
-def three(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:  # noqa: F811
+def three(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:
     repo = Repo(tmp_path / "repo")
     var = repo.root / "var"
     var.mkdir()
@@ -260,7 +259,7 @@ def test_waiting_process_names_the_holder(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_database: ServerDb) -> None:  # noqa: F811
+def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_database: ServerDb) -> None:
     from monomig._native import MigrationLock
 
     repo = Repo(tmp_path / "repo")

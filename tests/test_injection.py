@@ -168,7 +168,7 @@ def test_version_table_names_read_what_alembic_wrote(victim_db, project: Path, t
 
 
 @pytest.mark.parametrize(
-    "table,why",
+    ("table", "why"),
     [
         ("", "empty"),
         ("alembic\x00version", "NUL"),

@@ -78,7 +78,7 @@ def settled(tmp_path: Path, cache_dir: Path) -> Path:
     """A versions folder old enough to be stored, scanned once (so the cache holds it)."""
     versions = make_versions(tmp_path / "repo")
     time.sleep(SETTLE)
-    first, stats = scan(versions)
+    _first, stats = scan(versions)
     assert stats == {"hits": 0, "reads": len(FILES) - 0, "written": True}
     return versions
 
@@ -130,7 +130,7 @@ def test_removed_and_added_files(settled: Path) -> None:
 def test_young_files_are_read_every_time_until_they_settle(tmp_path: Path, cache_dir: Path) -> None:
     versions = make_versions(tmp_path / "repo")
     for _ in range(2):
-        got, stats = scan(versions)
+        _got, stats = scan(versions)
         assert stats == {"hits": 0, "reads": len(FILES), "written": False}
     time.sleep(SETTLE)
     assert scan(versions)[1]["written"] is True
@@ -264,7 +264,7 @@ def test_concurrent_commands_share_one_cache(tmp_path: Path, cache_dir: Path) ->
     env = {**os.environ, "MONOMIG_CACHE_DIR": str(cache_dir)}
     procs = [
         subprocess.Popen([sys.executable, "-c", CONCURRENT, str(versions)], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)  # fmt: skip
+                         stderr=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
     for p in procs:

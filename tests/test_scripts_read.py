@@ -16,11 +16,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.revfile_gen import RevFileGen
+from support.scripts_oracle import alembic_load, monomig_view, view
 
 import monomig
 import monomig._native as native
-from support.revfile_gen import RevFileGen
-from support.scripts_oracle import alembic_load, monomig_view, view
 
 CASES = int(os.environ.get("MONOMIG_DIFF_CASES", "3000"))
 SEED = int(os.environ.get("MONOMIG_DIFF_SEED", "20240620"))
@@ -36,7 +36,7 @@ def compare_dir(tmp: Path, versions: Path, expect_import: dict[str, bool] | None
     assert warnings == oracle.warnings
     assert [e.path for e in entries] == [s.path for s in oracle.scripts]
     counts: Counter = Counter()
-    for entry, script in zip(entries, oracle.scripts):
+    for entry, script in zip(entries, oracle.scripts, strict=False):
         name = Path(entry.path).name
         if entry.needs_import:
             counts["needs_import"] += 1
