@@ -100,7 +100,7 @@ lint-python: $(WHEEL_DIR)/.built
 	echo "ruff check python tests bench scripts"; $(VENV)/bin/ruff check python tests bench scripts || status=1; \
 	echo "mypy (python/monomig)"; $(PY) -m mypy || status=1; \
 	echo "stubtest monomig._native"; \
-	$(PY) -m mypy.stubtest monomig._native --mypy-config-file pyproject.toml --allowlist stubtest-allowlist.txt || status=1; \
+	$(PY) -m mypy.stubtest monomig._native --allowlist stubtest-allowlist.txt || status=1; \
 	exit $$status
 
 lint-rust:
