@@ -4,6 +4,10 @@
 //! Each file below stays a module of its own; `Cargo.toml` sets `autotests = false`,
 //! and `every_test_file_is_a_module` fails when a file of `tests/` is not listed.
 
+// The fuzzing harness the fuzz_* modules share (`use crate::harness`).
+#[path = "../fuzz/harness.rs"]
+mod harness;
+
 mod db_servers;
 mod fuzz_ini;
 mod fuzz_revfile;

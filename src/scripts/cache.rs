@@ -153,6 +153,9 @@ struct Slot {
 }
 
 /// What the cache made of one file.
+// A lookup's answer is used at once, never stored in bulk: boxing the hit would only
+// add an allocation per file.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Lookup {
     /// The stored answer still holds.
     Hit(ScriptSource, Stamp),
