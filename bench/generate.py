@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import importlib.util
 import json
 import random
 import shutil
@@ -76,6 +77,13 @@ QUICK: dict[str, RepoSpec] = {
     "linear": RepoSpec("quick-linear-40", ("svc",), 40, 0, 5000),
     "merges": RepoSpec("quick-merges-41", ("svc",), 41, 4, 5004),
     "fleet": RepoSpec("quick-fleet-2x15", _fleet(2), 15, 0, 2020),
+}
+# The smallest repositories of each shape, for the test of the runner itself (--quick --tiny).
+TINY: dict[str, RepoSpec] = {
+    "linear_small": RepoSpec("tiny-linear-3", ("svc",), 3, 0, 1000),
+    "linear": RepoSpec("tiny-linear-5", ("svc",), 5, 0, 5000),
+    "merges": RepoSpec("tiny-merges-9", ("svc",), 9, 4, 5004),
+    "fleet": RepoSpec("tiny-fleet-2x3", _fleet(2), 3, 0, 2020),
 }
 
 
@@ -342,78 +350,18 @@ datefmt = %H:%M:%S
 """
 
 
-ENV_PY = '''"""The shared migration environment (the seed article's env.py).
-
-The section name given with -n is the service; its database URL comes from
-services/<service>/config.py.
-"""
-
-import os
-
-# Benchmarks: MONOMIG_BENCH_BRIDGE=1 loads monomig's Alembic bridge first (any
-# other value names the module to import instead).
-if os.environ.get("MONOMIG_BENCH_BRIDGE"):
-    import importlib as _importlib
-
-    _bridge = os.environ["MONOMIG_BENCH_BRIDGE"]
-    _importlib.import_module("monomig" if _bridge in ("1", "true", "yes") else _bridge)
-
-from logging.config import fileConfig
-import importlib
-
-from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-# Load Alembic config
-config = context.config
-if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
-
-# Get the target service from the config section
-service = config.config_ini_section
-
-try:
-    # Dynamically import the DB_URL from the service's config
-    service_module = importlib.import_module(f"services.{service}.config")
-    db_url = service_module.DB_URL.render_as_string(hide_password=False)
-    config.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
-except ImportError:
-    raise ValueError(f"Invalid service '{service}' specified.")
-
-try:
-    target_metadata = importlib.import_module(f"services.{service}.models").metadata
-except ImportError:
-    target_metadata = None
+def _env_templates():
+    """tests/support/env_templates.py, the one source of the generated env.py files."""
+    path = Path(__file__).resolve().parent.parent / "tests" / "support" / "env_templates.py"
+    spec = importlib.util.spec_from_file_location("monomig_env_templates", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def run_migrations_offline() -> None:
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        dialect_opts={"paramstyle": "named"},
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online() -> None:
-    connectable = engine_from_config(
-        config.get_section(config.config_ini_section, {}),
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata)
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-'''
+# The seed article's env.py, with the benchmark's MONOMIG_BENCH_BRIDGE switch.
+ENV_PY = _env_templates().seed_env_py(bench_bridge=True)
 
 SCRIPT_MAKO = '''"""${message}
 

@@ -78,21 +78,21 @@ def alembic(entries):
     def build():
         objs = [BenchRevision(*e) for e in entries]
         m = rv.RevisionMap(lambda: objs)
-        m.heads
+        _ = m.heads  # builds the map (what is timed)
         return m
 
     t_build, m = timed(build)
     sd = ScriptDirectory.__new__(ScriptDirectory)
     sd.revision_map = m
     t_plan, steps = timed(lambda: sd._upgrade_revs("heads", ()))
-    t_current, cur = timed(lambda: m._get_all_current(tuple(m.heads)))
+    t_current, _cur = timed(lambda: m._get_all_current(tuple(m.heads)))
     return t_build, t_plan, t_current, [s.revision.revision for s in steps], m
 
 
 def mono(entries):
     t_build, g = timed(lambda: (lambda g: (g.heads, g)[1])(monomig.RevisionGraph(entries)))
     t_plan, steps = timed(lambda: g.upgrade_plan("heads", ()))
-    t_current, cur = timed(lambda: g.get_all_current(tuple(g.heads)))
+    t_current, _cur = timed(lambda: g.get_all_current(tuple(g.heads)))
     return t_build, t_plan, t_current, [s.revision for s in steps], g
 
 

@@ -38,12 +38,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate  # noqa: E402  (bench/generate.py, next to this file)
+import generate
 
 ROOT = generate.ROOT
 RESULTS = ROOT / "bench" / "results"
@@ -392,10 +392,19 @@ class Result:
         return "PASS" if ratio >= self.row.target else "FAIL"
 
 
+def settle_seconds() -> float:
+    """How long monomig's scan cache waits before storing a changed file: 2 s, or the
+    window monomig's tests set with MONOMIG_TEST_SCAN_SETTLE_MS."""
+    try:
+        return int(os.environ["MONOMIG_TEST_SCAN_SETTLE_MS"]) / 1000
+    except (KeyError, ValueError):
+        return 2.0
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.specs = generate.QUICK if args.quick else generate.FULL
+        self.specs = generate.TINY if args.tiny else generate.QUICK if args.quick else generate.FULL
         self.repos: dict[str, Path] = {}
         self.manifests: dict[str, dict] = {}
         self.scratch = Path(tempfile.mkdtemp(prefix="monomig-bench-"))
@@ -415,7 +424,8 @@ class Bench:
             compileall.compile_dir(str(path), quiet=1, workers=1)
             # monomig's scan cache keeps only files that have not changed for 2 s (a
             # later change within the same clock tick could go unseen): let them settle.
-            time.sleep(max(0.0, 2.5 - (time.perf_counter() - t0)))
+            # (monomig's tests shorten that window with MONOMIG_TEST_SCAN_SETTLE_MS.)
+            time.sleep(max(0.0, settle_seconds() + 0.5 - (time.perf_counter() - t0)))
             self.log(f"repository {spec.name}: ready in {time.perf_counter() - t0:.1f} s ({path})")
             self.repos[role] = path
             self.manifests[role] = generate.load_manifest(path)
@@ -602,7 +612,7 @@ class Bench:
         for side, fn in sides:
             try:
                 side.warmup = fn()  # also the first call of bench_scan: a failure ends that side
-            except Exception as e:  # a monomig failure is a row result, not a crash
+            except Exception as e:  # noqa: BLE001  (a monomig failure is a row result, not a crash)
                 side.status = f"failed: {type(e).__name__}: {e}"[:200]
         reps = max(self.args.reps, 7)  # each run takes milliseconds: more of them
         for _ in range(reps):
@@ -756,6 +766,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="rows: " + ", ".join(keys))
     ap.add_argument("--quick", action="store_true", help="small repositories, one run per side (a smoke test)")
+    ap.add_argument("--tiny", action="store_true",
+                    help="with --quick: the smallest repositories of each shape (the runner's own test)")
     ap.add_argument("--reps", type=int, default=None, help="runs per side after the warm-up (default 3; 1 with --quick)")
     ap.add_argument("--row-budget", type=float, default=45.0,
                     help="seconds of measured runs per row; rows whose warm-up pair is slower get fewer runs, "
@@ -776,6 +788,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help=f"seconds before one command is killed (default {CHILD_TIMEOUT:g})")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args(argv)
+    if args.tiny and not args.quick:
+        ap.error("--tiny goes with --quick")
     args.reps = args.reps if args.reps is not None else (1 if args.quick else 3)
     args.warmup = args.warmup if args.warmup is not None else not args.quick
     if args.reps < 1:
@@ -817,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t0
     meta = {
         "started": started,
-        "mode": ("quick" if args.quick else "full") + (f", only {', '.join(args.only)}" if args.only else ""),
+        "mode": ("tiny" if args.tiny else "quick" if args.quick else "full") + (f", only {', '.join(args.only)}" if args.only else ""),
         "reps": args.reps,
         "warmup": args.warmup,
         "row_budget": args.row_budget,

@@ -252,7 +252,7 @@ pub fn run(target: &str, dict: &[&[u8]], check: impl Fn(&[u8]) -> Result<(), Str
         }
     }
 
-    let seed = env_u64("MONOMIG_FUZZ_SEED").unwrap_or(0x6d6f_6e6f_6d69_67);
+    let seed = env_u64("MONOMIG_FUZZ_SEED").unwrap_or(0x006d_6f6e_6f6d_6967);
     let seconds = env_u64("MONOMIG_FUZZ_SECONDS");
     let cases = env_u64("MONOMIG_FUZZ_CASES").unwrap_or(if seconds.is_some() { u64::MAX } else { DEFAULT_CASES });
     let budget = seconds.map(Duration::from_secs);

@@ -56,7 +56,7 @@ def spec() -> dict[str, object]:
     sub = cl.subparsers
     helps = {a.dest: a.help for a in sub._choices_actions}
     for name, subparser in sub.choices.items():
-        fn, positional, kwarg = subparser.get_default("cmd")
+        _fn, positional, kwarg = subparser.get_default("cmd")
         commands.append(
             {
                 "name": name,

@@ -44,6 +44,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(cache_dir, ignore_errors=True)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A test marked postgres / mysql needs that server: skipped with the reason on a
+    # developer's machine without it, failed under CI (support/databases.py).
+    from support.databases import require_server
+
+    for backend in ("postgres", "mysql"):
+        if item.get_closest_marker(backend) is not None:
+            require_server(backend)
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO

@@ -3,8 +3,7 @@
 //! `##pyproject.toml##` line, a pyproject.toml). Every input gives a value or an error,
 //! never a panic, hang or blow-up. See fuzz/README.md for the long runs.
 
-#[path = "../fuzz/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::path::Path;
 use std::time::Duration;

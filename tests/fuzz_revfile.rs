@@ -2,8 +2,7 @@
 //! coding cookies, stray `\r`): every input gives a value, "needs import" or a script
 //! error, never a panic, hang or blow-up. See fuzz/README.md for the long runs.
 
-#[path = "../fuzz/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,8 +3,7 @@
 //! `ConfigError`, never a panic, hang or blow-up, and a password never shows in a
 //! rendering, a description or an error. See fuzz/README.md for the long runs.
 
-#[path = "../fuzz/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::path::Path;
 use std::time::Duration;
@@ -147,7 +146,10 @@ fn component() -> impl Strategy<Value = String> {
     prop_oneof!["[a-z0-9._-]{0,8}", "[%@:/?&=+ \\[\\]a-z]{0,6}", "\\PC{0,4}",]
 }
 
-fn url_parts() -> impl Strategy<Value = (String, String, String, String, String, Vec<(String, String)>, String)> {
+/// A URL's pieces: driver, user, host, port, database, query pairs, and a tag.
+type UrlParts = (String, String, String, String, String, Vec<(String, String)>, String);
+
+fn url_parts() -> impl Strategy<Value = UrlParts> {
     (
         prop_oneof![
             Just("postgresql"),

@@ -1,7 +1,10 @@
 """Alembic's own test suite, run with monomig's bridge switched on.
 
-The sdist of Alembic 1.20.1 is fetched once (``pip download --no-binary :all:``) into
-``build/alembic-suite/`` and its revision, traversal, script, command, offline and
+The sdist of Alembic 1.20.1 is fetched from the package index once per machine
+(``pip download --no-binary :all:``) into a cache folder outside the repository
+(``$MONOMIG_TEST_CACHE``, else ``$XDG_CACHE_HOME/monomig-tests``, else
+``~/.cache/monomig-tests``; a file lock makes concurrent runs download it once), unpacked
+into the test's temporary folder, and its revision, traversal, script, command, offline and
 version-table tests run in a child pytest whose plugin calls
 ``monomig.bridge.activate()`` first, so every ``ScriptDirectory`` those tests build
 answers from monomig's Rust graph and imports revision modules lazily.
@@ -18,19 +21,36 @@ xfails, so one that starts passing is reported too.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # long differential / fault tests: left out of `make test-fast`
+
 REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / "build" / "alembic-suite"
 VERSION = "1.20.1"
+#: The counts of the last run, for the README's figures (build/ is not committed).
+LAST_RUN = REPO / "build" / "alembic-suite" / "last-run.json"
+
+
+def cache_dir() -> Path:
+    """This machine's folder for what the tests download (never inside the repository)."""
+    if os.environ.get("MONOMIG_TEST_CACHE"):
+        return Path(os.environ["MONOMIG_TEST_CACHE"])
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "monomig-tests"
+
 FILES = [
     "tests/test_revision.py",
     "tests/test_version_traversal.py",
@@ -78,33 +98,47 @@ def pytest_sessionfinish(session, exitstatus):
 '''
 
 
-def _sdist() -> Path:
-    root = CACHE / f"alembic-{VERSION}"
-    if (root / "tests" / "conftest.py").exists():
-        return root
-    CACHE.mkdir(parents=True, exist_ok=True)
-    archive = CACHE / f"alembic-{VERSION}.tar.gz"
-    if not archive.exists():
-        p = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-             f"alembic=={VERSION}", "-d", str(CACHE), "-q"],
-            capture_output=True, text=True,
-        )
-        if p.returncode != 0 or not archive.exists():
-            pytest.fail(f"could not download the alembic {VERSION} sdist: {p.stderr.strip()[-500:]}")
-    with tarfile.open(archive) as tar:
-        tar.extractall(CACHE, filter="data")
+def _archive() -> Path:
+    """The sdist archive, downloaded once per machine (under a lock: parallel runs wait)."""
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    archive = cache / f"alembic-{VERSION}.tar.gz"
+    with open(cache / f".alembic-{VERSION}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not archive.exists():
+            download = Path(tempfile.mkdtemp(prefix="download-", dir=cache))
+            try:
+                p = subprocess.run(
+                    [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
+                     f"alembic=={VERSION}", "-d", str(download), "-q"],
+                    capture_output=True, text=True, timeout=600,
+                )  # fmt: skip
+                got = download / archive.name
+                if p.returncode != 0 or not got.exists():
+                    pytest.fail(f"could not download the alembic {VERSION} sdist into {cache}: {p.stderr.strip()[-500:]}")
+                os.replace(got, archive)  # whole or not at all
+            finally:
+                shutil.rmtree(download, ignore_errors=True)
+    return archive
+
+
+def _sdist(dest: Path) -> Path:
+    """Alembic's source tree (its tests with it), unpacked under ``dest``."""
+    with tarfile.open(_archive()) as tar:
+        tar.extractall(dest, filter="data")
+    root = dest / f"alembic-{VERSION}"
+    assert (root / "tests" / "conftest.py").exists(), f"no tests in {_archive()}"
     return root
 
 
 def test_alembic_suite_with_the_bridge(tmp_path: Path) -> None:
-    root = _sdist()
+    root = _sdist(tmp_path / "sdist")
     plugin_dir = tmp_path / "plugin"
     plugin_dir.mkdir()
     (plugin_dir / "monomig_suite_plugin.py").write_text(textwrap.dedent(PLUGIN))
     report = tmp_path / "report.txt"
     env = {
-        **__import__("os").environ,
+        **os.environ,
         "PYTHONPATH": str(plugin_dir),
         "MONOMIG_SUITE_XFAIL": json.dumps(XFAIL),
         "PYTHONHASHSEED": "0",
@@ -117,7 +151,8 @@ def test_alembic_suite_with_the_bridge(tmp_path: Path) -> None:
     report.write_text(p.stdout + p.stderr)
     summary = [ln for ln in p.stdout.splitlines() if re.search(r"\d+ (passed|failed)", ln)]
     counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?)", summary[-1])} if summary else {}
-    (CACHE / "last-run.json").write_text(json.dumps({"files": FILES, "counts": counts}, indent=2) + "\n")
+    LAST_RUN.parent.mkdir(parents=True, exist_ok=True)
+    LAST_RUN.write_text(json.dumps({"files": FILES, "counts": counts}, indent=2) + "\n")
     print(f"Alembic {VERSION} suite with the bridge: {counts}")
     failures = [ln for ln in p.stdout.splitlines() if ln.startswith(("FAILED", "ERROR", "XPASS"))]
     assert p.returncode == 0 and not failures, "\n".join(failures) or p.stdout[-3000:] + p.stderr[-3000:]

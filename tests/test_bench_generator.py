@@ -1,5 +1,5 @@
 """The benchmark's generated repositories, checked on small sizes against stock Alembic,
-and the benchmark runner's --quick smoke run.
+and the benchmark runner's --quick smoke run (on the tiny repositories of --tiny).
 
 The repositories must be what the benchmark claims: Alembic loads them, `heads` and
 `history` show the intended shape (one head, the right number of merges), and every
@@ -164,6 +164,7 @@ def _schema(db: Path) -> tuple[list[str], int, list[str], list[str]]:
     return tables, columns, indexes, versions
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["linear", "merges", "fleet"])
 def test_upgrade_head_then_downgrade_base_on_sqlite(role: str, repos: dict[str, Path]) -> None:
     repo = repos[role]
@@ -197,14 +198,18 @@ def test_upgrade_head_then_downgrade_base_on_sqlite(role: str, repos: dict[str, 
 
 def _run_bench(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, dict]:
     results = tmp / "results"
-    cmd = [sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--quiet",
+    cmd = [sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--tiny", "--quiet",
            "--cache", str(tmp / "cache"), "--results", str(results), *args]
+    # the scan cache's settle window shortened (its test-only override), so the runner
+    # does not wait 2 s for each repository's files to settle
+    env = {**(env if env is not None else os.environ), "MONOMIG_TEST_SCAN_SETTLE_MS": "150"}
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout == (results / "latest.md").read_text() + "\n"  # the table printed is the table written
     return p, json.loads((results / "latest.json").read_text())
 
 
+@pytest.mark.slow
 def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     p, raw = _run_bench(tmp_path)
     keys = [row["key"] for row in raw["rows"]]
@@ -221,6 +226,7 @@ def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     assert "| Work | Repository | n | Stock Alembic | monomig | Ratio | Target | Result |" in table
     assert f"Alembic {raw['meta']['machine']['alembic']}" in table and "cores" in table
     assert table.count("\n| `") + table.count("\n| Rust") + table.count("\n| peak") == 13
+    assert raw["meta"]["mode"] == "tiny"
 
 
 FAKE_MONOMIG = """#!{python}
@@ -259,6 +265,7 @@ RevisionMap.get_revisions = get_revisions
 '''
 
 
+@pytest.mark.slow
 def test_runner_measures_and_checks_a_monomig_side(tmp_path: Path) -> None:
     fake = tmp_path / "fake-monomig"
     fake.write_text(FAKE_MONOMIG.format(python=sys.executable, alembic=ALEMBIC))
@@ -287,7 +294,7 @@ def test_bench_scan_reads_the_whole_repository_statically(role: str, repos: dict
     from monomig import _native
 
     repo = repos[role]
-    for service, info in gen.load_manifest(repo)["services"].items():
+    for _service, info in gen.load_manifest(repo)["services"].items():
         assert _native.bench_scan(str(repo / info["versions"])) == info["revisions"]
 
 

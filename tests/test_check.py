@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from support.fleet_repo import Repo, alembic, monomig
 
 CODES = {

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.cli_repo import cli_env, normalize, run_cli
 
 from monomig import cli
-from support.cli_repo import cli_env, normalize, run_cli
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
@@ -67,7 +67,8 @@ def _snapshot(name: str, text: str) -> None:
     if os.environ.get("MONOMIG_UPDATE_SNAPSHOTS") == "1":
         path.write_text(text)
     if not path.exists():
-        pytest.skip(f"no snapshot {name}: run with MONOMIG_UPDATE_SNAPSHOTS=1 to record it")
+        # a snapshot that is not committed would let any output pass: a missing one fails
+        pytest.fail(f"no snapshot {path.relative_to(SNAPSHOTS.parent)}: record it with MONOMIG_UPDATE_SNAPSHOTS=1, review and commit it")
     assert text == path.read_text(), f"{name} changed: review, then rerun with MONOMIG_UPDATE_SNAPSHOTS=1"
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import fleet_repo
 
 import monomig
 from monomig import cli
@@ -21,11 +23,9 @@ def monomig_exe() -> str:
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
     full_env = {k: v for k, v in os.environ.items() if k != "ALEMBIC_CONFIG"}
     full_env.update(env or {})
-    return subprocess.run([monomig_exe(), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60)
+    return fleet_repo.run(monomig_exe(), cwd, *args, env=full_env, timeout=60)
 
 
 def test_services_json_on_the_demo(demo_copy: Path) -> None:
@@ -74,7 +74,7 @@ def test_config_options(demo_copy: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text, needle",
+    ("text", "needle"),
     [
         ("[alembic]\nscript_location = x\nbad line\n", "alembic.ini, line 3"),
         ("no header = 1\n", "alembic.ini, line 1"),

@@ -157,7 +157,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("ini, toml, needle", BAD_INPUTS)
+@pytest.mark.parametrize(("ini", "toml", "needle"), BAD_INPUTS)
 def test_bad_input_is_one_clear_config_error(proj: Path, ini: str | bytes, toml: str | None, needle: str) -> None:
     if isinstance(ini, bytes):
         (proj / "alembic.ini").write_bytes(ini)

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import monomig
 from support import ini_gen
 from support.config_oracle import (
     alembic_section,
@@ -31,6 +29,8 @@ from support.config_oracle import (
     monomig_services,
     same_outcome,
 )
+
+import monomig
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ini"
 REPO = Path(__file__).resolve().parent.parent
@@ -97,6 +97,7 @@ def test_demo_services(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_random_projects_like_alembic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "proj"
     root.mkdir()

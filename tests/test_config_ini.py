@@ -15,11 +15,11 @@ import random
 from pathlib import Path
 
 import pytest
+from support import ini_gen
+from support.config_oracle import configparser_view, monomig_ini_view
 
 import monomig
 import monomig._native as native
-from support import ini_gen
-from support.config_oracle import configparser_view, monomig_ini_view
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ini"
 REPO = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def test_random_texts_read_like_configparser(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text, kind, lineno",
+    ("text", "kind", "lineno"),
     [
         ("k = v\n", "MissingSectionHeaderError", 1),
         ("\ufeff[alembic]\n", "MissingSectionHeaderError", 1),
@@ -109,7 +109,7 @@ def test_parse_errors_name_the_line(text: str, kind: str, lineno: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "value, kind",
+    ("value", "kind"),
     [
         ("5%", "InterpolationSyntaxError"),
         ("%(x)d", "InterpolationSyntaxError"),

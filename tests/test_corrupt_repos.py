@@ -21,7 +21,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from support.corrupt_repo import KINDS, STAMPED, build, version_rows
 from support.fleet_repo import alembic, monomig
 

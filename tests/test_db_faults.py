@@ -25,12 +25,10 @@ from support.databases import (  # noqa: F401  (fixtures)
     sqlite_database,
     unique_name,
 )
-
 from support.lock_holder import HOLDER, expect_line, kill, spawn
 
 import monomig
 from monomig._native import MigrationLock, read_versions
-
 
 
 def wait_held(p: subprocess.Popen) -> None:
@@ -45,7 +43,7 @@ def lock_name() -> str:
 # --- held past the timeout -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("timeout,shown", [(0.5, "0.5 s"), (1, "1 s"), (1.5, "1.5 s")])
+@pytest.mark.parametrize(("timeout", "shown"), [(0.5, "0.5 s"), (1, "1 s"), (1.5, "1.5 s")])
 def test_timeout_names_holder_and_timeout(any_database: str, lock_name: str, timeout: float, shown: str) -> None:
     holder = spawn(HOLDER, any_database, lock_name, "svc_holder")
     try:

@@ -7,7 +7,6 @@ import gc
 import json
 import os
 import signal
-import sys
 import textwrap
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from support.databases import (  # noqa: F401  (fixtures)
     sqlite_database,
     unique_name,
 )
-
 from support.lock_holder import HOLDER, expect_line, spawn
 
 import monomig

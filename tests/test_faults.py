@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import MONOMIG, Repo, alembic, env_without_urls, monomig
 from support.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.slow  # long differential / fault tests: left out of `make test-fast`
 
 PASSWORD = "Fault-Pw-q7Zx3kVb"
 SVC = "svc"
@@ -382,7 +383,7 @@ def _killed_worker(tmp_path: Path, backend: Backend) -> None:
     p = f.start()
     _, worker = f.inside()
     os.kill(worker, signal.SIGKILL)
-    rc, item, err = f.finish(p)
+    rc, item, _err = f.finish(p)
     f.assert_failed_cleanly(rc, item, backend.url())
     assert "was killed by signal 9" in item["error"]
     # the first statement of the killed revision is safe to repeat: the rerun just finishes

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import MONOMIG, Repo, alembic, env_without_urls, monomig
 
@@ -66,7 +65,7 @@ def my_rows(db: ServerDb, sql: str) -> list[tuple]:
 
 
 @pytest.fixture
-def three(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:  # noqa: F811
+def three(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:
     repo = Repo(tmp_path / "repo")
     var = repo.root / "var"
     var.mkdir()
@@ -196,6 +195,7 @@ def test_failure_names_service_and_revision(tmp_path: Path) -> None:
     assert current(repo, "good") == set()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mysql"])
 def test_two_processes_apply_each_revision_once(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
     repo = Repo(tmp_path / "repo")
@@ -258,7 +258,8 @@ def test_waiting_process_names_the_holder(tmp_path: Path) -> None:
     assert current(repo, "held") == {"held0000"}
 
 
-def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_database: ServerDb) -> None:  # noqa: F811
+@pytest.mark.slow
+def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_database: ServerDb) -> None:
     from monomig._native import MigrationLock
 
     repo = Repo(tmp_path / "repo")

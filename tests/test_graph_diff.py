@@ -83,12 +83,12 @@ def check_iterations(rng: random.Random, p: Pair, count: int = 12) -> None:
     for _ in range(count):
         upper = rng.choice(idents) if idents else "heads"
         lower = rng.choice(idents + cur_pool) if idents else "base"
-        opts = dict(
-            implicit_base=rng.random() < 0.4,
-            inclusive=rng.random() < 0.3,
-            assert_relative_length=rng.random() < 0.7,
-            select_for_downgrade=rng.random() < 0.5,
-        )
+        opts = {
+            "implicit_base": rng.random() < 0.4,
+            "inclusive": rng.random() < 0.3,
+            "assert_relative_length": rng.random() < 0.7,
+            "select_for_downgrade": rng.random() < 0.5,
+        }
         p.compare(
             f"iterate_revisions({upper!r}, {lower!r}, {opts})",
             lambda: list(m.iterate_revisions(upper, lower, **opts)),
@@ -154,7 +154,7 @@ def run_valid(seed: int) -> None:
 
 def run_malformed(seed: int) -> None:
     rng = random.Random(seed)
-    kind, entries = malformed_graph(rng)
+    _kind, entries = malformed_graph(rng)
     p = Pair(entries)
     p.check_build()
     if p.ok:
@@ -165,12 +165,14 @@ def run_malformed(seed: int) -> None:
             check_iterations(rng, p, 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(10))
 def test_random_valid_graphs(chunk: int) -> None:
     for k in range(chunk, CASES, 10):
         run_valid(SEED + k)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(5))
 def test_random_malformed_graphs(chunk: int) -> None:
     for k in range(chunk, CASES, 5):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -167,7 +168,7 @@ def test_version_table_names_read_what_alembic_wrote(victim_db, project: Path, t
 
 
 @pytest.mark.parametrize(
-    "table,why",
+    ("table", "why"),
     [
         ("", "empty"),
         ("alembic\x00version", "NUL"),
@@ -242,7 +243,9 @@ def test_pg_schema_names(pg_database: ServerDb, project: Path, schema: str) -> N
 
 @pytest.mark.parametrize("schema", HOSTILE_SCHEMAS)
 def test_mysql_schema_names(mysql_database: ServerDb, project: Path, schema: str) -> None:
-    """On MySQL the schema is another database."""
+    """On MySQL the schema is another database (made unique, as the server is shared with
+    other test workers and runs)."""
+    schema = f"{schema} {uuid.uuid4().hex[:8]}"
     my_make_victim(mysql_database)
     r = read_one(mysql_database.url, None, schema)
     assert r.state == "no_table", r.error

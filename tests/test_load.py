@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, pg_admin, pg_database, unique_name  # noqa: F401
 from support.fleet_repo import Repo, alembic, monomig
+
+pytestmark = pytest.mark.slow  # long differential / fault tests: left out of `make test-fast`
 
 PASSWORD = "Load-Pw-m4Rt9sQe"
 DATABASES = 8
@@ -176,7 +177,7 @@ def test_upgrade_all_100_sqlite_services(tmp_path: Path, jobs: int) -> None:
             assert conn.execute(f"SELECT count(*) FROM t_svc{i:03d}").fetchone() == (0,)
 
 
-def test_upgrade_all_postgresql_services(tmp_path: Path, pg_database: ServerDb) -> None:  # noqa: F811
+def test_upgrade_all_postgresql_services(tmp_path: Path, pg_database: ServerDb) -> None:
     """A smaller PostgreSQL case: 12 services over two databases (6 on each, one after
     another within a database), --jobs 8, password in the URL."""
     other = unique_name()

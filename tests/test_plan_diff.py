@@ -123,12 +123,14 @@ def run_session(seed: int, table: VersionTable) -> None:
             state = rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(5))
 def test_random_plans(chunk: int, table: VersionTable) -> None:
     for k in range(chunk, CASES, 5):
         run_graph(SEED + 31 * k, table)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(5))
 def test_random_sessions(chunk: int, table: VersionTable) -> None:
     for k in range(chunk, CASES, 5):

@@ -3,7 +3,8 @@ and every change to a file seen.
 
 The cache keeps what reading each revision file gave and uses it only while the
 file's device, inode, size, modification and status-change times are unchanged;
-files changed less than two seconds before a scan are read but not stored. These
+files changed less than two seconds before a scan are read but not stored (these
+tests shorten that window with its test-only override, MONOMIG_TEST_SCAN_SETTLE_MS). These
 tests scan real folders with the cache on and off, change files in every way a
 user or a tool can (edits that keep the size and put the modification time back,
 replacement by rename, removal, addition), damage the cache file, and take its
@@ -23,8 +24,12 @@ import pytest
 
 import monomig._native as native
 
-#: Files younger than this are not stored (src/scripts/cache.rs RACY_NANOS), plus margin.
-SETTLE = 2.2
+#: The settle window these tests give the cache through its test-only override
+#: (MONOMIG_TEST_SCAN_SETTLE_MS; RACY_NANOS, 2 s, otherwise): files changed less than
+#: this long before a scan are not stored. 150 ms stays well above any timestamp tick.
+SETTLE_MS = 150
+#: How long a test waits for its files to settle: the window plus margin.
+SETTLE = SETTLE_MS / 1000 + 0.1
 
 
 def entry_view(e: native.RevisionEntry) -> tuple:
@@ -64,6 +69,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "cache"
     monkeypatch.setenv("MONOMIG_CACHE_DIR", str(d))
     monkeypatch.delenv("MONOMIG_CACHE", raising=False)
+    monkeypatch.setenv("MONOMIG_TEST_SCAN_SETTLE_MS", str(SETTLE_MS))
     return d
 
 
@@ -72,7 +78,7 @@ def settled(tmp_path: Path, cache_dir: Path) -> Path:
     """A versions folder old enough to be stored, scanned once (so the cache holds it)."""
     versions = make_versions(tmp_path / "repo")
     time.sleep(SETTLE)
-    first, stats = scan(versions)
+    _first, stats = scan(versions)
     assert stats == {"hits": 0, "reads": len(FILES) - 0, "written": True}
     return versions
 
@@ -124,11 +130,23 @@ def test_removed_and_added_files(settled: Path) -> None:
 def test_young_files_are_read_every_time_until_they_settle(tmp_path: Path, cache_dir: Path) -> None:
     versions = make_versions(tmp_path / "repo")
     for _ in range(2):
-        got, stats = scan(versions)
+        _got, stats = scan(versions)
         assert stats == {"hits": 0, "reads": len(FILES), "written": False}
     time.sleep(SETTLE)
     assert scan(versions)[1]["written"] is True
     assert scan(versions)[1]["hits"] == len(FILES)
+
+
+def test_without_the_override_files_settle_for_two_seconds(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real window (2 s): files older than the tests' window but younger than 2 s are not stored."""
+    monkeypatch.delenv("MONOMIG_TEST_SCAN_SETTLE_MS")
+    versions = make_versions(tmp_path / "repo")
+    time.sleep(SETTLE)
+    assert scan(versions)[1] == {"hits": 0, "reads": len(FILES), "written": False}
+    monkeypatch.setenv("MONOMIG_TEST_SCAN_SETTLE_MS", str(SETTLE_MS))
+    assert scan(versions)[1] == {"hits": 0, "reads": len(FILES), "written": True}
 
 
 @pytest.mark.parametrize("damage", ["empty", "truncated", "flipped", "garbage", "directory", "foreign"])
@@ -163,6 +181,7 @@ def test_an_unusable_cache_folder_changes_nothing(tmp_path: Path, monkeypatch: p
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     monkeypatch.setenv("MONOMIG_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setenv("MONOMIG_TEST_SCAN_SETTLE_MS", str(SETTLE_MS))
     time.sleep(SETTLE)
     got, stats = scan(versions)
     assert stats == {"hits": 0, "reads": len(FILES), "written": False}
@@ -245,7 +264,7 @@ def test_concurrent_commands_share_one_cache(tmp_path: Path, cache_dir: Path) ->
     env = {**os.environ, "MONOMIG_CACHE_DIR": str(cache_dir)}
     procs = [
         subprocess.Popen([sys.executable, "-c", CONCURRENT, str(versions)], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)  # fmt: skip
+                         stderr=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
     for p in procs:

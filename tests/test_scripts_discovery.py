@@ -21,10 +21,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.scripts_oracle import alembic_load
 
 import monomig
 import monomig._native as native
-from support.scripts_oracle import alembic_load
 
 TREE_CASES = int(os.environ.get("MONOMIG_TREE_CASES", "60"))
 SEED = int(os.environ.get("MONOMIG_DIFF_SEED", "20240620"))
@@ -105,7 +105,7 @@ def build_reference_tree(root: Path) -> Path:
     return v
 
 
-@pytest.mark.parametrize("recursive,sourceless", FLAGS)
+@pytest.mark.parametrize(("recursive", "sourceless"), FLAGS)
 def test_reference_tree(tmp_path: Path, recursive: bool, sourceless: bool) -> None:
     v = build_reference_tree(tmp_path)
     assert compare(tmp_path, [v], recursive, sourceless) == "ok"

@@ -14,13 +14,13 @@ import random
 from pathlib import Path
 
 import pytest
-
-import monomig
-import monomig._native as native
 from alembic.script import revision as alembic_revision
 from alembic.util import CommandError
 from support.revfile_gen import RevFileGen
 from support.scripts_oracle import alembic_load, monomig_view, view
+
+import monomig
+import monomig._native as native
 
 MUTATION_CASES = int(os.environ.get("MONOMIG_DAMAGE_CASES", "400"))
 SEED = int(os.environ.get("MONOMIG_DIFF_SEED", "20240620"))

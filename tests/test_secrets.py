@@ -73,6 +73,11 @@ def silent_server() -> Iterator[int]:
     srv.close()
 
 
+#: The connect timeout of the connection-failure tests (a hung server, the wrong protocol):
+#: long enough to connect to a local server, short enough not to make the suite wait.
+HANG_TIMEOUT = 0.3
+
+
 def attempt(reg: SecretRegistry, label: str, url: str, **kw) -> BaseException | None:
     """ping, read_versions and MigrationLock on url; every outcome recorded."""
     err = None
@@ -186,14 +191,14 @@ def test_bad_urls_and_options_mask(leak_check: SecretRegistry, form: str) -> Non
     for call in (
         lambda: native.parse_url(url),
         lambda: native.connect_info(url, base_dir="/tmp"),
-        lambda: native.ping(url, connect_timeout=2),
-        lambda: native.MigrationLock(url, "monomig:x", timeout=0.5, connect_timeout=2).acquire(),
+        lambda: native.ping(url, connect_timeout=HANG_TIMEOUT),
+        lambda: native.MigrationLock(url, "monomig:x", timeout=0.5, connect_timeout=HANG_TIMEOUT).acquire(),
     ):
         try:
             leak_check.record("result", repr(call()))
         except (monomig.MonomigError, ValueError) as e:
             leak_check.record_exception(form, e)
-    (r,) = native.read_versions([(url, None, None)], connect_timeout=2)
+    (r,) = native.read_versions([(url, None, None)], connect_timeout=HANG_TIMEOUT)
     leak_check.record("read_versions", r.error)
     leak_check.record("read_versions repr", repr(r))
 
@@ -212,22 +217,22 @@ def test_refused_port_masks(leak_check: SecretRegistry, scheme: str) -> None:
 def test_unknown_host_masks(leak_check: SecretRegistry, scheme: str) -> None:
     pw = leak_check.new_secret()
     host = f"no-such-host-{uuid.uuid4().hex[:8]}.invalid"
-    err = attempt(leak_check, "unknown host", f"{scheme}://u:{pw}@{host}:5432/db")
+    err = attempt(leak_check, "unknown host", f"{scheme}://u:{pw}@{host}:5432/db", connect_timeout=HANG_TIMEOUT)
     assert isinstance(err, monomig.DatabaseError) and err.kind in ("unknown_host", "unreachable", "timeout"), err
 
 
 @pytest.mark.parametrize("scheme", ["postgresql+psycopg", "mysql+pymysql"])
 def test_silent_server_times_out_and_masks(leak_check: SecretRegistry, silent_server: int, scheme: str) -> None:
     pw = leak_check.new_secret()
-    err = attempt(leak_check, "timeout", f"{scheme}://u:{pw}@127.0.0.1:{silent_server}/db", connect_timeout=1)
+    err = attempt(leak_check, "timeout", f"{scheme}://u:{pw}@127.0.0.1:{silent_server}/db", connect_timeout=HANG_TIMEOUT)
     assert isinstance(err, monomig.DatabaseError) and err.kind == "timeout", err
 
 
 def test_wrong_protocol_masks(leak_check: SecretRegistry) -> None:
     """A PostgreSQL URL pointed at MariaDB's port and the other way round."""
     pw = leak_check.new_secret()
-    attempt(leak_check, "pg at mysql", f"postgresql://root:{pw}@{MY_HOST}:{MY_PORT}/test")
-    attempt(leak_check, "mysql at pg", f"mysql+pymysql://postgres:{pw}@{PG_HOST}:{PG_PORT}/test")
+    attempt(leak_check, "pg at mysql", f"postgresql://root:{pw}@{MY_HOST}:{MY_PORT}/test", connect_timeout=HANG_TIMEOUT)
+    attempt(leak_check, "mysql at pg", f"mysql+pymysql://postgres:{pw}@{PG_HOST}:{PG_PORT}/test", connect_timeout=HANG_TIMEOUT)
 
 
 @pytest.fixture

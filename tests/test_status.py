@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import Repo, alembic, monomig
 
@@ -23,7 +22,7 @@ def _alembic_current(repo: Repo, svc: str) -> set[str]:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:  # noqa: F811
+def fleet(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:
     """Services in every state on the three databases."""
     repo = Repo(tmp_path / "repo")
     db = tmp_path / "repo" / "var"

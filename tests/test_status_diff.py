@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from support.fleet_repo import Repo, alembic, monomig
 
 
@@ -35,6 +34,7 @@ def random_graph(rng: random.Random, n: int) -> list[tuple[str, tuple[str, ...]]
     return revs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_pending_matches_alembic_upgrade(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)

@@ -214,6 +214,7 @@ def chaos(rng: random.Random) -> str:
     return prefix + noise(rng, 14)
 
 
+@pytest.mark.slow
 def test_random_urls() -> None:
     rng = random.Random(20240611)
     for i in range(CASES):
@@ -221,6 +222,7 @@ def test_random_urls() -> None:
         check(text)
 
 
+@pytest.mark.slow
 def test_random_urls_parse_equal_and_masking_holds() -> None:
     """URLs with a distinctive password: it never shows in str/repr/masked, parse or not."""
     rng = random.Random(7)

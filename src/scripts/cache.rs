@@ -9,7 +9,11 @@
 //! program, so an edit that keeps the size and restores the modification time
 //! is still seen. A file changed less than [`RACY_NANOS`] before the scan began
 //! is read but not stored: a second change within the same timestamp tick could
-//! keep every one of those values.
+//! keep every one of those values. For monomig's own tests only, the environment
+//! variable `MONOMIG_TEST_SCAN_SETTLE_MS` (milliseconds) replaces that window, so
+//! that the cache tests need not wait two seconds for their files to settle; it is
+//! not meant for users (a window shorter than the file system's timestamp tick
+//! would let a quick second edit go unseen).
 //!
 //! **What the cache is keyed by.** One file per (absolute version locations,
 //! `recursive`, `sourceless`, Python dialect, reader build): the reader build is
@@ -45,6 +49,17 @@ use super::{Dialect, RevisionFile, ScriptSource};
 
 /// Files whose status changed less than this long before the scan are not stored.
 pub const RACY_NANOS: i128 = 2_000_000_000;
+
+/// The test-only override of [`RACY_NANOS`] (see the module documentation).
+const SETTLE_VAR: &str = "MONOMIG_TEST_SCAN_SETTLE_MS";
+
+/// The settle window in nanoseconds: [`RACY_NANOS`] unless `MONOMIG_TEST_SCAN_SETTLE_MS`
+/// holds a whole number of milliseconds.
+fn settle_nanos(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> i128 {
+    var(SETTLE_VAR)
+        .and_then(|v| v.to_str().and_then(|v| v.trim().parse::<u32>().ok()))
+        .map_or(RACY_NANOS, |ms| i128::from(ms) * 1_000_000)
+}
 
 const MAGIC: &[u8; 8] = b"MMSCAN01";
 const READER_HASH: &str = env!("MONOMIG_READER_HASH");
@@ -126,6 +141,8 @@ pub(crate) struct ScanCache {
     /// Slot positions by path hash, for files that moved in the load order.
     by_path: OnceLock<HashMap<u64, Vec<u32>>>,
     started: i128,
+    /// Files changed less than this many nanoseconds before `started` are not stored.
+    settle: i128,
 }
 
 /// One stored entry: the stamp, and where its path and answer are in `bytes`.
@@ -184,6 +201,7 @@ impl ScanCache {
             slots,
             by_path: OnceLock::new(),
             started,
+            settle: settle_nanos(|name| std::env::var_os(name)),
         }
     }
 
@@ -195,6 +213,7 @@ impl ScanCache {
             slots: Vec::new(),
             by_path: OnceLock::new(),
             started: 0,
+            settle: RACY_NANOS,
         }
     }
 
@@ -240,7 +259,7 @@ impl ScanCache {
 
     /// Whether an answer read from a file with this stamp may be stored.
     pub(crate) fn storable(&self, stamp: &Stamp) -> bool {
-        self.file.is_some() && stamp.changed_nanos() < self.started - RACY_NANOS
+        self.file.is_some() && stamp.changed_nanos() < self.started - self.settle
     }
 
     /// Store this scan's `entries` in place of the stored ones, unless they are
@@ -649,5 +668,22 @@ mod tests {
         );
         assert_eq!(dir_from(env(&[("HOME", "/h"), ("MONOMIG_CACHE", "off")])), None);
         assert_eq!(dir_from(env(&[])), None);
+    }
+
+    #[test]
+    fn the_settle_window_has_a_test_override() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        assert_eq!(settle_nanos(env(&[])), RACY_NANOS);
+        assert_eq!(settle_nanos(env(&[(SETTLE_VAR, "150")])), 150_000_000);
+        assert_eq!(settle_nanos(env(&[(SETTLE_VAR, "0")])), 0);
+        assert_eq!(settle_nanos(env(&[(SETTLE_VAR, "soon")])), RACY_NANOS);
+        assert_eq!(settle_nanos(env(&[(SETTLE_VAR, "-5")])), RACY_NANOS);
     }
 }

@@ -520,11 +520,21 @@ fn scan_keeps_order_and_reports_first_error() {
 // ---------------------------------------------------------------------------
 // No panic, whatever the input.
 
+/// The seed corpus: the test fixtures and the demo's revision files, read where they live.
 fn corpus() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revfiles");
-    let mut out: Vec<Vec<u8>> = fs::read_dir(&dir)
-        .map(|rd| rd.flatten().filter_map(|e| fs::read(e.path()).ok()).collect())
-        .unwrap_or_default();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out: Vec<Vec<u8>> = [
+        "tests/fixtures/revfiles",
+        "migrations/versions/service_one",
+        "migrations/versions/service_two",
+    ]
+    .iter()
+    .flat_map(|dir| {
+        fs::read_dir(root.join(dir))
+            .map(|rd| rd.flatten().filter_map(|e| fs::read(e.path()).ok()).collect())
+            .unwrap_or_else(|_| Vec::new())
+    })
+    .collect();
     out.push(TEMPLATE.as_bytes().to_vec());
     out
 }

@@ -19,8 +19,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from support.env_templates import seed_env_py
+
 REPO = Path(__file__).resolve().parent.parent.parent
-SEED_ENV_PY = REPO / "tests" / "fixtures" / "bridge" / "seed_env.py"
 
 
 @dataclass
@@ -170,8 +171,7 @@ def write_repo(root: Path, seed: int, services: int = 2, revisions: int = 10, br
     (root / "alembic.ini").write_text(INI.format(services=", ".join(names), sections=sections))
     mig = root / "migrations"
     (mig / "versions").mkdir(parents=True, exist_ok=True)
-    env = SEED_ENV_PY.read_text()
-    (mig / "env.py").write_text("import monomig  # the Alembic bridge\n" + env)
+    (mig / "env.py").write_text(seed_env_py(bridge_import=True))
     (mig / "script.py.mako").write_text((REPO / "migrations" / "script.py.mako").read_text())
     (root / "services").mkdir(exist_ok=True)
     (root / "services" / "__init__.py").write_text("")

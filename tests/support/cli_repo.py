@@ -1,8 +1,9 @@
 """Alembic projects on disk for the command-line tests, and running both commands on them.
 
 ``write_project`` lays out an ``alembic.ini`` with one section per service, a shared
-``env.py`` (SQLite, online and offline) and revision files as ``alembic revision``
-writes them. ``run_cli`` runs ``alembic`` or ``monomig`` as a real subprocess;
+``env.py`` (SQLite, online and offline; support/env_templates.py) and revision files as
+``alembic revision`` writes them. ``run_cli`` runs ``alembic`` or ``monomig`` as a real
+subprocess through support.fleet_repo.run, with a fixed hash seed and width;
 ``run_batch`` runs many command lines of one tool in one interpreter (each with its
 own stdout/stderr and exit status), which keeps the random tests affordable.
 """
@@ -17,37 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from support.env_templates import section_env_py
+from support.fleet_repo import run
+
 BIN = Path(sys.executable).parent
 HASHSEED = "0"
 
-ENV_PY = '''\
-from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-config = context.config
-
-
-def run_migrations_offline():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online():
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
-    with engine.connect() as connection:
-        context.configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-'''
+ENV_PY = section_env_py(fleet=False)
 
 SCRIPT_MAKO = '''\
 """${message}
@@ -134,15 +111,8 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_cli(tool: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / tool), *args],
-        cwd=cwd,
-        env=cli_env(env),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+    """``alembic`` or ``monomig`` (the console scripts) with :func:`cli_env` (support.fleet_repo.run)."""
+    return run(str(BIN / tool), cwd, *args, env=cli_env(env), timeout=120)
 
 
 def normalize(text: str) -> str:

@@ -2,8 +2,12 @@
 SQLite files in a temporary directory, and a tiny Alembic project to stamp them with.
 
 Import the fixtures into a test module (``from support.databases import pg_database``).
-The servers are expected up (CI has them); set MONOMIG_ALLOW_NO_SERVERS=1 to skip
-server tests on a machine without them instead of failing.
+Every database and user name is unique (``unique_name``), so parallel test workers and
+concurrent runs on one server never collide. A server that does not answer skips its
+tests with the reason on a developer's machine, and fails them under CI (``CI=true`` in
+the environment, which CI sets and ``.ci/run`` exports), so CI never passes silently
+without a server. Tests marked ``postgres`` / ``mysql`` get the same check before they
+run (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -31,11 +36,34 @@ def unique_name(prefix: str = "monomig_t") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-def _unavailable(what: str, err: Exception) -> None:
-    msg = f"{what} is not reachable ({err}); the database tests need it"
-    if os.environ.get("MONOMIG_ALLOW_NO_SERVERS") == "1":
-        pytest.skip(msg)
-    pytest.fail(msg + " (set MONOMIG_ALLOW_NO_SERVERS=1 to skip instead)")
+def under_ci() -> bool:
+    """Whether this run is CI's (``CI=true``), where a missing server is a failure."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _unavailable(what: str, err: Exception) -> NoReturn:
+    msg = f"{what} is not reachable ({type(err).__name__}: {str(err).strip()})"
+    if under_ci():
+        pytest.fail(f"{msg}; CI=true, so the server tests fail instead of skipping (.ci/run starts the servers)")
+    pytest.skip(f"{msg}; start it to run this test (under CI=true it fails)")
+
+
+_reachable: dict[str, Exception | None] = {}
+
+
+def require_server(backend: str) -> None:
+    """Skip (developer machine) or fail (CI) the current test unless the server of
+    ``backend`` ("postgres" or "mysql") answers; asked once per process."""
+    if backend not in _reachable:
+        try:
+            conn = pg_admin() if backend == "postgres" else my_admin()
+            conn.close()
+            _reachable[backend] = None
+        except Exception as e:  # noqa: BLE001  (any failure to connect)
+            _reachable[backend] = e
+    err = _reachable[backend]
+    if err is not None:
+        _unavailable(f"PostgreSQL on {PG_HOST}:{PG_PORT}" if backend == "postgres" else f"MariaDB on {MY_HOST}:{MY_PORT}", err)
 
 
 def pg_admin(dbname: str = "postgres"):

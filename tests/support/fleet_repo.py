@@ -1,6 +1,16 @@
-"""Throwaway monorepos for the fleet commands: one alembic.ini with a section per
-service, a shared env.py that takes the service's URL from its section (as Alembic's
-generic template does), and revision files written on demand."""
+"""The tests' one project builder and one command runner.
+
+:class:`FleetRepo` (also importable as ``Repo``) writes a throwaway monorepo: one
+alembic.ini with a section per service (``add_service``, ``write_ini``), a shared
+env.py that takes the service's URL from its section (tests/support/env_templates.py),
+and revision files written on demand (``revision``, ``chain``). The corrupt-repository
+builder (support/corrupt_repo.py) starts from it.
+
+:func:`run` runs a command of the test virtualenv (``monomig``, ``alembic``, or the
+interpreter itself) in a subprocess from a project's root, with the ``MONOMIG_URL_*``
+overrides of the calling environment removed; :func:`monomig` and :func:`alembic` are
+its two common cases.
+"""
 
 from __future__ import annotations
 
@@ -10,56 +20,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-ENV_PY = '''\
-import logging
+from support.env_templates import section_env_py
 
-from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-config = context.config
-logging.basicConfig(level=logging.WARNING, format="%(levelname)-5.5s [%(name)s] %(message)s")
-logging.getLogger("alembic").setLevel(logging.INFO)
-version_table = config.get_main_option("version_table") or "alembic_version"
-version_table_schema = config.get_main_option("version_table_schema") or None
-if context.get_x_argument(as_dictionary=True).get("show_lock"):
-    import os
-    with open(context.get_x_argument(as_dictionary=True)["show_lock"], "w") as f:
-        f.write(os.environ.get("MONOMIG_LOCK_HELD", ""))
-if context.get_x_argument(as_dictionary=True).get("fail") == config.config_ini_section:
-    raise RuntimeError("failing on request (-x fail=" + config.config_ini_section + ")")
-
-
-def run_migrations_offline():
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        literal_binds=True,
-        version_table=version_table,
-        version_table_schema=version_table_schema,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online():
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            version_table=version_table,
-            version_table_schema=version_table_schema,
-            transaction_per_migration=config.get_main_option("transaction_per_migration") == "true",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-'''
+ENV_PY = section_env_py(fleet=True)
 
 REVISION = '''\
 """{doc}"""
@@ -85,7 +48,7 @@ _script = Path(sys.executable).parent / "monomig"
 MONOMIG = str(_script) if _script.exists() else "monomig"
 
 
-class Repo:
+class FleetRepo:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.services: dict[str, dict[str, str]] = {}
@@ -142,29 +105,51 @@ class Repo:
         return revs
 
 
+#: The name the fleet tests import it by.
+Repo = FleetRepo
+
+
 def env_without_urls() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONOMIG_URL_")}
     env["PYTHONPATH"] = ""
     return env
 
 
-def monomig(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    program: str,
+    root: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``program ARGS`` from ``root``: "monomig", "alembic" (the test virtualenv's
+    commands), "python" (its interpreter) or a path. ``env`` replaces the environment
+    (default: this one without ``MONOMIG_URL_*``); stdin is empty (never a terminal)
+    unless ``input`` is given."""
+    if program == "python":
+        argv = [sys.executable]
+    elif program == "alembic":
+        argv = [sys.executable, "-m", "alembic"]
+    elif program == "monomig":
+        argv = [MONOMIG]
+    else:
+        argv = [program]
     return subprocess.run(
-        [MONOMIG, *args],
+        [*argv, *args],
         cwd=root,
         capture_output=True,
         text=True,
         env=env or env_without_urls(),
         timeout=timeout,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
     )
 
 
-def alembic(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "alembic", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=env_without_urls(),
-        timeout=timeout,
-    )
+def monomig(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return run("monomig", root, *args, env=env, timeout=timeout)
+
+
+def alembic(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return run("alembic", root, *args, env=env, timeout=timeout)

@@ -14,7 +14,7 @@ import signal
 import types
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic.runtime.migration import HeadMaintainer, MigrationContext, RevisionStep, StampStep
 from alembic.script import revision as alembic_revision
@@ -51,7 +51,7 @@ def alembic_outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
         return ("ok", fn())
     except (alembic_revision.RevisionError, CommandError) as e:
         return ("err", type(e).__name__, str(e))
-    except Exception as e:  # Alembic crashes: KeyError, AssertionError, TypeError, hangs...
+    except Exception as e:  # noqa: BLE001  Alembic crashes: KeyError, AssertionError, TypeError, hangs...
         return ("crash", type(e).__name__, str(e))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -108,7 +108,7 @@ class Pair:
                     self.objs.append(OracleRevision(e[0], e[1], e[2], e[3]))
                 objs = self.objs
                 self.map = alembic_revision.RevisionMap(lambda: objs)
-                self.map._revision_map
+                _ = self.map._revision_map  # builds the map: its errors surface here
                 return None
 
             self.alembic_build = alembic_outcome(build_alembic)
@@ -263,7 +263,7 @@ def _tuplify(v: Any) -> Any:
 class VersionTable:
     """A real SQLite version table driven by Alembic's own ``HeadMaintainer``."""
 
-    _PATTERNS = [
+    _PATTERNS: ClassVar[list[tuple[re.Pattern[str], str]]] = [
         (re.compile(r"^INSERT INTO alembic_version \(version_num\) VALUES \('([^']*)'\)"), "insert"),
         (re.compile(r"^DELETE FROM alembic_version WHERE alembic_version.version_num = '([^']*)'"), "delete"),
         (

@@ -90,7 +90,7 @@ class RevFileGen:
         o = ord(c)
         if c == "\\":
             return "\\\\"
-        if c == quote or c in "'\"" and r.random() < 0.3:
+        if c == quote or (c in "'\"" and r.random() < 0.3):
             return "\\" + c
         if c == "\n":
             return "\n" if triple and r.random() < 0.7 else "\\n"
@@ -173,7 +173,7 @@ class RevFileGen:
         r = self.r
         if len(s) > 1 and r.random() < 0.25:
             cuts = sorted(r.sample(range(1, len(s)), min(len(s) - 1, r.randint(1, 2))))
-            parts = [s[a:b] for a, b in zip([0, *cuts], [*cuts, len(s)])]
+            parts = [s[a:b] for a, b in zip([0, *cuts], [*cuts, len(s)], strict=False)]
             toks = [self.piece(p, allow_named) for p in parts]
             if r.random() < 0.5:
                 self.mark("concat-parens")

@@ -47,7 +47,7 @@ def alembic_load(
             try:
                 for s in sd._load_revisions():
                     scripts.append(s)
-            except BaseException as e:  # noqa: BLE001 - the oracle's failure is data
+            except BaseException as e:
                 if isinstance(e, KeyboardInterrupt):
                     raise
                 error = e
