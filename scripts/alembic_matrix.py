@@ -245,7 +245,7 @@ def print_table(rows: list[tuple[str, dict[str, object]]]) -> None:
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     print()
     for line in lines:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1])
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)) + "  " + line[-1])
 
 
 def _parse_versions(text: str | None) -> list[str]:

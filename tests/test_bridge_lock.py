@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support import lock_holder
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import ENV_PY, MONOMIG, Repo, env_without_urls, monomig
@@ -82,7 +81,7 @@ def version_rows(backend: str, url: str, db: ServerDb | None) -> list[str] | Non
                 if not conn.execute("SELECT 1 FROM pg_tables WHERE tablename = 'alembic_version'").fetchall():
                     return None
                 return sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version").fetchall())
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         if "no such table" in str(e):
             return None
         raise
@@ -120,7 +119,7 @@ def test_bridged_runs_racing_upgrade_all_apply_each_revision_once(
         assert "waiting up to 60 s" in out, out
 
 
-def test_lock_timeout_fails_cleanly_and_applies_nothing(tmp_path: Path, pg_database: ServerDb) -> None:  # noqa: F811
+def test_lock_timeout_fails_cleanly_and_applies_nothing(tmp_path: Path, pg_database: ServerDb) -> None:
     repo, _ = bridged_repo(tmp_path / "repo", pg_database.url, revisions=1, sleep=0)
     holder = lock_holder.spawn(lock_holder.HOLDER, pg_database.url, "monomig:alembic_version", "other-deploy")
     try:
@@ -197,8 +196,8 @@ def test_bad_lock_timeout_is_a_message(tmp_path: Path) -> None:
     assert "Traceback" not in out
 
 
-def test_lock_released_after_a_failed_migration(tmp_path: Path, pg_database: ServerDb) -> None:  # noqa: F811
-    repo, revs = bridged_repo(tmp_path / "repo", pg_database.url, revisions=2, sleep=0)
+def test_lock_released_after_a_failed_migration(tmp_path: Path, pg_database: ServerDb) -> None:
+    repo, _revs = bridged_repo(tmp_path / "repo", pg_database.url, revisions=2, sleep=0)
     repo.revision("svc", "svc0002", "svc0001", upgrade="raise RuntimeError('boom in svc0002')")
     rc, out = finish(start(repo, [*ALEMBIC, "-n", "svc", "upgrade", "head"], MONOMIG_LOCK_TIMEOUT="5"))
     assert rc != 0 and "boom in svc0002" in out

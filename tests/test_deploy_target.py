@@ -9,11 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
-
-import monomig as monomig_pkg
-
 from support.databases import ServerDb, pg_admin, pg_database, unique_name  # noqa: F401
 from support.fleet_repo import Repo, alembic, env_without_urls, monomig
+
+import monomig as monomig_pkg
 
 # env.py's own URL: the section's sqlalchemy.url unless env.py asks monomig (url_for).
 ENV_PY = '''\
@@ -47,7 +46,7 @@ def pg_tables(db: str) -> set[str]:
 
 
 @pytest.fixture
-def staging(pg_database: ServerDb):  # noqa: F811
+def staging(pg_database: ServerDb):
     """A second database on the same PostgreSQL server."""
     name = unique_name()
     with pg_admin() as admin:
@@ -64,7 +63,7 @@ def with_password(url: str) -> str:
     return url.replace("postgres@", "postgres:s3cr3tpw@")
 
 
-def test_env_var_url_against_env_py_url(tmp_path: Path, pg_database: ServerDb, staging: str) -> None:  # noqa: F811
+def test_env_var_url_against_env_py_url(tmp_path: Path, pg_database: ServerDb, staging: str) -> None:
     repo = Repo(tmp_path / "repo")
     repo.add_service("orders", with_password(pg_database.url))
     repo.chain("orders", 2)

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import MONOMIG, Repo, alembic, env_without_urls, monomig
 

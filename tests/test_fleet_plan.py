@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import MONOMIG, Repo, alembic, env_without_urls, monomig
 
@@ -47,7 +46,7 @@ def two_heads(repo: Repo, svc: str, url: str, **options: str) -> None:
 # --------------------------------------------------------------------------- several heads
 
 
-def test_two_heads_refused_like_alembic(tmp_path: Path, pg_database: ServerDb) -> None:  # noqa: F811
+def test_two_heads_refused_like_alembic(tmp_path: Path, pg_database: ServerDb) -> None:
     repo = Repo(tmp_path / "repo")
     two_heads(repo, "forked", pg_database.url)
     repo.add_service("fine", f"sqlite:///{tmp_path}/fine.db")
@@ -87,7 +86,7 @@ def test_allow_multiple_heads_upgrades_every_head(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stdout + plan.stderr
     (item,) = json.loads(plan.stdout)
     assert item["target"] == "heads" and item["code"] is None
-    assert [s["revision"] for s in item["steps"]][0] == "forked0"
+    assert item["steps"][0]["revision"] == "forked0"
     assert {s["revision"] for s in item["steps"]} == {"forked0", "forkeda", "forkedb"}
     r = monomig(repo.root, "upgrade", "--all")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -99,7 +98,7 @@ def test_allow_multiple_heads_upgrades_every_head(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def states(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:  # noqa: F811
+def states(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:
     """One service in each state --plan reports."""
     repo = Repo(tmp_path / "repo")
     var = tmp_path / "var"

@@ -10,7 +10,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import Repo, monomig
 
@@ -18,7 +17,7 @@ HEADER = re.compile(r"^-- monomig: service (\S+) \((\w+)\)$", re.M)
 
 
 @pytest.fixture
-def repo(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:  # noqa: F811
+def repo(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Repo:
     repo = Repo(tmp_path / "repo")
     for name, url in (
         ("orders", pg_database.url),
@@ -38,7 +37,7 @@ def scripts(text: str) -> dict[str, tuple[str, str]]:
     found = list(HEADER.finditer(text))
     assert found and text.startswith(found[0].group(0)), text[:200]
     out = {}
-    for m, nxt in zip(found, found[1:] + [None]):
+    for m, nxt in zip(found, [*found[1:], None], strict=True):
         out[m.group(1)] = (m.group(2), text[m.end() : nxt.start() if nxt else len(text)])
     return out
 

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.databases import ServerDb, mysql_database, pg_database  # noqa: F401  (fixtures)
 from support.fleet_repo import Repo, alembic, monomig
 from support.lock_holder import HOLDER, expect_line, kill, spawn

@@ -235,7 +235,7 @@ class BridgeRevisionMap(alembic_revision.RevisionMap):
         with _errors():
             kept = self._graph.filter_for_lineage(self._keys(targets), self._ident(check_against), include_dependencies)
         out = []
-        it = iter(zip(targets, self._keys(targets)))
+        it = iter(zip(targets, self._keys(targets), strict=False))
         for k in kept:
             for t, key in it:
                 if key == k:

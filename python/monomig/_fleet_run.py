@@ -465,7 +465,7 @@ class FleetRun:
         if self.as_json:
             sys.stdout.write(json.dumps(items, indent=2) + "\n")
         else:
-            for item, job in zip(items, self.jobs):
+            for item, job in zip(items, self.jobs, strict=True):
                 print(self._plan_line(item, job))
                 for s in item["steps"]:
                     message = f"  {s['message']}" if s["message"] else ""

@@ -41,7 +41,15 @@ from alembic.util import CommandError
 
 import monomig._native as _native
 from monomig import _lock as _lock_module
-from monomig._lock import LOCK_HELD_ENV, LOCK_TARGET_ENV, LOCK_TIMEOUT_ENV, lock_holder, lock_name, seconds_text, take_lock
+from monomig._lock import (
+    LOCK_HELD_ENV,
+    LOCK_TARGET_ENV,
+    LOCK_TIMEOUT_ENV,
+    lock_holder,
+    lock_name,
+    seconds_text,
+    take_lock,
+)
 
 #: Set by the fleet worker: called as ``event_sink(event, **data)``.
 event_sink: Callable[..., None] | None = None

@@ -205,7 +205,7 @@ def _run(spec: dict[str, Any]) -> int:
         if lock is not None:
             try:
                 lock.release()
-            except Exception as release_error:  # noqa: BLE001 - never hides the migration's error
+            except Exception as release_error:
                 # The server went away (its lock went with it): the migration's own
                 # error says what happened and is the one to report.
                 if error is None:

@@ -37,7 +37,7 @@ from typing import Any
 
 import monomig._native as _native
 
-__all__ = ["activate", "deactivate", "is_active", "BridgeRevisionMap"]
+__all__ = ["BridgeRevisionMap", "activate", "deactivate", "is_active"]  # noqa: F822 - BridgeRevisionMap comes from __getattr__
 
 _state: dict[str, Any] = {"active": False, "original_init": None}
 

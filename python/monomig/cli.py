@@ -470,7 +470,7 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
                 row, doc = _import_revision(entry.path)
             except _Fallback:
                 raise
-            except Exception as e:  # Alembic answers this one itself
+            except Exception as e:  # noqa: BLE001 - Alembic answers this one itself
                 raise _Fallback(repr(e)) from None
             rows.append(row)
             docs.append(doc)
@@ -630,7 +630,7 @@ def _quick_parse(argv: list[str]) -> _QuickArgs | None:
     if len(given) != len(own_positionals):
         return None
     values.update(own)
-    values.update(zip(own_positionals, given))
+    values.update(zip(own_positionals, given, strict=False))
     values["alembic_command"] = command["name"]
     return _QuickArgs(values)
 
@@ -654,7 +654,7 @@ def _run(argv: list[str]) -> int:
     quick = _quick_parse(argv)
     if quick is not None:
         return _alembic_command(argv, quick)
-    command, name_given = _prescan(argv)
+    _command, name_given = _prescan(argv)
     parser = build_parser(alembic_check=name_given)
     args = parser.parse_args(argv)
     monomig_command = getattr(args, "monomig_command", None)

@@ -126,7 +126,7 @@ class _NotStatic:
 _NOT_STATIC = _NotStatic()
 
 
-def _static_value(path: str, attribute: str) -> str | None | _NotStatic:
+def _static_value(path: str, attribute: str) -> str | _NotStatic | None:
     """``DB_URL``'s value when the module assigns it once, at module level, from a literal."""
     if not path.endswith(".py"):
         return _NOT_STATIC
@@ -135,7 +135,7 @@ def _static_value(path: str, attribute: str) -> str | None | _NotStatic:
             tree = ast.parse(f.read(), filename=path)
     except (OSError, SyntaxError, ValueError):
         return _NOT_STATIC
-    value: str | None | _NotStatic = None
+    value: str | _NotStatic | None = None
     assigned = 0
     for node in ast.walk(tree):
         # Any other way of binding the name (for, with, import, global, walrus, del...) is not static.
@@ -183,7 +183,7 @@ def _imported_value(service: str, module_name: str, attribute: str) -> str | Non
 
     try:
         mod = importlib.import_module(module_name)
-    except Exception as exc:  # the service's own code failed: say which module and why
+    except Exception as exc:  # noqa: BLE001 - the service's own code failed: say which module and why
         raise ConfigError(
             f"service {service!r}: importing {module_name} (for its {attribute}) failed: "
             f"{type(exc).__name__}: {exc}; fix the module or set {env_var_name(service)}"

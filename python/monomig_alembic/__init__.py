@@ -24,7 +24,7 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["setup", "opted_in", "cli_selection"]
+__all__ = ["cli_selection", "opted_in", "setup"]
 
 _IMPORTS_MONOMIG = re.compile(r"^[ \t]*(?:import[ \t]+monomig\b|from[ \t]+monomig(?:\.\w+)*[ \t]+import\b)", re.M)
 
