@@ -31,8 +31,9 @@ class LazyScript(Script):
     _monomig_index: int
     _monomig_entry: Any
     _monomig_module: Any = None
+    _monomig_map: BridgeRevisionMap
 
-    @property  # type: ignore[override]
+    @property
     def module(self) -> Any:
         mod = self._monomig_module
         if mod is None:
@@ -176,23 +177,23 @@ class BridgeRevisionMap(alembic_revision.RevisionMap):
         return id_
 
     # -- what Alembic reads ----------------------------------------------
-    @property  # type: ignore[override]
+    @property
     def heads(self) -> tuple[str, ...]:
         return tuple(self._graph.heads)
 
-    @property  # type: ignore[override]
+    @property
     def bases(self) -> tuple[str, ...]:
         return tuple(self._graph.bases)
 
-    @property  # type: ignore[override]
+    @property
     def _real_heads(self) -> tuple[str, ...]:
         return tuple(self._graph.real_heads)
 
-    @property  # type: ignore[override]
+    @property
     def _real_bases(self) -> tuple[str, ...]:
         return tuple(self._graph.real_bases)
 
-    @property  # type: ignore[override]
+    @property
     def _revision_map(self) -> dict[Any, Any]:
         graph = self._graph
         out: dict[Any, Any] = {}

@@ -58,7 +58,7 @@ KILL_GRACE = 5.0
 #: (``ScriptDirectory._catch_revision_errors`` in alembic/script/base.py).
 MULTIPLE_HEADS_TEXT = "Multiple head revisions are present"
 
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_SIGNAL: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 # Codes of the summary items (``code``): see the README's fleet section.
 CODE_MULTIPLE_HEADS = "multiple_heads"
@@ -110,13 +110,14 @@ class RunOptions:
             )
         if sql_dir is not None and os.path.exists(sql_dir) and not os.path.isdir(sql_dir):
             raise UsageError(f"--sql-dir {sql_dir!r} exists and is not a directory: name a directory for the .sql files")
+        lock_timeout = a.get("lock_timeout")
         return cls(
             command=command,
             target=target,
             services=tuple(a.get("services") or ()),
             jobs=jobs,
             fail_fast=bool(a.get("fail_fast")),
-            lock_timeout=float(a.get("lock_timeout") if a.get("lock_timeout") is not None else 60.0),
+            lock_timeout=float(lock_timeout if lock_timeout is not None else 60.0),
             as_json=bool(a.get("json")),
             sql=sql,
             sql_dir=sql_dir,
@@ -142,7 +143,7 @@ class Job:
     """One service of the run: its plan, then what its worker reported."""
 
     service: str
-    spec: dict[str, Any]
+    spec: _native.ServiceSpec
     target: str | tuple[str, ...]
     svc: Any = None  # the monomig.Service
     before: dict[str, Any] | None = None  # the status read before the run
@@ -256,7 +257,7 @@ class Worker:
                 self.proc.wait()
 
 
-def lock_name(spec: dict[str, Any]) -> str:
+def lock_name(spec: _native.ServiceSpec) -> str:
     name = spec["version_table"]
     if spec.get("version_table_schema"):
         name = f"{spec['version_table_schema']}.{name}"
@@ -446,7 +447,7 @@ class FleetRun:
     # ------------------------------------------------------------ 2. plan
 
     def plan_report(self) -> int:
-        items = []
+        items: list[dict[str, Any]] = []
         for job in self.jobs:
             before = job.before or {}
             state = before.get("state") or "error"
@@ -794,7 +795,7 @@ class FleetRun:
         after: dict[str, dict[str, Any]] = {}
         if not self.options.sql:
             after = {s["service"]: s for s in fleet_status([j.spec for j in self.jobs])}
-        items = []
+        items: list[dict[str, Any]] = []
         for job in self.jobs:
             read_after = after.get(job.service, {})
             before = (job.target_event or {}).get("before", (job.before or {}).get("current"))

@@ -274,7 +274,7 @@ class RevisionEntry:
     def longdoc(self) -> str | None: ...
 
 def scan_revisions(
-    version_locations: list[str | os.PathLike[str]],
+    version_locations: Sequence[str | os.PathLike[str]],
     recursive: bool = False,
     sourceless: bool = False,
     cache: bool = True,
@@ -286,7 +286,7 @@ def last_scan_cache_stats() -> dict[str, int | bool]:
     ``hits``, ``reads`` and ``written`` (for diagnostics and tests)."""
 def read_revision_file(path: str | os.PathLike[str]) -> RevisionEntry: ...
 def discover_revision_files(
-    version_locations: list[str | os.PathLike[str]],
+    version_locations: Sequence[str | os.PathLike[str]],
     recursive: bool = False,
     sourceless: bool = False,
 ) -> tuple[list[str], list[str]]: ...

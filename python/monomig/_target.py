@@ -307,8 +307,8 @@ def install() -> None:
                 _release(run, failed=bool(args and args[0] is not None))
 
     for fn, original in ((run_migrations, original_run), (__exit__, original_exit)):
-        fn._monomig_target = True  # type: ignore[attr-defined]
-        fn.__wrapped__ = original  # type: ignore[attr-defined]
+        fn._monomig_target = True  # type: ignore[union-attr]  # marks the function patched into Alembic
+        fn.__wrapped__ = original  # type: ignore[union-attr]  # as functools.wraps would set it
         fn.__doc__ = original.__doc__
         fn.__qualname__ = original.__qualname__
     _originals["run_migrations"] = original_run

@@ -40,6 +40,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 # MONOMIG_LOCK_HELD: the lock's name while this process holds the service's migration
@@ -165,8 +166,9 @@ def _run(spec: dict[str, Any]) -> int:
         os.environ[LOCK_TARGET_ENV] = _lock_target(spec)
     error: BaseException | None = None
     try:
+        bridge: ModuleType | None
         try:
-            import monomig.bridge as bridge  # type: ignore[import-not-found]
+            import monomig.bridge as bridge
         except ImportError:
             bridge = None
         if bridge is not None and hasattr(bridge, "activate"):

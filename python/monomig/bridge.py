@@ -80,7 +80,7 @@ def activate() -> None:
     __init__.__doc__ = original.__doc__
     __init__.__qualname__ = original.__qualname__
     _state["original_init"] = original
-    cls.__init__ = __init__
+    cls.__init__ = __init__  # type: ignore[method-assign]  # patching Alembic's ScriptDirectory
     _state["active"] = True
     _bridge_running_environment()
 
@@ -127,7 +127,7 @@ def deactivate() -> None:
     if original is not None:
         from alembic.script import base as script_base
 
-        script_base.ScriptDirectory.__init__ = original
+        script_base.ScriptDirectory.__init__ = original  # type: ignore[method-assign]  # undoing the patch
     target = sys.modules.get("monomig._target")
     if target is not None:
         target.uninstall()
@@ -157,7 +157,7 @@ def _alembic_error(e: BaseException) -> BaseException:
     )
     for mono, alem in pairs:
         if isinstance(e, mono):
-            out = alem.__new__(alem)
+            out: Any = alem.__new__(alem)  # one of Alembic's exception classes; attributes set below
             Exception.__init__(out, *e.args)
             for attr in ("heads", "argument", "lower", "upper"):
                 if hasattr(e, attr):

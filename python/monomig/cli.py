@@ -30,7 +30,7 @@ import sys
 
 import monomig
 from monomig import _native
-from monomig._alembic_cli import SPEC
+from monomig._alembic_cli import SPEC as _GENERATED_SPEC
 from monomig._values import mask as _mask
 from monomig._values import parse_bool
 
@@ -40,8 +40,11 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
+#: Alembic's command line (generated): nested dicts and lists, read by key.
+SPEC: dict[str, Any] = _GENERATED_SPEC
+
 PROG = "monomig"
-ALEMBIC_VERSION: str = SPEC["alembic_version"]  # type: ignore[assignment]
+ALEMBIC_VERSION: str = SPEC["alembic_version"]
 
 
 def _fleet() -> ModuleType:
@@ -118,7 +121,7 @@ def _alembic_subparser(sub: Any, command: dict[str, Any], **extra: Any) -> argpa
 
 
 def _commands() -> list[dict[str, Any]]:
-    return list(SPEC["commands"])  # type: ignore[arg-type]
+    return list(SPEC["commands"])
 
 
 def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
@@ -135,7 +138,7 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
         epilog=EPILOG.format(fleet=FLEET_EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for spec in SPEC["globals"]:  # type: ignore[union-attr]
+    for spec in SPEC["globals"]:
         _add_spec_argument(parser, spec)
     sub = parser.add_subparsers()
 
@@ -304,8 +307,9 @@ COMMANDS = {
 
 def delegate(argv: list[str]) -> int:
     """Run ``alembic ARGV`` in this process (bridge active) and return its exit status."""
+    bridge: ModuleType | None
     try:
-        from monomig import bridge  # type: ignore[attr-defined]
+        from monomig import bridge
     except ImportError:
         bridge = None
     if bridge is not None:
@@ -375,13 +379,13 @@ def _failed(message: str, quiet: bool) -> int:
     return 255
 
 
-def _to_tuple(value: object) -> tuple[Any, ...]:
+def _to_tuple(value: Any) -> tuple[Any, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
     try:
-        return tuple(value)  # type: ignore[call-overload]
+        return tuple(value)
     except TypeError:
         return (value,)
 
@@ -458,7 +462,7 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
         raise _Fallback(str(e)) from None
     if scan_warnings:
         raise _Fallback("scan warnings")
-    rows: list[tuple[Any, ...]] = []
+    rows: list[tuple[Any, ...] | _native.RevisionEntry] = []
     docs: list[str | None] = []
     prepended = False
     for entry in entries:
@@ -601,7 +605,7 @@ def _quick_parse(argv: list[str]) -> _QuickArgs | None:
             values[spec["dest"]] = argv[i + 1]
         return i + 2
 
-    values, flags, positionals = options(SPEC["globals"])  # type: ignore[arg-type]
+    values, flags, positionals = options(SPEC["globals"])
     if positionals:
         return None
     i = 0
@@ -612,7 +616,7 @@ def _quick_parse(argv: list[str]) -> _QuickArgs | None:
         i = nxt
     if i >= len(argv) or argv[i] not in FAST_COMMANDS:
         return None
-    command = next(c for c in SPEC["commands"] if c["name"] == argv[i])  # type: ignore[union-attr,index]
+    command = next(c for c in SPEC["commands"] if c["name"] == argv[i])
     own, own_flags, own_positionals = options(command["arguments"])
     if "?" in own_positionals:
         return None

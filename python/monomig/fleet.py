@@ -25,7 +25,8 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import monomig
 from monomig import _native
@@ -104,7 +105,7 @@ def _fallback_url(project: monomig.Project) -> str | None:
         return None
 
 
-def service_spec(project: monomig.Project, svc: monomig.Service, with_url: bool = True) -> dict[str, Any]:
+def service_spec(project: monomig.Project, svc: monomig.Service, with_url: bool = True) -> _native.ServiceSpec:
     """A service as the Rust fleet functions take it (``fleet_status``, ``fleet_check``)."""
     cwd = os.getcwd()
     url = url_error = None
@@ -151,15 +152,16 @@ MAX_CONNECTIONS = 16
 
 
 def fleet_status(
-    specs: list[dict[str, Any]],
+    specs: list[_native.ServiceSpec],
     target: str | None = None,
     timeout: float = 5.0,
     max_connections: int = MAX_CONNECTIONS,
 ) -> list[dict[str, Any]]:
     """The Rust status read for service specs (see ``_native.fleet_status``): one connection per
     database (services sharing a database share it), at most ``max_connections`` open at once.
-    Each answer is a ``_native.ServiceStatus`` dict."""
-    return list(_native.fleet_status(specs, target, timeout, max_connections))
+    Each answer is a ``_native.ServiceStatus`` dict (typed as a plain dict: callers read it by
+    computed keys)."""
+    return list(cast("list[dict[str, Any]]", _native.fleet_status(specs, target, timeout, max_connections)))
 
 
 def _guard(fn: Any, args: argparse.Namespace) -> int:
@@ -175,7 +177,7 @@ def _guard(fn: Any, args: argparse.Namespace) -> int:
         return 2
 
 
-def table(rows: list[tuple[str, ...]]) -> list[str]:
+def table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
@@ -330,7 +332,7 @@ def _check(args: argparse.Namespace) -> int:
     all_specs = [service_spec(project, s) for s in project.services.values()]
     names = {s.name for s in selected}
     specs = [s for s in all_specs if s["name"] in names]
-    findings: list[dict[str, Any]] = [
+    findings: list[_native.CheckFinding] = [
         {"service": name, "code": "not_a_service", "message": why, "path": None, "line": None, "revision": None}
         for name, why in broken
     ]
@@ -342,8 +344,9 @@ def _check(args: argparse.Namespace) -> int:
     elif getattr(args, "format", "text") == "github":
         for f in findings:
             title = _gh_escape(f"monomig {f['code']} ({f['service']})", prop=True)
-            if f.get("path"):
-                path = os.path.relpath(f["path"]) if os.path.isabs(f["path"]) else f["path"]
+            fpath = f.get("path")
+            if fpath:
+                path = os.path.relpath(fpath) if os.path.isabs(fpath) else fpath
                 print(f"::error file={_gh_escape(path, True)},line={f.get('line') or 1},title={title}::"
                       f"{_gh_escape(f['message'])}")
             else:
@@ -351,8 +354,9 @@ def _check(args: argparse.Namespace) -> int:
     else:
         for f in findings:
             where = ""
-            if f.get("path"):
-                path = os.path.relpath(f["path"]) if os.path.isabs(f["path"]) else f["path"]
+            fpath = f.get("path")
+            if fpath:
+                path = os.path.relpath(fpath) if os.path.isabs(fpath) else fpath
                 where = f"{path}:{f.get('line') or 1}: "
             print(f"{where}{f['code']}: {f['message']}")
         count = len(findings)

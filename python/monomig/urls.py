@@ -96,7 +96,7 @@ def _module_url(service: str, module_name: str, attribute: str, sys_path: Sequen
         if origin is None:
             return None
         static = _static_value(origin, attribute)
-        if static is not _NOT_STATIC:
+        if not isinstance(static, _NotStatic):  # _NOT_STATIC is its only instance
             return static
         return _imported_value(service, module_name, attribute)
     finally:
