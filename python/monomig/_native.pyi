@@ -3,7 +3,55 @@
 import os
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, final
+
+__all__ = [
+    "CommandError",
+    "ConfigError",
+    "CycleDetected",
+    "DatabaseError",
+    "DatabaseURL",
+    "DependencyCycleDetected",
+    "DependencyLoopDetected",
+    "Ini",
+    "LockError",
+    "LoopDetected",
+    "MigrationLock",
+    "MigrationStep",
+    "MonomigError",
+    "MultipleHeads",
+    "Project",
+    "RangeNotAncestorError",
+    "ResolutionError",
+    "RevisionEntry",
+    "RevisionError",
+    "RevisionGraph",
+    "ScriptError",
+    "Service",
+    "VersionRead",
+    "__version__",
+    "bench_scan",
+    "config_paths",
+    "connect_info",
+    "database_identity",
+    "discover_revision_files",
+    "fleet_check",
+    "fleet_status",
+    "last_scan_cache_stats",
+    "load_project",
+    "mask_password",
+    "parse_ini",
+    "parse_url",
+    "ping",
+    "read_ini",
+    "read_revision_file",
+    "read_versions",
+    "report_branches",
+    "report_heads",
+    "report_history",
+    "report_show",
+    "scan_revisions",
+]
 
 __version__: str
 
@@ -39,6 +87,7 @@ class LockError(MonomigError): ...
 
 # --- configuration (alembic.ini / pyproject.toml) ---
 
+@final
 class Service:
     """One ini section as ``alembic -n NAME`` sees it."""
 
@@ -73,6 +122,7 @@ class Service:
     @property
     def warnings(self) -> list[str]: ...
 
+@final
 class Project:
     """A monorepo's Alembic configuration and its services."""
 
@@ -100,6 +150,7 @@ def load_project(
 def config_paths(configs: list[str], alembic_config_env: str | None = None) -> tuple[str, str]: ...
 def mask_password(text: str) -> str: ...
 
+@final
 class Ini:
     """An ini file as ``configparser.ConfigParser(defaults)`` reads it.
 
@@ -122,6 +173,7 @@ def parse_ini(text: str, source: str = "<string>", defaults: list[tuple[str, str
 
 _Path = str | os.PathLike[str]
 
+@final
 class DatabaseURL:
     """A SQLAlchemy URL parsed exactly as ``sqlalchemy.engine.make_url`` parses it.
 
@@ -129,7 +181,7 @@ class DatabaseURL:
     secret query options such as ``?password=``.
     """
 
-    def __init__(self, url: str) -> None: ...
+    def __new__(cls, url: str) -> DatabaseURL: ...
     @property
     def drivername(self) -> str: ...
     @property
@@ -166,6 +218,7 @@ def database_identity(url: str, base_dir: _Path | None = None) -> str:
 def ping(url: str, connect_timeout: float = 5.0, base_dir: _Path | None = None) -> None:
     """Connect once and close; raises DatabaseError (with ``kind``) or ConfigError."""
 
+@final
 class VersionRead:
     """What one version table said (see ``read_versions``)."""
 
@@ -205,6 +258,7 @@ def read_versions(
     per target, one connection per distinct database, at most ``concurrency`` at once;
     answers in order. The GIL is released while waiting; Ctrl-C interrupts."""
 
+@final
 class MigrationLock:
     """A per-database migration lock on its own connection (PostgreSQL advisory lock,
     MySQL GET_LOCK) or lock file (SQLite: ``<db>.monomig-lock``).
@@ -212,8 +266,8 @@ class MigrationLock:
     ``with MigrationLock(url, "monomig:alembic_version", timeout=30): ...``
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         url: str,
         name: str,
         timeout: float = 30.0,
@@ -221,7 +275,7 @@ class MigrationLock:
         base_dir: _Path | None = None,
         service: str | None = None,
         connect_timeout: float = 5.0,
-    ) -> None: ...
+    ) -> MigrationLock: ...
     def acquire(self) -> None: ...
     def release(self) -> None: ...
     def __enter__(self) -> MigrationLock: ...
@@ -242,6 +296,7 @@ class MigrationLock:
 
 # Revision files (monomig.scripts): read without importing them.
 
+@final
 class RevisionEntry:
     """One revision file as Alembic would load it.
 
@@ -326,6 +381,7 @@ class RevisionInfo(TypedDict):
     is_merge_point: bool
     path: str | None
 
+@final
 class MigrationStep:
     """Alembic's ``RevisionStep`` or ``StampStep``."""
 
@@ -355,8 +411,9 @@ class MigrationStep:
     def from_revisions_no_deps(self) -> tuple[str, ...]: ...
     @property
     def to_revisions_no_deps(self) -> tuple[str, ...]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
+@final
 class RevisionGraph:
     """A revision graph with the semantics of Alembic 1.20.1's ``RevisionMap``.
 
@@ -364,7 +421,7 @@ class RevisionGraph:
     ``"base"`` marker is returned as ``"base"``, its ``None`` as ``None``.
     """
 
-    def __init__(self, revisions: Iterable[_Entry], *, set_order: _SetOrder | None = None) -> None: ...
+    def __new__(cls, revisions: Iterable[_Entry], *, set_order: _SetOrder | None = None) -> RevisionGraph: ...
     def __len__(self) -> int: ...
     @property
     def warnings(self) -> list[str]: ...
