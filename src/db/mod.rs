@@ -34,8 +34,8 @@ pub mod target;
 pub mod url;
 pub mod version_table;
 
-pub use identity::database_identity;
 pub use conn::{ConnectExtras, DbConn, DbError, DbErrorKind, DbResult, connect};
+pub use identity::database_identity;
 pub use lock::{HolderInfo, LockGuard, acquire, holder_of};
 pub use target::{Backend, DbTarget, SqliteLocation};
 pub use url::{Password, QueryValue, SqlaUrl};
