@@ -420,6 +420,13 @@ def _import_revision(path: str) -> tuple[tuple[Any, ...], str | None]:
     return (revision, down, deps, labels, path), doc
 
 
+def _answer(e: monomig.MonomigError, alembic_answers: type[monomig.MonomigError]) -> Exception:
+    """What a core error means on the fast path: for ``alembic_answers`` errors, Alembic's
+    own text (or a clear message where Alembic shows a traceback), printed as ``FAILED:``;
+    any other error hands the command to Alembic."""
+    return _Failed(str(e)) if isinstance(e, alembic_answers) else _Fallback(str(e))
+
+
 _SILENT_WARNING = "No path_separator found in configuration"
 
 
@@ -455,11 +462,8 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
             recursive=service.recursive_version_locations,
             sourceless=service.sourceless,
         )
-    except monomig.ScriptError as e:
-        # Alembic's CommandError text, or a clear message where Alembic shows a traceback
-        raise _Failed(str(e)) from None
     except monomig.MonomigError as e:
-        raise _Fallback(str(e)) from None
+        raise _answer(e, monomig.ScriptError) from None
     if scan_warnings:
         raise _Fallback("scan warnings")
     rows: list[tuple[Any, ...] | _native.RevisionEntry] = []
@@ -487,11 +491,8 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
         warnings.simplefilter("always")
         try:
             graph = monomig.RevisionGraph(rows, set_order=python_set_order())
-        except monomig.RevisionError as e:
-            # Alembic's text, or a clear message where Alembic shows a traceback
-            raise _Failed(str(e)) from None
         except monomig.MonomigError as e:
-            raise _Fallback(str(e)) from None
+            raise _answer(e, monomig.RevisionError) from None
     if caught:
         raise _Fallback("graph warnings")
     return graph, docs, service

@@ -189,6 +189,14 @@ def short(revs: list[str]) -> str:
 # --------------------------------------------------------------------------- status
 
 
+def add_service_filter(parser: argparse.ArgumentParser) -> None:
+    """``-n/--name NAME``, repeatable: the services a fleet command works on."""
+    parser.add_argument(
+        "-n", "--name", dest="services", action="append", metavar="NAME",
+        help="only this service (an ini section); may be repeated (default: every service)",
+    )
+
+
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Show every service's database state at once: current revisions, heads, pending revisions and a "
@@ -198,10 +206,7 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
         "neither Alembic nor SQLAlchemy. Exit status: 0, or with --check 1 when any service is not up to "
         "date (migrating included); 2 when a database is unreachable or a service cannot be resolved."
     )
-    parser.add_argument(
-        "-n", "--name", dest="services", action="append", metavar="NAME",
-        help="only this service (an ini section); may be repeated (default: every service)",
-    )
+    add_service_filter(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list, one object per service")
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when any service is not up to date (for deploy gates)"
@@ -301,10 +306,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "table, every revision file readable without importing it. Exit status 0 when clean, 1 with "
         "findings, 2 when the check could not run."
     )
-    parser.add_argument(
-        "-n", "--name", dest="services", action="append", metavar="NAME",
-        help="only this service; may be repeated (default: every service)",
-    )
+    add_service_filter(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list of findings")
     parser.add_argument(
         "--format", choices=("text", "github"), default="text",

@@ -640,16 +640,18 @@ mod tests {
         assert!(fresh.exists() && other.exists());
     }
 
+    /// An environment holding only `pairs`, as the lookups in this module read one.
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<std::ffi::OsString> {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| std::ffi::OsString::from(v))
+        }
+    }
+
     #[test]
     fn folder_from_environment() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            }
-        };
         assert_eq!(
             dir_from(env(&[("HOME", "/h")])),
             Some(PathBuf::from("/h/.cache/monomig"))
@@ -672,14 +674,6 @@ mod tests {
 
     #[test]
     fn the_settle_window_has_a_test_override() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            }
-        };
         assert_eq!(settle_nanos(env(&[])), RACY_NANOS);
         assert_eq!(settle_nanos(env(&[(SETTLE_VAR, "150")])), 150_000_000);
         assert_eq!(settle_nanos(env(&[(SETTLE_VAR, "0")])), 0);
