@@ -8,6 +8,7 @@
 #[path = "../fuzz/harness.rs"]
 mod harness;
 
+mod db_layout;
 mod db_servers;
 mod fuzz_ini;
 mod fuzz_revfile;
@@ -15,7 +16,14 @@ mod fuzz_url;
 mod graph_fuzz;
 
 /// The modules above; a new `tests/*.rs` file must be added both here and as a `mod`.
-const MODULES: &[&str] = &["db_servers", "fuzz_ini", "fuzz_revfile", "fuzz_url", "graph_fuzz"];
+const MODULES: &[&str] = &[
+    "db_layout",
+    "db_servers",
+    "fuzz_ini",
+    "fuzz_revfile",
+    "fuzz_url",
+    "graph_fuzz",
+];
 
 #[test]
 fn every_test_file_is_a_module() {
