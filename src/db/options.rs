@@ -194,6 +194,39 @@ pub(crate) fn password_tag(p: Option<&str>) -> String {
     }
 }
 
+/// The connection identity key two URLs share exactly when they reach the same server
+/// as the same user with the same settings: `<backend>|<socket>|<host>|<port>|<user>|
+/// <password tag>|<database>|<ssl mode>|<backend extra>`. The password appears only as
+/// [`password_tag`].
+pub(crate) struct IdentityKey<'a> {
+    pub backend: &'a str,
+    pub socket: Option<&'a std::path::Path>,
+    pub host: &'a str,
+    pub port: u16,
+    pub user: &'a str,
+    pub password: Option<&'a str>,
+    pub database: &'a str,
+    pub ssl_mode: &'a dyn std::fmt::Debug,
+    pub extra: &'a str,
+}
+
+impl IdentityKey<'_> {
+    pub fn render(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}|{}|{:?}|{}",
+            self.backend,
+            self.socket.map(|s| s.display().to_string()).unwrap_or_default(),
+            self.host,
+            self.port,
+            self.user,
+            password_tag(self.password),
+            self.database,
+            self.ssl_mode,
+            self.extra,
+        )
+    }
+}
+
 /// The effective user's login name from the password database (libpq's default user).
 pub(crate) fn login_name() -> Option<String> {
     // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name out

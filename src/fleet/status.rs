@@ -120,30 +120,25 @@ pub async fn status(req: StatusRequest) -> Vec<ServiceStatus> {
         .zip(graphs)
         .zip(reads_by_service)
         .zip(shared)
-        .map(|(((spec, graph), read), shared_with)| classify(spec, graph, read, shared_with, &target))
+        .map(|(((spec, graph), read), shared_with)| {
+            migrating_if_held(classify(spec, graph, read, shared_with, &target))
+        })
         .collect()
 }
 
-/// One service's state. A service whose migration lock another process holds is
-/// `migrating` whatever its rows say (up to date, behind, ahead or not initialised: the
-/// rows are changing); `unreachable` and `error` stay as they are, since they need
-/// someone to act whether or not a migration runs (the holder is still reported beside an
-/// `error`).
-fn classify(
-    spec: &ServiceSpec,
-    graph: Result<Graph, String>,
-    read: Option<DbResult<TableState>>,
-    shared_with: Vec<String>,
-    target: &str,
-) -> ServiceStatus {
-    let mut st = classify_rows(spec, graph, read, shared_with, target);
+/// A service whose migration lock another process holds is `migrating` whatever its
+/// rows say (up to date, behind, ahead or not initialised: the rows are changing);
+/// `unreachable` and `error` stay as they are, since they need someone to act whether or
+/// not a migration runs (the holder is still reported beside an `error`).
+fn migrating_if_held(mut st: ServiceStatus) -> ServiceStatus {
     if st.holder.is_some() && matches!(st.state.as_str(), "up_to_date" | "behind" | "ahead" | "not_initialized") {
         st.state = "migrating".to_owned();
     }
     st
 }
 
-fn classify_rows(
+/// One service's state from its graph and its version table's rows.
+fn classify(
     spec: &ServiceSpec,
     graph: Result<Graph, String>,
     read: Option<DbResult<TableState>>,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 
-use crate::db::options::{Ctx, Kwargs, Translated, os_user, password_tag, secrets_of};
+use crate::db::options::{Ctx, IdentityKey, Kwargs, Translated, os_user, secrets_of};
 use crate::db::url::{Password, SqlaUrl};
 use crate::error::Result;
 
@@ -171,17 +171,18 @@ pub(crate) fn translate(url: &SqlaUrl, driver: MyDriver) -> Result<Translated<My
     if let Some(d) = &database {
         o = o.database(d);
     }
-    let identity = format!(
-        "my|{}|{}|{}|{}|{}|{}|{:?}|{}",
-        o.get_socket().map(|s| s.display().to_string()).unwrap_or_default(),
-        o.get_host(),
-        o.get_port(),
-        user,
-        password_tag(password.as_deref()),
-        database.as_deref().unwrap_or(""),
-        o.get_ssl_mode(),
-        o.get_charset(),
-    );
+    let identity = IdentityKey {
+        backend: "my",
+        socket: o.get_socket().map(|s| s.as_path()),
+        host: o.get_host(),
+        port: o.get_port(),
+        user: &user,
+        password: password.as_deref(),
+        database: database.as_deref().unwrap_or(""),
+        ssl_mode: &o.get_ssl_mode(),
+        extra: o.get_charset(),
+    }
+    .render();
     let mut secrets = secrets_of(password.as_deref());
     secrets.extend(secrets_of(url.password().map(Password::expose)));
     Ok(Translated {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 use super::pgpass;
-use crate::db::options::{Ctx, KwValue, Kwargs, Translated, login_name, os_user, password_tag, secrets_of};
+use crate::db::options::{Ctx, IdentityKey, KwValue, Kwargs, Translated, login_name, os_user, secrets_of};
 use crate::db::url::{Password, QueryValue, SqlaUrl};
 use crate::error::{Error, Result};
 
@@ -350,17 +350,18 @@ pub(crate) fn translate(url: &SqlaUrl, driver: PgDriver) -> Result<Translated<Pg
     if let Some(p) = &password {
         o = o.password(p);
     }
-    let identity = format!(
-        "pg|{}|{}|{}|{}|{}|{}|{:?}|{}",
-        o.get_socket().map(|s| s.display().to_string()).unwrap_or_default(),
-        o.get_host(),
-        o.get_port(),
-        o.get_username(),
-        password_tag(password.as_deref()),
-        o.get_database().unwrap_or(""),
-        o.get_ssl_mode(),
-        o.get_options().unwrap_or(""),
-    );
+    let identity = IdentityKey {
+        backend: "pg",
+        socket: o.get_socket().map(|s| s.as_path()),
+        host: o.get_host(),
+        port: o.get_port(),
+        user: o.get_username(),
+        password: password.as_deref(),
+        database: o.get_database().unwrap_or(""),
+        ssl_mode: &o.get_ssl_mode(),
+        extra: o.get_options().unwrap_or(""),
+    }
+    .render();
     let mut secrets = secrets_of(password.as_deref());
     secrets.extend(secrets_of(url.password().map(Password::expose)));
     Ok(Translated {
