@@ -36,10 +36,12 @@ def bridged_repo(root: Path, url: str, revisions: int = 3, sleep: float = SLEEP)
     return repo, revs
 
 
-def start(repo: Repo, argv: list[str], **extra_env: str) -> subprocess.Popen[str]:
+def start(repo: Repo, argv: list[str], merge: bool = False, **extra_env: str) -> subprocess.Popen[str]:
+    """Start ``argv`` in the repository; ``merge`` sends stderr into stdout."""
     env = env_without_urls()
     env.update(extra_env)
-    return subprocess.Popen(argv, cwd=repo.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stderr = subprocess.STDOUT if merge else subprocess.PIPE
+    return subprocess.Popen(argv, cwd=repo.root, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
 
 
 def finish(p: subprocess.Popen[str], timeout: float = 90) -> tuple[int, str]:
@@ -99,24 +101,58 @@ def test_bridged_runs_racing_upgrade_all_apply_each_revision_once(
         db = request.getfixturevalue("pg_database" if backend == "postgresql" else "mysql_database")
         url = db.url
     repo, revs = bridged_repo(tmp_path / "repo", url)
-    procs = [start(repo, [MONOMIG, "upgrade", "--all", "--lock-timeout", "60"])]
-    time.sleep(0.3)
-    procs.append(start(repo, [*ALEMBIC, "-n", "svc", "upgrade", "head"]))
-    procs.append(start(repo, [MONOMIG, "-n", "svc", "upgrade", "head"]))
-    results = [finish(p) for p in procs]
+    # Another deploy holds the lock while the three runs start, so that all three meet it
+    # however slowly the machine starts them; once each has said it waits, it is released
+    # and the three race for it.
+    holder = lock_holder.spawn(lock_holder.HOLDER, url, "monomig:alembic_version", "other-deploy")
+    try:
+        lock_holder.expect_line(holder, "held")
+        runs = [
+            Collected(start(repo, [MONOMIG, "upgrade", "--all", "--lock-timeout", "60"], merge=True)),
+            Collected(start(repo, [*ALEMBIC, "-n", "svc", "upgrade", "head"], merge=True)),
+            Collected(start(repo, [MONOMIG, "-n", "svc", "upgrade", "head"], merge=True)),
+        ]
+        deadline = time.monotonic() + 60
+        while not all("waiting for the migration lock" in r.text() for r in runs):
+            assert time.monotonic() < deadline and all(r.proc.poll() is None for r in runs), [r.text() for r in runs]
+            time.sleep(0.05)
+    finally:
+        lock_holder.kill(holder)
+    results = [r.finish() for r in runs]
     for rc, out in results:
         assert rc == 0, out
         assert "Traceback" not in out and "IntegrityError" not in out and "Duplicate" not in out, out
     # each revision ran exactly once (a second run would have failed on the primary key)
     assert log_rows(backend, url, db) == revs
-    # the losers waited, and said for whom and how long
-    waited = [out for _, out in results if "waiting for the migration lock" in out]
-    assert waited, [out for _, out in results]
-    for out in waited:
-        # PostgreSQL and SQLite name monomig's holder (pid, host, service, since); MariaDB
-        # names the server connection holding GET_LOCK (see src/db/lock.rs)
+    # each run said, once, for whom and how long it waits
+    for _, out in results:
         assert re.search(r"it is held by .*(pid|server connection \d+)", out), out
         assert "waiting up to 60 s" in out, out
+
+
+class Collected:
+    """A child whose merged output a thread reads as it comes (to see a line before it exits)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.proc = proc
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self._lines)
+
+    def finish(self, timeout: float = 90) -> tuple[int, str]:
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return self.proc.returncode, self.text()
 
 
 def test_lock_timeout_fails_cleanly_and_applies_nothing(tmp_path: Path, pg_database: ServerDb) -> None:
