@@ -20,7 +20,7 @@ WHEEL_INPUTS := $(shell find src python -type f -not -name '*.pyc' 2>/dev/null) 
 # Exit status 5 (no test collected) fails like any other.
 define run_pytest
 	cd tests && PATH="$(CURDIR)/$(TESTENV)/bin:$$PATH" ../$(TESTENV)/bin/python -m pytest \
-		-p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 $(1) $(PYTEST_ARGS); \
+		-p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=25 $(1) $(PYTEST_ARGS); \
 	status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make: pytest collected no tests (exit 5): that is a failure" >&2; fi; \
 	exit $$status

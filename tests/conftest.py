@@ -44,6 +44,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(cache_dir, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The `slow` tests first (in their own order), so that the parallel workers start
+    # them early and the run does not end with one worker alone on a long test.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # A test marked postgres / mysql needs that server: skipped with the reason on a
     # developer's machine without it, failed under CI (support/databases.py).

@@ -168,6 +168,7 @@ def alembic_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([ALEMBIC, *args], cwd=root, capture_output=True, text=True, env=env)
 
 
+@pytest.mark.slow
 def test_opted_in_project_uses_the_bridge_without_env_py(tmp_path: Path) -> None:
     ids = lazy_repo(tmp_path, env_imports_monomig=True, broken=1)
     for args in (["heads"], ["history"], ["branches"], ["show", ids[3]]):
@@ -209,6 +210,7 @@ def test_cli_selection() -> None:
     assert cli_selection(["history"]) == ([], "alembic")
 
 
+@pytest.mark.slow
 def test_import_monomig_in_env_py_bridges_the_running_command(tmp_path: Path) -> None:
     """env.py imports monomig in a way the plugin cannot see (so the project did not opt
     in): Alembic built the command's ScriptDirectory before env.py ran, and that one

@@ -149,6 +149,7 @@ def test_demo_monorepo_graph_commands(demo_copy: Path) -> None:
     compare_batches(demo_copy, argvs)
 
 
+@pytest.mark.slow
 def test_demo_as_real_processes(demo_copy: Path) -> None:
     for args in (
         ["-n", "service_one", "heads"],
@@ -200,6 +201,7 @@ def test_random_damaged_graphs(tmp_path: Path, seed: int) -> None:
 # ------------------------------------------------------------------ odd or broken input
 
 
+@pytest.mark.slow
 def test_missing_and_odd_config(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -219,6 +221,7 @@ def test_missing_and_odd_config(tmp_path: Path) -> None:
     compare_batches(root, argvs)
 
 
+@pytest.mark.slow
 def test_pyproject_only_legacy_separators_and_alembic_config(tmp_path: Path) -> None:
     root = tmp_path / "toml"
     write_project(root, {"svc": BRANCHY})
@@ -342,6 +345,7 @@ def versions_in(db: Path) -> list[str] | None:
             return None
 
 
+@pytest.mark.slow
 def test_delegated_commands_on_sqlite(tmp_path: Path) -> None:
     project_a = write_project(tmp_path / "a", {"svc": BRANCHY})
     project_m = tmp_path / "m"
@@ -383,6 +387,7 @@ def test_delegated_commands_on_sqlite(tmp_path: Path) -> None:
             assert versions_in(project_m / "var" / "svc.db") == versions_in(project_a / "var" / "svc.db")
 
 
+@pytest.mark.slow
 def test_init_and_revision_are_delegated(tmp_path: Path) -> None:
     for tool in ("alembic", "monomig"):
         d = tmp_path / tool

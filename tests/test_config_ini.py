@@ -65,6 +65,7 @@ def _string_view_monomig(text: str) -> object:
     return out
 
 
+@pytest.mark.slow
 def test_random_texts_read_like_configparser(tmp_path: Path) -> None:
     rng = random.Random(20240611)
     path = tmp_path / "random.ini"

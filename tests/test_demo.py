@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 
 
+@pytest.mark.slow
 def test_demo_script_upgrades_both_services(demo_copy: Path, repo_root: Path) -> None:
     (demo_copy / "scripts").mkdir()
     shutil.copy2(repo_root / "scripts" / "demo.py", demo_copy / "scripts" / "demo.py")

@@ -46,6 +46,7 @@ def two_heads(repo: Repo, svc: str, url: str, **options: str) -> None:
 # --------------------------------------------------------------------------- several heads
 
 
+@pytest.mark.slow
 def test_two_heads_refused_like_alembic(tmp_path: Path, pg_database: ServerDb) -> None:
     repo = Repo(tmp_path / "repo")
     two_heads(repo, "forked", pg_database.url)
@@ -235,6 +236,7 @@ def run_no_tty(repo: Repo, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_downgrade_to_base_needs_yes_without_a_terminal(branchy: Repo) -> None:
     r = run_no_tty(branchy, "downgrade", "--all", "base")
     assert r.returncode == 2, r.stdout + r.stderr

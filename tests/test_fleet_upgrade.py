@@ -85,6 +85,7 @@ def three(tmp_path: Path, pg_database: ServerDb, mysql_database: ServerDb) -> Re
     return repo
 
 
+@pytest.mark.slow
 def test_upgrade_downgrade_stamp_all(three: Repo) -> None:
     r = monomig(three.root, "upgrade", "--all", "--jobs", "3")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -157,6 +158,7 @@ def test_downgrade_needs_a_target(three: Repo) -> None:
     assert "required: revision" in r.stderr or "needs a target revision" in r.stderr
 
 
+@pytest.mark.slow
 def test_upgrade_to_a_relative_target_and_sql(three: Repo) -> None:
     r = monomig(three.root, "upgrade", "--all", "+1", "-n", "pgsv", "-n", "lite")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -169,6 +171,7 @@ def test_upgrade_to_a_relative_target_and_sql(three: Repo) -> None:
     assert current(three, "lite") == {"lite0000"}  # offline mode wrote nothing
 
 
+@pytest.mark.slow
 def test_failure_names_service_and_revision(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "repo")
     repo.add_service("bad", f"sqlite:///{tmp_path}/bad.db")

@@ -102,6 +102,7 @@ def test_every_state_json(fleet: Repo) -> None:
     assert "***" in out["pg_dead"]["database"]
 
 
+@pytest.mark.slow
 def test_current_matches_alembic(fleet: Repo) -> None:
     out = {s["service"]: s for s in json.loads(monomig(fleet.root, "status", "--json").stdout)}
     for svc in ("lite_ok", "pg_behind", "pg_new", "my_behind", "lite_new"):
