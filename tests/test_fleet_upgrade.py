@@ -93,7 +93,7 @@ def test_upgrade_downgrade_stamp_all(three: Repo) -> None:
         assert s["state"] == "up_to_date", (svc, s)
         assert current(three, svc) == set(s["heads"])
     # live progress, one line per event, then a summary table
-    assert re.search(r"^\[pgsv\] running upgrade pgsv0003$", r.stdout, re.M)
+    assert re.search(r"^\[pgsv\] running upgrade pgsv0003 \(revision pgsv0003\)$", r.stdout, re.M)
     assert re.search(r"^\[mysv\] done mysv0001$", r.stdout, re.M)
     assert re.search(r"^SERVICE\s+RESULT\s+BEFORE\s+AFTER\s+STEPS\s+TIME$", r.stdout, re.M)
     assert re.search(r"^pgsv\s+done\s+-\s+pgsv0003\s+4\s", r.stdout, re.M)
@@ -178,9 +178,19 @@ def test_failure_names_service_and_revision(tmp_path: Path) -> None:
     repo.chain("good", 2)
     r = monomig(repo.root, "upgrade", "--all", "--jobs", "1")
     assert r.returncode == 1
+    # the exception's last line, a full sentence, and how to see more; no cut-off traceback
     assert re.search(r"^\[bad\] FAILED at revision bad1: service 'bad': upgrade failed at revision bad1: "
-                     r"RuntimeError: boom in bad1", r.stdout, re.M), r.stdout
+                     r"RuntimeError: boom in bad1\. ", r.stdout, re.M), r.stdout
+    assert "[bad] run again with -v/--verbose to see the whole traceback\n" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
     assert re.search(r"^good\s+done\s", r.stdout, re.M)  # carries on
+    alembic(repo.root, "-n", "good", "downgrade", "base")
+    verbose = monomig(repo.root, "upgrade", "--all", "--jobs", "1", "-v")
+    assert verbose.returncode == 1
+    shown = re.findall(r"^\[bad\]   \| (.*)$", verbose.stdout, re.M)
+    assert "Traceback (most recent call last):" in shown, verbose.stdout
+    assert shown[-1] == "RuntimeError: boom in bad1", verbose.stdout
+    assert any("bad1_rev.py" in line for line in shown), verbose.stdout
     assert current(repo, "bad") == {"bad0"}
     assert current(repo, "good") == {"good0001"}
 
