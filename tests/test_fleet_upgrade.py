@@ -352,3 +352,21 @@ def test_stamp_all_takes_alembic_positional_revisions(three: Repo) -> None:
     assert monomig(three.root, "stamp", "--all", "base").returncode == 0
     r = monomig(three.root, "status", "--json")
     assert {s["state"] for s in json.loads(r.stdout)} == {"not_initialized"}
+
+
+def test_failure_messages_are_sentences() -> None:
+    from monomig._fleet_run import full_stop
+    from monomig._worker import last_line
+
+    # Alembic's and the drivers' messages often end without a full stop
+    assert full_stop("service 'a': upgrade failed: Ambiguous walk") == "service 'a': upgrade failed: Ambiguous walk."
+    assert full_stop("done.") == "done." and full_stop("what? ") == "what?"
+
+    class MultiLine(Exception):
+        pass
+
+    try:
+        raise MultiLine("(sqlite3.OperationalError) no such table: x\n[SQL: SELECT 1]\n(Background on this error)")
+    except MultiLine as e:
+        assert last_line(e).endswith("MultiLine: (sqlite3.OperationalError) no such table: x")
+    assert last_line(RuntimeError()) == "RuntimeError"
