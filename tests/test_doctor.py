@@ -72,6 +72,23 @@ def _repo(tmp_path: Path) -> Repo:
     return repo
 
 
+Setup = Callable[[Repo, Path], tuple[Path, dict[str, str]]]
+
+
+def _option(key: str, value: str | None) -> Setup:
+    """A setup that sets (or, with None, removes) an option of the service's section."""
+
+    def setup(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+        if value is None:
+            del repo.services["orders"][key]
+        else:
+            repo.services["orders"][key] = value
+        repo.write_ini()
+        return repo.root, {}
+
+    return setup
+
+
 def _no_config(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     below = repo.root / "services" / "orders"
     below.mkdir(parents=True)
@@ -84,32 +101,14 @@ def _not_a_service(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return repo.root, {}
 
 
-def _missing_script_location(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    repo.services["orders"]["script_location"] = "./migratons"
-    repo.write_ini()
-    return repo.root, {}
-
-
 def _missing_env_py(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (repo.root / "migrations" / "env.py").unlink()
-    return repo.root, {}
-
-
-def _missing_version_location(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    repo.services["orders"]["version_locations"] = "./migrations/versions/ordrs"
-    repo.write_ini()
     return repo.root, {}
 
 
 def _needs_import(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     path = repo.revision("orders", "ord9", "orde0001")
     path.write_text(path.read_text().replace("revision = 'ord9'", "revision = 'ord' + '9'"))
-    return repo.root, {}
-
-
-def _no_url(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    del repo.services["orders"]["sqlalchemy.url"]
-    repo.write_ini()
     return repo.root, {}
 
 
@@ -137,18 +136,17 @@ def _no_such_service(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return repo.root, {"ARGS": "-n ordres"}
 
 
-Setup = Callable[[Repo, Path], tuple[Path, dict[str, str]]]
 
 #: problem code -> (how to make a project that has it, a fragment of its message)
 PROBLEMS: dict[str, tuple[Setup, str]] = {
     "no_config": (_no_config, "alembic.ini exists: run the command from ../.. or pass -c ../../alembic.ini"),
     "not_a_service": (_not_a_service, "billing"),
     # Alembic's own rule: the project does not load; the error names the file, line and section
-    "config_error": (_missing_script_location, "alembic.ini, line 8, section [orders]: Path doesn't exist: migratons"),
+    "config_error": (_option("script_location", "./migratons"), "alembic.ini, line 8, section [orders]: Path doesn't exist: migratons"),
     "missing_env_py": (_missing_env_py, "there is no env.py"),
-    "missing_version_location": (_missing_version_location, "ordrs does not exist"),
+    "missing_version_location": (_option("version_locations", "./migrations/versions/ordrs"), "ordrs does not exist"),
     "unreadable_revision": (_needs_import, "cannot be read without importing it"),
-    "no_url": (_no_url, "MONOMIG_URL_ORDERS"),
+    "no_url": (_option("sqlalchemy.url", None), "MONOMIG_URL_ORDERS"),
     "unreachable": (_unreachable, "does not answer (waited at most 2 s)"),
     "url_error": (_url_error, "mssql"),
     "scan_cache_not_writable": (_cache_not_writable, "cannot be written"),
