@@ -315,13 +315,9 @@ def diagnose(args: argparse.Namespace) -> Report:
         report.problem("not_a_service", why, name)
     broken = {why for _, why in project.not_services}
     report.warnings = [mask(w) for w in project.warnings if w not in broken]
-    from monomig.fleet import UsageError, select_services
+    from monomig.fleet import select_services
 
-    try:
-        services = select_services(project, getattr(args, "services", None))
-    except UsageError as e:
-        report.problem("no_such_service", str(e))
-        return report
+    services = select_services(project, getattr(args, "services", None))  # UsageError: exit 2
     if not project.services:
         report.problem(
             "no_services",
@@ -415,8 +411,15 @@ def _json(report: Report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``monomig doctor``: print the report; 0 healthy, 1 with problems."""
-    report = diagnose(args)
+    """``monomig doctor``: print the report; 0 healthy, 1 with problems, 2 for a -n that
+    names no service."""
+    from monomig.fleet import UsageError
+
+    try:
+        report = diagnose(args)
+    except UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
     sys.stdout.write(_json(report) if getattr(args, "json", False) else _text(report))
     sys.stdout.flush()
     return 1 if report.problems else 0
