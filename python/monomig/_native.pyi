@@ -50,6 +50,7 @@ __all__ = [
     "report_heads",
     "report_history",
     "report_show",
+    "scan_cache_dir",
     "scan_revisions",
 ]
 
