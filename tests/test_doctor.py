@@ -180,6 +180,35 @@ def test_a_name_that_is_no_service_is_a_usage_error(tmp_path: Path) -> None:
     assert r.stderr.endswith("(its services: orders); did you mean -n orders?\n"), r.stderr
 
 
+def test_without_alembic(tmp_path: Path) -> None:
+    """A Python without Alembic (the base interpreter of the test virtualenv, with only the
+    installed monomig package on its path): doctor runs and says Alembic is missing."""
+    import shutil
+    import subprocess
+    import sys
+
+    import monomig
+
+    base = Path(sys.base_prefix) / "bin" / "python3"
+    site = tmp_path / "site"
+    shutil.copytree(Path(monomig.__file__).parent, site / "monomig")
+    repo = _repo(tmp_path)
+    code = f"import sys; sys.path.insert(0, {str(site)!r}); from monomig.cli import main; sys.exit(main())"
+    probe = subprocess.run([str(base), "-s", "-c", "import alembic"], capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip(f"{base} has Alembic installed")
+    r = subprocess.run(
+        [str(base), "-s", "-c", code, "doctor", "--json"], cwd=repo.root, env=_env(tmp_path), capture_output=True,
+        text=True, timeout=60,
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    data = json.loads(r.stdout)
+    assert data["alembic"]["version"] is None and data["sqlalchemy"] is None
+    assert [p["code"] for p in data["problems"]] == ["alembic_missing"]
+    assert "pip install 'monomig[alembic]'" in data["problems"][0]["message"]
+    assert data["services"][0]["bridge"] == {"active": False, "reason": "off: Alembic is not installed"}
+
+
 def test_help_names_doctor(tmp_path: Path) -> None:
     r = monomig(tmp_path, "--help")
     assert "doctor" in r.stdout

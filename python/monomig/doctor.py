@@ -249,7 +249,7 @@ def _databases(report: Report, project: monomig.Project, services: list[monomig.
             out.database = {"answers": None, "current": None, "error": error}
             report.problem("no_url", error, name)
             continue
-        out.url = read["database"] or mask(spec["url"])
+        out.url = mask(spec["url"])  # monomig's one masker (_values.mask)
         out.url_source = _url_source(project, name)
         read_error = mask(read["error"]) if read.get("error") else None
         state = read["state"]
@@ -387,8 +387,11 @@ def _text(report: Report) -> str:
             else:
                 row("", f"cannot be used: {db.get('error') or ''}")
         imports = len(s.needs_import)
-        row("  revisions", f"{s.revision_files} files" + (f", {imports} need importing" if imports else
-                                                           ", all read without importing"))
+        if imports:
+            need = f", {imports} {'needs' if imports == 1 else 'need'} importing"
+        else:
+            need = ", all read without importing"
+        row("  revisions", f"{s.revision_files} file{'' if s.revision_files == 1 else 's'}{need}")
         for n in s.needs_import:
             row("", f"{os.path.relpath(n['path'])}: {n['reason']}")
     lines.append("")
