@@ -28,19 +28,27 @@ endef
 
 .PHONY: demo test test-fast wheel venv cargo-test pytest bench lint lint-python lint-rust clean
 
+# Each long step of `make demo` says what it does and how long it may take before it
+# starts (tests/test_demo.py keeps a snapshot of these lines); pip and cargo then show
+# their own progress instead of minutes of silence.
+PROGRESS := @echo "==>"
+
 # The development virtualenv, with the pinned tools (maturin, alembic, pytest, ruff, mypy, ...).
 $(VENV)/.stamp: requirements-dev.txt
+	$(PROGRESS) "creating the virtualenv $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PROGRESS) "installing the pinned tools into $(VENV) (maturin, Alembic, pytest, ...; a minute or two on a fresh machine)"
+	$(PIP) install --progress-bar off --upgrade pip
+	$(PIP) install --progress-bar off -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.stamp
 
 # One abi3 wheel (CPython 3.10+), release build.
 wheel: venv
+	$(PROGRESS) "building monomig's wheel (release build of the Rust core: several minutes on a fresh machine, seconds after)"
 	rm -rf $(WHEEL_DIR)
-	$(VENV)/bin/maturin build --release --quiet --out $(WHEEL_DIR)
+	$(VENV)/bin/maturin build --release --out $(WHEEL_DIR)
 	touch $(WHEEL_DIR)/.built
 
 # The wheel again only when something it is built from changed (test-fast, lint).
@@ -51,7 +59,9 @@ $(WHEEL_DIR)/.built: $(VENV)/.stamp $(WHEEL_INPUTS)
 
 # Build and install monomig, then upgrade both demo services on SQLite and show their state.
 demo: wheel
+	$(PROGRESS) "installing the wheel into $(VENV)"
 	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/monomig-*.whl
+	$(PROGRESS) "running the demo (scripts/demo.py): check, status, upgrade --all, status on SQLite"
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/demo.py
 
 # Every test: cargo test for the core, then pytest against the wheel installed

@@ -26,7 +26,7 @@ def main() -> int:
         print("monomig is not installed in this environment; run `make demo`", file=sys.stderr)
         return 2
     run("monomig", "services")  # the services of alembic.ini
-    run("monomig", "check")  # static CI guardrails, no database
+    run("monomig", "check", "--all")  # static CI guardrails for every service, no database
     run("monomig", "status")  # every service's database against its heads
     run("monomig", "upgrade", "--all")  # every service, in parallel, each under its migration lock
     run("monomig", "status")

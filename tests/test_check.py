@@ -45,7 +45,7 @@ def test_clean_repository(tmp_path: Path) -> None:
     repo = _repo(tmp_path, "one", "two")
     repo.chain("one", 5)
     repo.chain("two", 3)
-    r = monomig(repo.root, "check")
+    r = monomig(repo.root, "check", "--all")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no findings" in r.stdout
     assert _findings(repo) == []
@@ -54,7 +54,7 @@ def test_clean_repository(tmp_path: Path) -> None:
 
 
 def test_demo_repository_is_clean(demo_copy: Path) -> None:
-    r = monomig(demo_copy, "check")
+    r = monomig(demo_copy, "check", "--all")
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -166,7 +166,7 @@ def test_formats_and_exit_codes(tmp_path: Path) -> None:
     repo = _repo(tmp_path, "svc")
     repo.revision("svc", "aaaa", None)
     repo.revision("svc", "bbbb", "zzzz")
-    human = monomig(repo.root, "check")
+    human = monomig(repo.root, "check", "--all")
     assert human.returncode == 1
     assert re.search(r"^migrations/versions/svc/bbbb_rev\.py:6: missing_parent: ", human.stdout, re.M)
     gh = monomig(repo.root, "check", "--format", "github")
@@ -177,10 +177,12 @@ def test_formats_and_exit_codes(tmp_path: Path) -> None:
         for l in lines
     ), gh.stdout
     assert all(l.startswith("::error ") for l in lines)
-    # multiple_heads has no file: an annotation without file=
-    assert any(l.startswith("::error title=monomig multiple_heads") for l in lines)
+    # every annotation names a file: multiple_heads, about the service as a whole, its ini section
+    assert all(re.match(r"^::error file=[^,]+,line=\d+,", l) for l in lines), gh.stdout
+    assert "::error file=alembic.ini,line=7,title=monomig multiple_heads (svc)::" in gh.stdout
+    assert re.search(r"^alembic.ini:7: multiple_heads: ", human.stdout, re.M), human.stdout
     # could not run: exit 2, one paragraph
-    missing = monomig(repo.root, "check", "-c", str(tmp_path / "nope.ini"))
+    missing = monomig(repo.root, "-c", str(tmp_path / "nope.ini"), "check", "--all")
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
     unknown = monomig(repo.root, "check", "-n", "nope")
@@ -192,5 +194,5 @@ def test_no_database_is_touched(tmp_path: Path, fmt: tuple[str, ...]) -> None:
     repo = Repo(tmp_path / "repo")
     repo.add_service("dead", "postgresql+psycopg://u:pw@127.0.0.1:1/x")
     repo.chain("dead", 2)
-    r = monomig(repo.root, "check", *fmt)
+    r = monomig(repo.root, "check", "--all", *fmt)
     assert r.returncode == 0, r.stdout + r.stderr

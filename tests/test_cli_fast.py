@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from support.cli_repo import cli_env, normalize, run_cli
+from support.snapshots import assert_snapshot
 
 from monomig import cli
-
-SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
 NO_IMPORT = """
 import sys
@@ -62,26 +60,16 @@ def test_help_lists_alembic_and_monomig_commands(tmp_path: Path) -> None:
     assert "--all" in r.stdout
 
 
-def _snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("MONOMIG_UPDATE_SNAPSHOTS") == "1":
-        path.write_text(text)
-    if not path.exists():
-        # a snapshot that is not committed would let any output pass: a missing one fails
-        pytest.fail(f"no snapshot {path.relative_to(SNAPSHOTS.parent)}: record it with MONOMIG_UPDATE_SNAPSHOTS=1, review and commit it")
-    assert text == path.read_text(), f"{name} changed: review, then rerun with MONOMIG_UPDATE_SNAPSHOTS=1"
-
-
 def test_help_snapshot(tmp_path: Path) -> None:
     r = run_cli("monomig", ["--help"], tmp_path)
     assert r.returncode == 0 and r.stderr == ""
-    _snapshot("monomig-help-fleet.txt", r.stdout)
+    assert_snapshot("monomig-help-fleet.txt", r.stdout)
 
 
 def test_delegated_command_help_snapshot(tmp_path: Path) -> None:
     r = run_cli("monomig", ["current", "--help"], tmp_path)
     assert r.returncode == 0
-    _snapshot("monomig-current-help.txt", r.stdout)
+    assert_snapshot("monomig-current-help.txt", r.stdout)
     a = run_cli("alembic", ["current", "--help"], tmp_path)
     assert normalize(r.stdout) == a.stdout
 
@@ -91,11 +79,26 @@ def test_version_names_monomig_and_alembic(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.startswith("monomig ") and "alembic 1.20.1" in r.stdout
 
 
-def test_global_name_chooses_alembic_check(tmp_path: Path) -> None:
-    # `monomig -n NAME check` is Alembic's check: its help is Alembic's
+def test_check_as_alembic_accepts_it_is_alembics(tmp_path: Path) -> None:
+    # `monomig [-n NAME] check` is Alembic's check: its help is Alembic's, plus a paragraph
+    # naming the fleet check
     a = run_cli("alembic", ["-n", "x", "check", "--help"], tmp_path)
-    m = run_cli("monomig", ["-n", "x", "check", "--help"], tmp_path)
-    assert normalize(m.stdout) == a.stdout
+    for argv in (["-n", "x", "check", "--help"], ["check", "--help"]):
+        m = run_cli("monomig", argv, tmp_path)
+        assert m.returncode == 0
+        assert normalize(m.stdout).startswith(a.stdout), m.stdout
+        assert "monomig check --all" in m.stdout[len(a.stdout):]
+    fleet = run_cli("monomig", ["check", "--all", "--help"], tmp_path)
+    assert fleet.returncode == 0 and "fleet check" in fleet.stdout and "Alembic's check" in fleet.stdout
+    # which check a command line asks for
+    for argv in (["check", "--all"], ["check", "-n", "a"], ["check", "--json"], ["check", "--format=github"],
+                 ["-c", "x.ini", "check", "--name", "a"], ["check", "--js"], ["check", "-na"]):
+        assert cli.wants_fleet_check(argv), argv
+    for argv in (["check"], ["-n", "svc", "check"], ["check", "--help"], ["-x", "--all", "check"], ["heads", "--all"]):
+        assert not cli.wants_fleet_check(argv), argv
+    # the global -n with the fleet check's options: one clear error, not a guess
+    both = run_cli("monomig", ["-n", "svc", "check", "--all"], tmp_path)
+    assert both.returncode == 2 and "monomig check --all -n NAME" in both.stderr, both.stderr
     assert cli._prescan(["-n", "svc", "check"]) == ("check", True)
     assert cli._prescan(["--name=svc", "check"]) == ("check", True)
     assert cli._prescan(["-nsvc", "check"]) == ("check", True)
@@ -160,7 +163,7 @@ QUICK_WORDS = [
 
 
 def _argparse_view(argv: list[str]) -> dict[str, object] | None:
-    parser = cli.build_parser(alembic_check=cli._prescan(argv)[1])
+    parser = cli.build_parser(fleet_check=cli.wants_fleet_check(argv))
     try:
         import contextlib
         import io

@@ -283,11 +283,13 @@ STATUS: dict[str, tuple[int, str | None, str | None]] = {
         'error',
         "Branch name 'feature' in revision bbbb already used by revision aaaa",
     ),
+    # A missing folder is the service's error, not a database that looks ahead.
     'missing_version_location': (
-        0,
-        'ahead',
-        "The database holds revision 'aaaa' that no revision file of service 'svc' defines: the database "
-        "is ahead of this checkout, or the file was removed.",
+        2,
+        'error',
+        "service 'svc': its version location <repo>/migrations/versions/svc_typo does not exist, so "
+        "Alembic sees no revisions there (`upgrade` does nothing, a database already upgraded looks "
+        "ahead); create the folder or correct version_locations in the service's section.",
     ),
     'symlink_loop': (
         0,

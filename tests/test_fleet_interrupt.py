@@ -121,7 +121,7 @@ def test_interrupt_during_a_slow_revision(
     assert progress is not None
     seen: list[str] = []
     deadline = time.monotonic() + 90
-    while not ("[slow] running upgrade slow0001\n" in seen and "[quick] finished" in "".join(seen)):
+    while not ("[slow] running upgrade slow0001 (revision slow0001)\n" in seen and "[quick] finished" in "".join(seen)):
         line = progress.readline()
         assert line and time.monotonic() < deadline, "".join(seen)
         seen.append(line)

@@ -94,7 +94,7 @@ def test_upgrade_downgrade_stamp_all(three: Repo) -> None:
         assert s["state"] == "up_to_date", (svc, s)
         assert current(three, svc) == set(s["heads"])
     # live progress, one line per event, then a summary table
-    assert re.search(r"^\[pgsv\] running upgrade pgsv0003$", r.stdout, re.M)
+    assert re.search(r"^\[pgsv\] running upgrade pgsv0003 \(revision pgsv0003\)$", r.stdout, re.M)
     assert re.search(r"^\[mysv\] done mysv0001$", r.stdout, re.M)
     assert re.search(r"^SERVICE\s+RESULT\s+BEFORE\s+AFTER\s+STEPS\s+TIME$", r.stdout, re.M)
     assert re.search(r"^pgsv\s+done\s+-\s+pgsv0003\s+4\s", r.stdout, re.M)
@@ -181,9 +181,19 @@ def test_failure_names_service_and_revision(tmp_path: Path) -> None:
     repo.chain("good", 2)
     r = monomig(repo.root, "upgrade", "--all", "--jobs", "1")
     assert r.returncode == 1
+    # the exception's last line, a full sentence, and how to see more; no cut-off traceback
     assert re.search(r"^\[bad\] FAILED at revision bad1: service 'bad': upgrade failed at revision bad1: "
-                     r"RuntimeError: boom in bad1", r.stdout, re.M), r.stdout
+                     r"RuntimeError: boom in bad1\. ", r.stdout, re.M), r.stdout
+    assert "[bad] run again with -v/--verbose to see the whole traceback\n" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
     assert re.search(r"^good\s+done\s", r.stdout, re.M)  # carries on
+    alembic(repo.root, "-n", "good", "downgrade", "base")
+    verbose = monomig(repo.root, "upgrade", "--all", "--jobs", "1", "-v")
+    assert verbose.returncode == 1
+    shown = re.findall(r"^\[bad\]   \| (.*)$", verbose.stdout, re.M)
+    assert "Traceback (most recent call last):" in shown, verbose.stdout
+    assert shown[-1] == "RuntimeError: boom in bad1", verbose.stdout
+    assert any("bad1_rev.py" in line for line in shown), verbose.stdout
     assert current(repo, "bad") == {"bad0"}
     assert current(repo, "good") == {"good0001"}
 
@@ -345,3 +355,21 @@ def test_stamp_all_takes_alembic_positional_revisions(three: Repo) -> None:
     assert monomig(three.root, "stamp", "--all", "base").returncode == 0
     r = monomig(three.root, "status", "--json")
     assert {s["state"] for s in json.loads(r.stdout)} == {"not_initialized"}
+
+
+def test_failure_messages_are_sentences() -> None:
+    from monomig._fleet_run import full_stop
+    from monomig._worker import last_line
+
+    # Alembic's and the drivers' messages often end without a full stop
+    assert full_stop("service 'a': upgrade failed: Ambiguous walk") == "service 'a': upgrade failed: Ambiguous walk."
+    assert full_stop("done.") == "done." and full_stop("what? ") == "what?"
+
+    class MultiLine(Exception):
+        pass
+
+    try:
+        raise MultiLine("(sqlite3.OperationalError) no such table: x\n[SQL: SELECT 1]\n(Background on this error)")
+    except MultiLine as e:
+        assert last_line(e).endswith("MultiLine: (sqlite3.OperationalError) no such table: x")
+    assert last_line(RuntimeError()) == "RuntimeError"

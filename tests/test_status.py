@@ -117,8 +117,8 @@ def test_human_output(fleet: Repo) -> None:
     text = r.stdout
     assert re.search(r"^lite_ok\s+up to date\s+lite0002\s+lite0002\s+0\s", text, re.M)
     assert re.search(r"^pg_behind\s+behind by 2\s+pg_b0001\s+pg_b0003\s+2\s+postgresql", text, re.M)
-    assert re.search(r"^pg_new\s+not initialised\s+-\s+pg_n0001\s+2\s", text, re.M)
-    assert re.search(r"^my_ahead\s+ahead/unknown revision\s+feedfacecafe", text, re.M)
+    assert re.search(r"^pg_new\s+not initialized\s+-\s+pg_n0001\s+2\s", text, re.M)
+    assert re.search(r"^my_ahead\s+ahead\s+feedfacecafe", text, re.M)
     assert re.search(r"^pg_dead\s+unreachable\s", text, re.M)
     assert re.search(r"^pg_dead: unreachable: .*127\.0\.0\.1", text, re.M)
     assert re.search(r"^shared_a: shares its database and version table 'alembic_version' with shared_b", text, re.M)

@@ -76,6 +76,7 @@ class RunOptions:
     fail_fast: bool = False
     lock_timeout: float = 60.0
     as_json: bool = False
+    verbose: bool = False
     sql: bool = False
     sql_dir: str | None = None
     plan: bool = False
@@ -119,6 +120,7 @@ class RunOptions:
             fail_fast=bool(a.get("fail_fast")),
             lock_timeout=float(lock_timeout if lock_timeout is not None else 60.0),
             as_json=bool(a.get("json")),
+            verbose=bool(a.get("verbose")),
             sql=sql,
             sql_dir=sql_dir,
             plan=plan,
@@ -164,6 +166,7 @@ class Job:
     target_event: dict[str, Any] | None = None  # the worker's "target" event: the table really migrated
     after_heads: list[str] | None = None  # the worker's "after" event
     interrupt_sent: bool = False
+    traceback: str | None = None  # the worker's whole traceback of a failure (shown with --verbose)
 
     @property
     def pid(self) -> str:
@@ -490,7 +493,7 @@ class FleetRun:
         if not item["steps"]:
             return f"{head}: nothing to do (at {at if item['current'] else 'base'})"
         n = len(item["steps"])
-        where = "from base (not initialised)" if not item["current"] else f"from {at}"
+        where = "from base (not initialized)" if not item["current"] else f"from {at}"
         return f"{head}: {n} step{'s' if n != 1 else ''} {where}"
 
     def confirm_downgrade(self) -> int | None:
@@ -670,13 +673,16 @@ class FleetRun:
             job.after_heads = list(ev.get("heads") or [])
         elif kind == "running":
             job.running = ev.get("revision")
-            self.say(job, f"running {ev.get('direction', self.command)} {ev.get('revision')}")
+            message = ev.get("message")
+            about = f" ({message})" if message else ""
+            self.say(job, f"running {ev.get('direction', self.command)} {ev.get('revision')}{about}")
         elif kind == "applied":
             job.applied += 1
             job.running = None
             self.say(job, f"done {ev.get('revision')}")
         elif kind == "failed":
             job.message = ev.get("message")
+            job.traceback = ev.get("traceback")
             job.revision = ev.get("revision")
             job.code = ev.get("code") or job.code
             if job.code is None and MULTIPLE_HEADS_TEXT in (job.message or ""):
@@ -709,7 +715,7 @@ class FleetRun:
             job.message = f"the worker process (pid {job.pid}) {self._how(rc)}"
             job.revision = job.running
         at = f" at revision {job.revision}" if job.revision else ""
-        job.message = f"service {job.service!r}: {self.command} failed{at}: {job.message}"
+        job.message = full_stop(f"service {job.service!r}: {self.command} failed{at}: {job.message}")
         partial = partial_ddl_warning(job.spec.get("url"), job.revision, self.command)
         if partial:
             job.message += f" {partial}"
@@ -718,10 +724,15 @@ class FleetRun:
             job.message += f" No revision was applied: the database is still at {at_rev}."
         job.message = mask(job.message)
         self.say(job, f"FAILED{at}: {job.message}")
-        tail = [line for line in job.output if line.strip()][-15:]
-        for line in tail:
-            self.progress.write(f"[{job.service}]   | {mask(line)}\n")
-        self.progress.flush()
+        if self.options.verbose:
+            # the worker's whole output for this service, then the whole traceback
+            shown = [line for line in job.output if line.strip()]
+            shown += (job.traceback or "").rstrip("\n").splitlines()
+            for line in shown:
+                self.progress.write(f"[{job.service}]   | {mask(line)}\n")
+            self.progress.flush()
+        elif job.traceback:
+            self.say(job, "run again with -v/--verbose to see the whole traceback")
 
     @staticmethod
     def _how(rc: int) -> str:
@@ -847,6 +858,13 @@ class FleetRun:
             return EXIT_SIGNAL.get(self.interrupted, 130)
         bad = ("failed", "skipped", "interrupted", "not_started")
         return 1 if any(j.result in bad for j in self.jobs) else 0
+
+
+def full_stop(text: str) -> str:
+    """``text`` ending as a sentence does, so that the next sentence can follow it (Alembic's
+    and the drivers' messages often end without a full stop: ``Ambiguous walk``)."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".!?" else f"{text}."
 
 
 def project_paths(configs: list[str], toml_file: str | None) -> tuple[str, str | None]:

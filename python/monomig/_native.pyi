@@ -50,6 +50,7 @@ __all__ = [
     "report_heads",
     "report_history",
     "report_show",
+    "scan_cache_dir",
     "scan_revisions",
 ]
 
@@ -339,6 +340,8 @@ def scan_revisions(
 def last_scan_cache_stats() -> dict[str, int | bool]:
     """What the scan cache did in this process's last ``scan_revisions``:
     ``hits``, ``reads`` and ``written`` (for diagnostics and tests)."""
+def scan_cache_dir() -> str | None:
+    """The scan cache's folder in this environment, or None when it is off."""
 def read_revision_file(path: str | os.PathLike[str]) -> RevisionEntry: ...
 def discover_revision_files(
     version_locations: Sequence[str | os.PathLike[str]],

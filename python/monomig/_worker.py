@@ -7,9 +7,9 @@ writes one JSON object a line on stdin, one per service: ``command`` (upgrade, d
 Events go to the file descriptor named by ``MONOMIG_EVENT_FD``, one JSON object a line:
 ``{"event": "waiting", "holder": ..., "timeout": seconds}`` (once, as the wait starts),
 ``locked``, ``target`` (database, version_table, version_table_schema, before: what env.py
-really migrates, from monomig's bridge), ``running`` (revision), ``applied`` (revision),
-``after`` (heads, once the migration's transaction finished), ``failed`` (message,
-revision, code: ``target_mismatch``, ``lock_timeout``, ``interrupted`` or null), then
+really migrates, from monomig's bridge), ``running`` (revision, direction, message: the revision's docstring's first line), ``applied`` (revision),
+``after`` (heads, once the migration's transaction finished), ``failed`` (message: the exception's last line,
+traceback: the whole traceback or null, revision, code: ``target_mismatch``, ``lock_timeout``, ``interrupted`` or null), then
 ``finished`` (rc) per service.
 With ``sql``, ``sql_header`` is printed before the service's SQL and ``sql_out`` names a file to
 write it to instead of stdout.
@@ -90,11 +90,12 @@ def _instrument() -> None:
         fn = self.migration_fn
         revision = self.revision.revision
         direction = "upgrade" if self.is_upgrade else "downgrade"
+        doc = getattr(self.revision, "doc", None)  # the docstring's first line, as Alembic logs it
 
         def run(*a: Any, **k: Any) -> Any:
             global _running
             _running = revision
-            _emit("running", revision=revision, direction=direction)
+            _emit("running", revision=revision, direction=direction, message=doc)
             return fn(*a, **k)
 
         run.__name__ = getattr(fn, "__name__", direction)
@@ -264,6 +265,7 @@ def _one(spec: dict[str, Any]) -> int:
         if isinstance(e, SystemExit) and not e.code:
             return 0
         message = str(e) or type(e).__name__
+        trace = None
         if not isinstance(e, SystemExit):
             try:
                 from monomig import MonomigError
@@ -273,12 +275,22 @@ def _one(spec: dict[str, Any]) -> int:
                 known = False
             code = getattr(e, "monomig_code", None)
             if not known and code is None and type(e).__module__ not in ("alembic.util.exc",):
-                message = f"{type(e).__name__}: {message}"
-                traceback.print_exc()
+                # the traceback's last line (`RuntimeError: boom`); the whole traceback travels
+                # with the event, for `--verbose`
+                message = last_line(e)
+                trace = traceback.format_exc()
         for warning in _after_error:
             print(warning, file=sys.stderr)
-        _emit("failed", message=message, revision=_running, code=getattr(e, "monomig_code", None))
+        _emit("failed", message=message, revision=_running, code=getattr(e, "monomig_code", None), traceback=trace)
         return 1
+
+
+def last_line(e: BaseException) -> str:
+    """The last line of ``e``'s traceback, as Python prints it (``ValueError: boom``), cut at
+    the first line break of the message (SQLAlchemy appends the SQL and a link on lines of
+    their own)."""
+    text = "".join(traceback.format_exception_only(type(e), e)).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def main() -> int:

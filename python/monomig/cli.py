@@ -14,8 +14,10 @@ not imported to build it), and answers with Alembic's output and exit status:
 - every other Alembic command runs in-process through Alembic's own ``CommandLine``,
   with ``monomig.bridge`` activated when it is installed.
 - monomig's own commands sit beside them: ``services``, and, with ``monomig.fleet``,
-  ``status``, the fleet ``check`` (without the global ``-n``) and
-  ``upgrade|downgrade|stamp --all``.
+  ``status``, ``doctor``, the fleet ``check`` (``check --all``, or ``check`` with one of
+  the fleet check's own options: ``-n`` after the command, ``--json``, ``--format``) and
+  ``upgrade|downgrade|stamp --all``. ``check`` as stock ``alembic`` accepts it
+  (``monomig [-n NAME] check``) is Alembic's check.
 
 Exit statuses: Alembic's own where Alembic answers (``FAILED: ...`` exits 255);
 monomig's commands 0 ok, 1 findings, 2 could not run; usage errors 2; Ctrl-C 130.
@@ -65,6 +67,8 @@ Rust core without importing Alembic; the others run Alembic in-process.
 
 monomig's own commands:
   services              list the services (ini sections) of the project
+  doctor                check the project's setup: config, services, Alembic and
+                        the bridge, scan cache, databases; exit 1 when something is wrong
 {fleet}
 exit status: Alembic's own for Alembic's commands (FAILED: ... exits 255);
 monomig's commands 0 ok, 1 findings, 2 could not run; usage errors 2; Ctrl-C 130.
@@ -72,8 +76,10 @@ monomig's commands 0 ok, 1 findings, 2 could not run; usage errors 2; Ctrl-C 130
 
 FLEET_EPILOG = """\
   status                every service's database revision against its heads
-  check                 without the global -n: check every service (fleet check);
-                        `monomig -n NAME check` is Alembic's check for one service
+  check --all           static CI checks of every service's revision files (fleet
+                        check, no database; -n NAME after it narrows it); plain
+                        `monomig [-n NAME] check` is Alembic's check (autogenerate:
+                        do the models differ from the database?)
   upgrade|downgrade|stamp --all
                         run the command for every service (or those named with -n
                         after the command); without --all they are Alembic's
@@ -124,11 +130,19 @@ def _commands() -> list[dict[str, Any]]:
     return list(SPEC["commands"])
 
 
-def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
+ALEMBIC_CHECK_EPILOG = """\
+monomig: this is Alembic's `check` for one service (the global -n NAME): whether
+autogenerate finds differences between the models and the database. monomig's
+static check of every service's revision files (several heads, missing parents,
+cycles, ...; no database) is `monomig check --all [-n NAME] [--json] [--format github]`.
+"""
+
+
+def build_parser(fleet_check: bool = False) -> argparse.ArgumentParser:
     """monomig's parser: Alembic's (from the generated spec) plus monomig's commands.
 
-    ``alembic_check`` chooses Alembic's ``check`` over the fleet check (the global
-    ``-n`` was given).
+    ``fleet_check`` chooses the fleet check over Alembic's ``check`` (see
+    :func:`wants_fleet_check`).
     """
     import argparse
 
@@ -144,18 +158,19 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
 
     for command in _commands():
         name = command["name"]
-        if name == "check" and not alembic_check:
+        if name == "check" and fleet_check:
             p = sub.add_parser(
                 "check",
-                help="static CI checks of every service's revisions: several heads, missing "
-                "parents, cycles, duplicates, shared version tables; no database (monomig; "
-                "with the global -n NAME: Alembic's check)",
-                description="Check every service of the project (monomig's fleet check). "
-                "With the global option -n NAME (`monomig -n NAME check`) this is Alembic's "
-                "`check` for that one service.",
+                help="with --all: monomig's static CI checks of every service's revisions; "
+                "without: Alembic's check",
             )
             fleet.add_check_arguments(p)
             p.set_defaults(monomig_command="check")
+            continue
+        if name == "check":
+            _alembic_subparser(
+                sub, command, epilog=ALEMBIC_CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+            )
             continue
         if name in FLEET_ALL_COMMANDS:
             p = _alembic_subparser(
@@ -183,6 +198,17 @@ def build_parser(alembic_check: bool = False) -> argparse.ArgumentParser:
     services.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     services.set_defaults(monomig_command="services")
 
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the project's setup on one screen: config, services, Alembic and the bridge, "
+        "scan cache, databases (monomig)",
+    )
+    _add_config_args(doctor)
+    from monomig import doctor as _doctor
+
+    _doctor.add_arguments(doctor)
+    doctor.set_defaults(monomig_command="doctor")
+
     status = sub.add_parser(
         "status",
         help="every service's database revision against its heads (monomig)",
@@ -200,14 +226,42 @@ _GLOBAL_WITH_VALUE = ("-c", "--config", "-n", "--name", "-x")
 
 def _prescan(argv: list[str]) -> tuple[str | None, bool]:
     """The command word of ``argv`` and whether the global ``-n/--name`` was given."""
+    index, name_given = _command_index(argv)
+    return (argv[index] if index is not None else None), name_given
+
+
+#: The fleet check's own options (after ``check``); stock ``alembic check`` takes none of them.
+FLEET_CHECK_OPTIONS = ("--all", "--name", "--json", "--format")
+
+
+def wants_fleet_check(argv: list[str]) -> bool:
+    """Whether ``argv`` asks for monomig's fleet check: ``check --all``, or ``check`` with
+    one of the fleet check's own options. Plain ``check`` (what stock ``alembic``
+    accepts) stays Alembic's."""
+    index, _ = _command_index(argv)
+    if index is None or argv[index] != "check":
+        return False
+    for a in argv[index + 1 :]:
+        if a == "--":
+            break
+        word = a.split("=", 1)[0]
+        if a.startswith("-n") or (
+            word.startswith("--") and len(word) > 2 and any(o.startswith(word) for o in FLEET_CHECK_OPTIONS)
+        ):
+            return True
+    return False
+
+
+def _command_index(argv: list[str]) -> tuple[int | None, bool]:
+    """Where the command word of ``argv`` is, and whether the global ``-n/--name`` was given."""
     name_given = False
     i = 0
     while i < len(argv):
         a = argv[i]
         if a == "--":
-            return (argv[i + 1] if i + 1 < len(argv) else None), name_given
+            return (i + 1 if i + 1 < len(argv) else None), name_given
         if not a.startswith("-") or a == "-":
-            return a, name_given
+            return i, name_given
         if a in ("-n", "--name") or a.startswith("--name=") or (a.startswith("-n") and not a.startswith("--")):
             name_given = True
         if a in _GLOBAL_WITH_VALUE:
@@ -295,8 +349,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return int(_fleet().run_check(args))
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from monomig import doctor
+
+    return doctor.run(args)
+
+
 COMMANDS = {
     "services": cmd_services,
+    "doctor": _cmd_doctor,
     "status": _cmd_status,
     "check": _cmd_check,
 }
@@ -652,15 +713,55 @@ def _alembic_command(argv: list[str], args: Any) -> int:
         status = _fast(args.alembic_command, args)
         if status is not None:
             return status
-    return delegate(argv)
+    try:
+        status = delegate(argv)
+    except Exception:
+        _hint(args)  # Alembic's own traceback follows, as stock Alembic shows it
+        raise
+    if status != 0:
+        _hint(args)
+    return status
+
+
+def _hint(args: Any) -> None:
+    """After Alembic's own failure, what monomig knows about its cause, on stderr (Alembic's
+    stdout and exit status stay as they are): the alembic.ini of a parent folder when there is
+    none here, the project's services when -n names none of them."""
+    from monomig import _hints
+
+    try:
+        ini, toml = _native.config_paths(list(args.config or []), os.environ.get("ALEMBIC_CONFIG"))
+    except monomig.MonomigError:
+        return
+    if os.path.exists(ini):
+        hint = _hints.section_hint(ini, toml if os.path.exists(toml) else None, args.name)
+    else:
+        hint = _hints.config_hint(ini)
+    if args.alembic_command == "check":
+        also = (
+            f"this was Alembic's check (autogenerate); monomig's static check of every service is "
+            f"`{PROG} check --all`."
+        )
+        hint = f"{hint} {also[0].upper()}{also[1:]}" if hint else also
+    if hint:
+        sys.stdout.flush()
+        print(f"{PROG}: hint: {hint}", file=sys.stderr)
 
 
 def _run(argv: list[str]) -> int:
     quick = _quick_parse(argv)
     if quick is not None:
         return _alembic_command(argv, quick)
-    _command, name_given = _prescan(argv)
-    parser = build_parser(alembic_check=name_given)
+    fleet_check = wants_fleet_check(argv)
+    if fleet_check and _prescan(argv)[1]:
+        print(
+            f"{PROG}: error: the global -n NAME (before `check`) selects Alembic's check of one section, "
+            f"which takes no options; for monomig's static check of some services put -n after it: "
+            f"`{PROG} check --all -n NAME`.",
+            file=sys.stderr,
+        )
+        return 2
+    parser = build_parser(fleet_check=fleet_check)
     args = parser.parse_args(argv)
     monomig_command = getattr(args, "monomig_command", None)
     alembic_command = getattr(args, "alembic_command", None)

@@ -36,11 +36,12 @@ from monomig.urls import env_var_name, resolve_url
 PROG = "monomig"
 ALLOW_MULTIPLE_HEADS = "monomig.allow_multiple_heads"
 
+#: The text of each state: the JSON word with its underscores as spaces (one spelling per state).
 STATE_LABELS = {
     "up_to_date": "up to date",
     "behind": "behind",
-    "ahead": "ahead/unknown revision",
-    "not_initialized": "not initialised",
+    "ahead": "ahead",
+    "not_initialized": "not initialized",
     "migrating": "migrating",
     "unreachable": "unreachable",
     "error": "error",
@@ -86,11 +87,12 @@ def select_services(project: monomig.Project, names: list[str] | None) -> list[m
     chosen = []
     for name in names:
         if name not in services:
+            from monomig._hints import closest_service
+
             known = ", ".join(services) or "none"
-            raise UsageError(
-                f"no service named {name!r} in {project.config_file} (its services: {known}); "
-                "pass the name of one of its sections with -n"
-            )
+            closest = closest_service(name, list(services))
+            advice = f"did you mean -n {closest}?" if closest else "pass the name of one of its sections with -n."
+            raise UsageError(f"no service named {name!r} in {project.config_file} (its services: {known}); {advice}")
         if services[name] not in chosen:
             chosen.append(services[name])
     return chosen
@@ -200,7 +202,7 @@ def add_service_filter(parser: argparse.ArgumentParser) -> None:
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Show every service's database state at once: current revisions, heads, pending revisions and a "
-        "state (up to date, behind by N, ahead/unknown revision, not initialised, migrating, unreachable). "
+        "state (up to date, behind by N, ahead (the database holds a revision no file defines), not initialized, migrating, unreachable). "
         "A service whose migration lock another process holds is migrating, with the holder named. Reads "
         "revision files statically and all version tables concurrently, never waits for a lock; imports "
         "neither Alembic nor SQLAlchemy. Exit status: 0, or with --check 1 when any service is not up to "
@@ -304,7 +306,12 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         f"{ALLOW_MULTIPLE_HEADS} = true), no missing parents, no cycles, no duplicate revision ids, no "
         "parent in another service's folder, no two services writing the same database and version "
         "table, every revision file readable without importing it. Exit status 0 when clean, 1 with "
-        "findings, 2 when the check could not run."
+        "findings, 2 when the check could not run. This is monomig's fleet check, chosen by --all or by "
+        "any of its options; plain `monomig [-n NAME] check` is Alembic's check (autogenerate)."
+    )
+    parser.add_argument(
+        "--all", action="store_true",
+        help="check every service of the project (the fleet check; -n NAME after `check` narrows it)",
     )
     add_service_filter(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list of findings")
@@ -312,6 +319,18 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "github"), default="text",
         help="'github' prints GitHub Actions annotations (::error file=...,line=...::message)",
     )
+
+
+def _section_line(config_file: str, section: str) -> int:
+    """The line of ``[section]`` in ``config_file`` (1 when it cannot be found)."""
+    try:
+        with open(config_file, encoding="utf-8", errors="replace") as f:
+            for number, text in enumerate(f, 1):
+                if text.strip() == f"[{section}]":
+                    return number
+    except OSError:
+        pass
+    return 1
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
@@ -346,21 +365,20 @@ def _check(args: argparse.Namespace) -> int:
     elif getattr(args, "format", "text") == "github":
         for f in findings:
             title = _gh_escape(f"monomig {f['code']} ({f['service']})", prop=True)
-            fpath = f.get("path")
-            if fpath:
-                path = os.path.relpath(fpath) if os.path.isabs(fpath) else fpath
-                print(f"::error file={_gh_escape(path, True)},line={f.get('line') or 1},title={title}::"
-                      f"{_gh_escape(f['message'])}")
-            else:
-                print(f"::error title={title}::{_gh_escape(f['message'])}")
+            fpath, line = f.get("path"), f.get("line") or 1
+            if not fpath:
+                # a finding about a service as a whole (several heads, a missing folder, ...):
+                # annotated on its section of the config file
+                fpath, line = project.config_file, _section_line(project.config_file, f["service"])
+            path = os.path.relpath(fpath) if os.path.isabs(fpath) else fpath
+            print(f"::error file={_gh_escape(path, True)},line={line},title={title}::{_gh_escape(f['message'])}")
     else:
         for f in findings:
-            where = ""
-            fpath = f.get("path")
-            if fpath:
-                path = os.path.relpath(fpath) if os.path.isabs(fpath) else fpath
-                where = f"{path}:{f.get('line') or 1}: "
-            print(f"{where}{f['code']}: {f['message']}")
+            fpath, line = f.get("path"), f.get("line") or 1
+            if not fpath:
+                fpath, line = project.config_file, _section_line(project.config_file, f["service"])
+            path = os.path.relpath(fpath) if os.path.isabs(fpath) else fpath
+            print(f"{path}:{line}: {f['code']}: {f['message']}")
         count = len(findings)
         summary = "no findings" if not count else f"{count} finding{'s' if count != 1 else ''}"
         print(f"{PROG} check: {len(specs)} service{'s' if len(specs) != 1 else ''}, {summary}",
@@ -389,6 +407,11 @@ def add_all_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         help="at most N services at once (default: the number of CPU cores)",
     )
     group.add_argument("--fail-fast", action="store_true", help="start no further service after a failure")
+    group.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="with --all: on a failure, show the service's whole output and traceback (by default the "
+        "exception's last line)",
+    )
     group.add_argument(
         "--lock-timeout", type=float, default=60.0, metavar="SECONDS",
         help="wait at most this long for another process's migration lock (default 60)",

@@ -24,7 +24,7 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["cli_selection", "opted_in", "setup"]
+__all__ = ["cli_selection", "opt_in", "opted_in", "setup"]
 
 _IMPORTS_MONOMIG = re.compile(r"^[ \t]*(?:import[ \t]+monomig\b|from[ \t]+monomig(?:\.\w+)*[ \t]+import\b)", re.M)
 
@@ -75,6 +75,13 @@ def cli_selection(args: list[str]) -> tuple[list[str], str]:
 
 def opted_in(configs: list[str], name: str, environ: Any = None) -> bool:
     """Whether the project (ini section ``name``) opted in to the bridge (see the module doc)."""
+    return opt_in(configs, name, environ)[0]
+
+
+def opt_in(configs: list[str], name: str, environ: Any = None) -> tuple[bool, str]:
+    """:func:`opted_in` with the reason, one sentence fragment (``monomig doctor`` shows it).
+
+    Raises :class:`monomig.MonomigError` when the configuration cannot be read."""
     from monomig import _native
 
     env = os.environ if environ is None else environ
@@ -89,14 +96,17 @@ def opted_in(configs: list[str], name: str, environ: Any = None) -> bool:
         # unrecognised word keeps stock Alembic)
         from monomig._values import asbool
 
-        return asbool(flag)
+        on = asbool(flag)
+        return on, f"its section sets monomig_bridge = {flag.strip()}"
     env_py = os.path.join(service.script_location, "env.py")
     try:
         with open(env_py, encoding="utf-8", errors="replace") as f:
             text = f.read()
     except OSError:
-        return False
-    return _IMPORTS_MONOMIG.search(text) is not None
+        return False, f"its env.py ({env_py}) cannot be read"
+    if _IMPORTS_MONOMIG.search(text) is not None:
+        return True, f"its env.py ({env_py}) imports monomig"
+    return False, f"its env.py ({env_py}) does not import monomig and its section has no monomig_bridge = true"
 
 
 def setup(plugin: Any) -> None:

@@ -181,6 +181,14 @@ fn scan_revisions(
     Ok((entries, scan.warnings))
 }
 
+/// The folder the scan cache uses in this environment (`MONOMIG_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/monomig`, else `~/.cache/monomig`), or None when
+/// `MONOMIG_CACHE=0` turns it off (or no folder can be named). For `monomig doctor`.
+#[pyfunction]
+fn scan_cache_dir() -> Option<String> {
+    scripts::cache::dir_from_env().map(|d| d.to_string_lossy().into_owned())
+}
+
 static LAST_CACHE_STATS: std::sync::Mutex<scripts::CacheStats> = std::sync::Mutex::new(scripts::CacheStats {
     hits: 0,
     reads: 0,
@@ -257,6 +265,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RevisionEntry>()?;
     m.add_function(wrap_pyfunction!(scan_revisions, m)?)?;
     m.add_function(wrap_pyfunction!(last_scan_cache_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_cache_dir, m)?)?;
     m.add_function(wrap_pyfunction!(read_revision_file, m)?)?;
     m.add_function(wrap_pyfunction!(discover_revision_files, m)?)?;
     m.add_function(wrap_pyfunction!(bench_scan, m)?)?;

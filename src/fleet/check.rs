@@ -206,12 +206,7 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
             out.push(finding(
                 svc,
                 "missing_version_location",
-                format!(
-                    "service '{svc}': its version location {} does not exist, so Alembic sees no \
-                     revisions there (`upgrade` does nothing, a database already upgraded looks ahead); \
-                     create the folder or correct version_locations in the service's section.",
-                    loc.display()
-                ),
+                super::missing_version_location(svc, loc),
                 None,
                 None,
             ));

@@ -3,7 +3,7 @@
 //!
 //! - [`status`]: scan and resolve each service's revision files (no import), read every
 //!   version table over sqlx at once, and classify each service: up to date, behind by
-//!   N, ahead (a revision in the database that no file defines), not initialised,
+//!   N, ahead (a revision in the database that no file defines), not initialized,
 //!   unreachable, or error (configuration or revision files that cannot be resolved);
 //! - [`check`]: findings about the revision files and the configuration, without a
 //!   database.
@@ -39,6 +39,17 @@ pub struct ServiceSpec {
     pub version_table_schema: Option<String>,
     /// `monomig.allow_multiple_heads = true` in the service's section.
     pub allow_multiple_heads: bool,
+}
+
+/// Why a version location that does not exist is a problem: the one text of the
+/// `missing_version_location` check finding and of the `error` status it causes.
+pub(crate) fn missing_version_location(service: &str, location: &std::path::Path) -> String {
+    format!(
+        "service '{service}': its version location {} does not exist, so Alembic sees no \
+         revisions there (`upgrade` does nothing, a database already upgraded looks ahead); \
+         create the folder or correct version_locations in the service's section.",
+        location.display()
+    )
 }
 
 /// The key of "the same database and version table": the database's identity (no

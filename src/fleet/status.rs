@@ -52,6 +52,11 @@ pub struct ServiceStatus {
 
 /// The revision graph of one service, or why there is none.
 fn service_graph(spec: &ServiceSpec) -> Result<Graph, String> {
+    // A missing folder reads as "no revisions": a database already upgraded would look
+    // ahead. It is an error of the service (the check reports it as a finding too).
+    if let Some(loc) = spec.version_locations.iter().find(|l| !l.exists()) {
+        return Err(super::missing_version_location(&spec.name, loc));
+    }
     let scan = scripts::scan(&spec.version_locations, spec.recursive, spec.sourceless)
         .map_err(|e| format!("Reading the revision files failed: {e}"))?;
     let mut inputs = Vec::with_capacity(scan.scripts.len());
@@ -127,7 +132,7 @@ pub async fn status(req: StatusRequest) -> Vec<ServiceStatus> {
 }
 
 /// A service whose migration lock another process holds is `migrating` whatever its
-/// rows say (up to date, behind, ahead or not initialised: the rows are changing);
+/// rows say (up to date, behind, ahead or not initialized: the rows are changing);
 /// `unreachable` and `error` stay as they are, since they need someone to act whether or
 /// not a migration runs (the holder is still reported beside an `error`).
 fn migrating_if_held(mut st: ServiceStatus) -> ServiceStatus {

@@ -119,7 +119,7 @@ def normalize(text: str) -> str:
     """monomig's program name where argparse prints it, read as alembic's."""
     text = text.replace("usage: monomig", "usage: alembic")
     # the list of commands in the top-level usage: Alembic's plus monomig's own
-    text = re.sub(r",(?:services|status)\b", "", text)
+    text = re.sub(r",(?:services|doctor|status)\b", "", text)
     return re.sub(r"(?m)^monomig((?: \w+)?: error:)", r"alembic\1", text)
 
 
