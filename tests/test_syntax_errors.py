@@ -52,7 +52,7 @@ def test_corpus_is_broken_for_the_running_python() -> None:
 
 def test_the_reader_reports_what_compile_reports(tmp_path: Path) -> None:
     files = build(tmp_path)
-    for svc, (path, fragment, line) in files.items():
+    for svc, (path, fragment, _) in files.items():
         with pytest.raises(monomig_pkg.ScriptError) as caught:
             native.scan_revisions([str(path.parent)], cache=False)
         assert_python_words(str(caught.value), fragment)
