@@ -32,7 +32,7 @@ from alembic.util import CommandError
 
 from monomig._values import parse_bool
 
-__all__ = ["before_steps", "module_imports"]
+__all__ = ["before_steps", "imports_of", "module_imports"]
 
 #: The section options, and their values when the section does not set them.
 PRELOAD_OPTION = "monomig.preload_imports"
@@ -46,8 +46,8 @@ def module_imports(path: str | Path) -> list[Import]:
     """The absolute imports a revision file makes at module level, in its order: for
     ``import a.b`` ``("a.b", ())``, for ``from a.b import c, d`` ``("a.b", ("c", "d"))``.
 
-    The one place this list is made (the static reader's ``module_imports`` can take its
-    place when scan records carry it).
+    Used by :func:`imports_of`, the one place that chooses where the list comes from (the
+    static reader's ``module_imports`` takes its place when scan records carry it).
     The statements directly in the module's body count, and those of its module-level
     ``try`` blocks (not their ``except`` handlers, which run only when an import failed);
     not those under ``if`` or ``with`` (an ``if TYPE_CHECKING:`` block never runs), nor
@@ -58,6 +58,16 @@ def module_imports(path: str | Path) -> list[Import]:
     except (OSError, SyntaxError, ValueError):
         return []
     return list(_imports_in(tree.body))
+
+
+def imports_of(script: Any) -> list[Import]:
+    """The imports to run for one revision (a Script of monomig's revision map): the
+    ``module_imports`` of its scan record when the static reader gives them (module names
+    only: ``__import__(name)``), else :func:`module_imports` of its file."""
+    names = getattr(getattr(script, "_monomig_entry", None), "module_imports", None)
+    if names is not None:
+        return [(str(name), ()) for name in names]
+    return module_imports(script.path)
 
 
 def _imports_in(body: Iterable[ast.stmt]) -> Iterator[Import]:
@@ -111,7 +121,7 @@ def before_steps(script_dir: Any, config: Any) -> None:
         return
     done: set[Import] = set()
     for script in scripts:
-        for module, fromlist in module_imports(script.path):
+        for module, fromlist in imports_of(script):
             if (module, fromlist) in done:
                 continue
             done.add((module, fromlist))
