@@ -122,6 +122,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn without_python_the_readers_words_stand_without_doubled_punctuation() {
+        // No compiler is installed in `cargo test`.
+        let src = b"revision = 'a'\ndown_revision = None\nx = f(a b)\n";
+        let err = crate::scripts::read_revision_source(Path::new("/v/a.py"), src).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 3: invalid syntax. Perhaps you forgot a comma? Python cannot"), "{text}");
+        assert!(!text.contains("?."), "{text}");
+    }
+
+    #[test]
     fn python_words_are_kept_without_added_punctuation() {
         let e = PythonSyntaxError {
             kind: "SyntaxError".into(),
