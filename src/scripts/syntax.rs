@@ -127,7 +127,10 @@ mod tests {
         let src = b"revision = 'a'\ndown_revision = None\nx = f(a b)\n";
         let err = crate::scripts::read_revision_source(Path::new("/v/a.py"), src).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("line 3: invalid syntax. Perhaps you forgot a comma? Python cannot"), "{text}");
+        assert!(
+            text.contains("line 3: invalid syntax. Perhaps you forgot a comma? Python cannot"),
+            "{text}"
+        );
         assert!(!text.contains("?."), "{text}");
     }
 
