@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from support.corrupt_repo import KINDS, STAMPED, build, version_rows
 from support.fleet_repo import alembic, monomig
+from support.syntax_corpus import python_words
 
 # What stock Alembic does: "clean" (FAILED: ..., exit 255, or success), or the
 # exception its traceback ends with.
@@ -45,14 +46,14 @@ STOCK = {
 UPGRADE = {
     'syntax_error': (
         255,
-        "FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 12: '(' was never "
-        "closed. Python cannot import it either; fix the file or remove it from the version location.\n",
+        "FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic cannot load "
+        "the file either; fix it or remove it from the version location.\n",
     ),
     'conflict_marker': (
         255,
-        'FAILED: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, line 6: a merge conflict '
-        'marker (`<<<<<<<`); resolve the conflict. Python cannot import it either; fix the file or '
-        'remove it from the version location.\n',
+        "FAILED: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, <python>. The line is a merge "
+        "conflict marker: resolve the conflict. Alembic cannot load the file either; fix it or remove it "
+        "from the version location.\n",
     ),
     'empty_file': (
         255,
@@ -62,15 +63,13 @@ UPGRADE = {
     ),
     'binary_file': (
         255,
-        'FAILED: Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: the file contains '
-        'NUL bytes (is it a binary file?). Python cannot import it either; fix the file or remove it '
-        'from the version location.\n',
+        "FAILED: Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: <python>. Alembic "
+        "cannot load the file either; fix it or remove it from the version location.\n",
     ),
     'not_utf8': (
         255,
-        'FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 1: a string literal is '
-        'not valid UTF-8. Python cannot import it either; fix the file or remove it from the version '
-        'location.\n',
+        "FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic cannot load "
+        "the file either; fix it or remove it from the version location.\n",
     ),
     'duplicate_revision': (
         255,
@@ -135,17 +134,17 @@ FINDINGS: dict[str, list[tuple[str, int | None, str]]] = {
         (
             'unreadable_revision',
             12,
-            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 12: '(' was never "
-            "closed. Python cannot import it either; fix the file or remove it from the version location.",
+            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic "
+            "cannot load the file either; fix it or remove it from the version location.",
         ),
     ],
     'conflict_marker': [
         (
             'unreadable_revision',
             6,
-            "service 'svc': Revision file <repo>/migrations/versions/svc/bbbb_rev.py, line 6: a merge "
-            "conflict marker (`<<<<<<<`); resolve the conflict. Python cannot import it either; fix the file "
-            "or remove it from the version location.",
+            "service 'svc': Revision file <repo>/migrations/versions/svc/bbbb_rev.py, <python>. The line is "
+            "a merge conflict marker: resolve the conflict. Alembic cannot load the file either; fix it or "
+            "remove it from the version location.",
         ),
     ],
     'empty_file': [
@@ -161,18 +160,16 @@ FINDINGS: dict[str, list[tuple[str, int | None, str]]] = {
         (
             'unreadable_revision',
             1,
-            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: the file "
-            "contains NUL bytes (is it a binary file?). Python cannot import it either; fix the file or "
-            "remove it from the version location.",
+            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: <python>. "
+            "Alembic cannot load the file either; fix it or remove it from the version location.",
         ),
     ],
     'not_utf8': [
         (
             'unreadable_revision',
             1,
-            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, line 1: a string "
-            "literal is not valid UTF-8. Python cannot import it either; fix the file or remove it from the "
-            "version location.",
+            "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic "
+            "cannot load the file either; fix it or remove it from the version location.",
         ),
     ],
     'duplicate_revision': [
@@ -230,15 +227,14 @@ STATUS: dict[str, tuple[int, str | None, str | None]] = {
         2,
         'error',
         "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_rev.py, "
-        "line 12: '(' was never closed. Python cannot import it either; fix the file or remove it from "
-        "the version location.",
+        "<python>. Alembic cannot load the file either; fix it or remove it from the version location.",
     ),
     'conflict_marker': (
         2,
         'error',
-        'Reading the revision files failed: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, '
-        'line 6: a merge conflict marker (`<<<<<<<`); resolve the conflict. Python cannot import it '
-        'either; fix the file or remove it from the version location.',
+        "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, "
+        "<python>. The line is a merge conflict marker: resolve the conflict. Alembic cannot load the file "
+        "either; fix it or remove it from the version location.",
     ),
     'empty_file': (
         2,
@@ -250,16 +246,15 @@ STATUS: dict[str, tuple[int, str | None, str | None]] = {
     'binary_file': (
         2,
         'error',
-        'Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_binary.py, '
-        'line 1: the file contains NUL bytes (is it a binary file?). Python cannot import it either; fix '
-        'the file or remove it from the version location.',
+        "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_binary.py, "
+        "line 1: <python>. Alembic cannot load the file either; fix it or remove it from the version "
+        "location.",
     ),
     'not_utf8': (
         2,
         'error',
-        'Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_rev.py, '
-        'line 1: a string literal is not valid UTF-8. Python cannot import it either; fix the file or '
-        'remove it from the version location.',
+        "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_rev.py, "
+        "<python>. Alembic cannot load the file either; fix it or remove it from the version location.",
     ),
     'duplicate_revision': (
         0,
@@ -305,6 +300,14 @@ STATUS: dict[str, tuple[int, str | None, str | None]] = {
 
 
 def _norm(text: str, root: Path) -> str:
+    """``<repo>`` for the repository's path, ``<python>`` for what the running Python's
+    ``compile()`` says about a broken revision file (it differs between Python versions)."""
+    for path in sorted((root / "migrations" / "versions").rglob("*.py")):
+        data = path.read_bytes()
+        try:
+            compile(data, str(path), "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            text = text.replace(python_words(data, str(path)), "<python>")
     return text.replace(str(root.resolve()), "<repo>").replace(str(root), "<repo>")
 
 

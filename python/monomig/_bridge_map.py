@@ -149,6 +149,10 @@ class BridgeRevisionMap(alembic_revision.RevisionMap):
         script = self._script
         return [scripts[i] or script(i) for i in found]
 
+    def load_order(self) -> list[Any]:
+        """Every revision's Script, in the order stock Alembic loads (imports) them."""
+        return self._objs(list(range(len(self._build()[1]))))
+
     def _obj(self, v: Any) -> Any:
         if isinstance(v, int) and not isinstance(v, bool):
             return self._script(v)

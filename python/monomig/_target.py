@@ -41,6 +41,7 @@ from alembic.util import CommandError
 
 import monomig._native as _native
 from monomig import _lock as _lock_module
+from monomig import _preload
 from monomig._lock import (
     LOCK_HELD_ENV,
     LOCK_TARGET_ENV,
@@ -83,8 +84,13 @@ def _emit(event: str, **data: Any) -> None:
 
 def _is_migrating(ctx: Any) -> bool:
     """Does this run change the version table? (See the module's docstring.)"""
+    return not ctx.as_sql and _runs_steps(ctx)
+
+
+def _runs_steps(ctx: Any) -> bool:
+    """Is this run an ``upgrade``, ``downgrade`` or ``stamp``, online or ``--sql``?"""
     opts = ctx.opts
-    if ctx.as_sql or opts.get("dont_mutate"):
+    if opts.get("dont_mutate"):
         return False
     if ctx.purge or opts.get("destination_rev") is not None:
         return True
@@ -283,6 +289,9 @@ def install() -> None:
         return
 
     def run_migrations(self: Any, **kw: Any) -> None:
+        env = self.environment_context
+        if env is not None and _runs_steps(self):
+            _preload.before_steps(env.script, env.config)
         run = _prepare(self)
         if run is None:
             return original_run(self, **kw)

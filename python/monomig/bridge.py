@@ -145,6 +145,9 @@ def _alembic_error(e: BaseException) -> BaseException:
     from alembic.util import CommandError
 
     pairs = (
+        # A revision file that cannot be read fails every command alike with
+        # Alembic's one-line `FAILED:` (stock shows the raw exception's traceback).
+        (_native.ScriptError, CommandError),
         (_native.DependencyLoopDetected, r.DependencyLoopDetected),
         (_native.LoopDetected, r.LoopDetected),
         (_native.DependencyCycleDetected, r.DependencyCycleDetected),

@@ -11,6 +11,7 @@ mod graph;
 mod report;
 mod runtime;
 mod scripts;
+mod syntax;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -19,6 +20,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     config::register(m)?;
     db::register(m)?;
     scripts::register(m)?;
+    syntax::register(m)?;
     graph::register(m)?;
     fleet::register(m)?;
     report::register(m)?;

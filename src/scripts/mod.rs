@@ -57,6 +57,7 @@ mod error;
 mod lexer;
 mod literal;
 mod pysource;
+pub mod syntax;
 
 pub(crate) use literal::alembic_docs;
 
@@ -335,17 +336,25 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 fn script_error(path: &Path, line: Option<u32>, msg: &str) -> Error {
     match line {
         Some(l) => Error::script(format!(
-            "Revision file {}, line {l}: {msg}. Python cannot import it either; fix the file or remove it \
+            "Revision file {}, line {l}: {msg}{} Python cannot import it either; fix the file or remove it \
              from the version location.",
-            path.display()
+            path.display(),
+            full_stop(msg)
         ))
         .at_line(l as usize),
         None => Error::script(format!(
-            "Revision file {}: {msg}. Fix the file or remove it from the version location.",
-            path.display()
+            "Revision file {}: {msg}{} Fix the file or remove it from the version location.",
+            path.display(),
+            full_stop(msg)
         )),
     }
     .at_path(path)
+}
+
+/// What ends a sentence that ends with `msg`: nothing more when `msg` ends with its own
+/// punctuation ("Perhaps you forgot a comma?").
+fn full_stop(msg: &str) -> &'static str {
+    if msg.ends_with(['.', '?', '!']) { "" } else { "." }
 }
 
 /// The line of `path` a reading error names, if any.
@@ -515,11 +524,12 @@ fn line_of(bytes: &[u8], pos: usize) -> u32 {
 /// Read a revision file's text (everything Alembic's import would see).
 fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSource> {
     if let Some(i) = memchr::memchr(0, raw) {
-        return Err(script_error(
+        return syntax::does_not_compile(
             path,
-            Some(line_of(raw, i)),
+            raw,
+            line_of(raw, i),
             "the file contains NUL bytes (is it a binary file?)",
-        ));
+        );
     }
     let bom = raw.starts_with(b"\xef\xbb\xbf");
     let body = if bom { &raw[3..] } else { raw };
@@ -547,23 +557,25 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     };
     if let Some(enc) = coding_cookie(src) {
         if bom && !is_normal_utf8(enc) {
-            return Err(script_error(
+            return syntax::does_not_compile(
                 path,
-                Some(1),
+                raw,
+                1,
                 &format!(
                     "encoding problem: the file starts with a UTF-8 byte order mark but declares {:?}",
                     String::from_utf8_lossy(enc)
                 ),
-            ));
+            );
         }
         if !is_normal_utf8(enc) && is_utf8_cookie(enc) {
             // A codec alias: Python decodes the whole file with it, comments included.
             if let Err(e) = std::str::from_utf8(src) {
-                return Err(script_error(
+                return syntax::does_not_compile(
                     path,
-                    Some(line_of(src, e.valid_up_to())),
+                    raw,
+                    line_of(src, e.valid_up_to()),
                     "the file is not valid UTF-8, the encoding its coding cookie declares",
-                ));
+                );
             }
         }
         if !is_utf8_cookie(enc) {
@@ -581,13 +593,8 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     // left to Python.
     let module = match pysource::read_module(src) {
         Ok(m) => m,
-        Err(Halt::Import(reason)) => {
-            return Ok(ScriptSource::NeedsImport {
-                path: path.to_path_buf(),
-                reason,
-            });
-        }
-        Err(Halt::Syntax { line, msg }) => return Err(script_error(path, Some(line), &msg)),
+        Err(Halt::Import(reason)) => return syntax::needs_import(path, raw, reason),
+        Err(Halt::Syntax { line, msg }) => return syntax::does_not_compile(path, raw, line, &msg),
     };
     build(path, module, dialect)
 }

@@ -153,3 +153,16 @@ def monomig(root: Path, *args: str, env: dict[str, str] | None = None, timeout: 
 
 def alembic(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return run("alembic", root, *args, env=env, timeout=timeout)
+
+
+_alembic_script = Path(sys.executable).parent / "alembic"
+ALEMBIC_SCRIPT = str(_alembic_script) if _alembic_script.exists() else "alembic"
+
+
+def alembic_script(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The ``alembic`` console script (not ``python -m alembic``): Alembic's plugin, and so
+    the bridge of a project that opted in with ``monomig_bridge = true``, recognises the
+    command only under that name."""
+    return run(ALEMBIC_SCRIPT, root, *args, env=env, timeout=timeout)
