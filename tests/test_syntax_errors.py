@@ -76,7 +76,7 @@ def test_check_status_and_upgrade_all_report_what_compile_reports(tmp_path: Path
         assert f["path"] == str(path)
         assert f["line"] == (line or 1), svc
 
-    p = monomig(tmp_path, "check", env=env)
+    p = monomig(tmp_path, "check", "--all", env=env)
     github = monomig(tmp_path, "check", "--format", "github", env=env)
     for svc, (path, fragment, line) in files.items():
         assert fragment in p.stdout + p.stderr, svc
