@@ -138,7 +138,7 @@ impl RevisionEntry {
                 f.revision,
                 f.down_revision
             ),
-            ScriptSource::NeedsImport { path, reason } => format!(
+            ScriptSource::NeedsImport { path, reason, .. } => format!(
                 "RevisionEntry(path={:?}, needs_import=True, reason={:?})",
                 path.display().to_string(),
                 reason
@@ -240,7 +240,7 @@ fn bench_scan(py: Python<'_>, versions_dir: PathBuf, recursive: bool) -> PyResul
         for source in scan.scripts {
             match source {
                 ScriptSource::Static(f) => inputs.push(f.into()),
-                ScriptSource::NeedsImport { path, reason } => {
+                ScriptSource::NeedsImport { path, reason, .. } => {
                     return Err(crate::Error::script(format!(
                         "{}: {reason}; bench_scan reads only statically readable files",
                         path.display()

@@ -54,9 +54,11 @@
 pub mod cache;
 mod discover;
 mod error;
+mod imports;
 mod lexer;
 mod literal;
 mod pysource;
+mod reach;
 
 pub(crate) use literal::alembic_docs;
 
@@ -132,6 +134,9 @@ pub struct RevisionFile {
     pub doc: String,
     /// Alembic's `Script.longdoc`: the stripped docstring, or `""`.
     pub longdoc: String,
+    /// The modules the file imports in code that runs at import, as absolute
+    /// dotted names (see [`imports::module_imports`]).
+    pub module_imports: Vec<String>,
 }
 
 /// What reading a revision file gave.
@@ -140,7 +145,12 @@ pub enum ScriptSource {
     /// The values are plain literals: this is what importing would give.
     Static(RevisionFile),
     /// Only importing the file can tell; `reason` says why.
-    NeedsImport { path: PathBuf, reason: String },
+    NeedsImport {
+        path: PathBuf,
+        reason: String,
+        /// As [`RevisionFile::module_imports`] (empty when the file was not read as Python source).
+        module_imports: Vec<String>,
+    },
 }
 
 impl ScriptSource {
@@ -148,6 +158,14 @@ impl ScriptSource {
         match self {
             ScriptSource::Static(f) => &f.path,
             ScriptSource::NeedsImport { path, .. } => path,
+        }
+    }
+
+    /// The modules the file imports in code that runs at import.
+    pub fn module_imports(&self) -> &[String] {
+        match self {
+            ScriptSource::Static(f) => &f.module_imports,
+            ScriptSource::NeedsImport { module_imports, .. } => module_imports,
         }
     }
 }
@@ -360,6 +378,7 @@ fn read_found(path: &Path, kind: NameKind, dialect: &Dialect) -> Result<ScriptSo
             return Ok(ScriptSource::NeedsImport {
                 path: path.to_path_buf(),
                 reason: "compiled bytecode without its source (sourceless)".into(),
+                module_imports: Vec::new(),
             });
         }
         NameKind::Compiled { pyo: true } => {
@@ -430,6 +449,7 @@ fn missing_source(path: &Path) -> Result<ScriptSource> {
             path: path.to_path_buf(),
             reason: "the source file is missing (a dangling symbolic link?); Python would load its compiled bytecode"
                 .into(),
+            module_imports: Vec::new(),
         });
     }
     Err(Error::script(format!(
@@ -573,6 +593,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
                     "the file declares the source encoding {:?}",
                     String::from_utf8_lossy(enc)
                 ),
+                module_imports: Vec::new(),
             });
         }
     }
@@ -585,6 +606,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
             return Ok(ScriptSource::NeedsImport {
                 path: path.to_path_buf(),
                 reason,
+                module_imports: imports::module_imports(&imports::collect(src), path),
             });
         }
         Err(Halt::Syntax { line, msg }) => return Err(script_error(path, Some(line), &msg)),
@@ -595,6 +617,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
 /// From the module's values to what Alembic's `Script` holds, with the errors
 /// Alembic raises while building it, in its order.
 fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSource> {
+    let module_imports = imports::module_imports(&m.imports, path);
     let [revision, down_revision, branch_labels, depends_on] = m.values;
     let filename = path.file_name().map(|n| n.as_bytes()).unwrap_or(b"");
     let (revision, from_filename) = match revision {
@@ -603,6 +626,7 @@ fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSo
             return Ok(ScriptSource::NeedsImport {
                 path: path.to_path_buf(),
                 reason: format!("line {line}: `revision` is not a string"),
+                module_imports,
             });
         }
         None => match legacy_revision(filename) {
@@ -683,6 +707,7 @@ fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSo
         module_doc,
         doc,
         longdoc,
+        module_imports,
     }))
 }
 
