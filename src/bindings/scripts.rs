@@ -59,6 +59,15 @@ impl RevisionEntry {
         }
     }
 
+    /// The modules the file imports in code that runs at import (module level,
+    /// `try`/`if` bodies; not `if TYPE_CHECKING:`, not function bodies), in order,
+    /// as absolute dotted names; relative imports are resolved from the file's
+    /// package, or kept as written when the file is not in one.
+    #[getter]
+    fn module_imports<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.source.module_imports())
+    }
+
     #[getter]
     fn revision(&self) -> Option<&str> {
         match &self.source {

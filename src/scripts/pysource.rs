@@ -141,6 +141,15 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     if let Some(h) = reach.verdict(src, &imports) {
                         return Err(h);
                     }
+                    if let Some(rel) = imports.iter().find(|i| i.level > 0) {
+                        // Alembic loads a revision file as a top-level module: Python
+                        // refuses the import (or an `except` around it decides).
+                        return Err(Halt::Import(format!(
+                            "line {}: a relative import, which fails in a revision module (Alembic loads it \
+                             without a package)",
+                            rel.line
+                        )));
+                    }
                     break;
                 }
                 continue;
@@ -365,6 +374,9 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             && !(from_stmt && matches!(t.kind, TokenKind::Dot | TokenKind::Ellipsis))
         {
             return Err(syntax(t.line, "invalid syntax after '.'"));
+        }
+        if t.kind == TokenKind::Equal && prev.class == NameClass::Banned && lex.paren_depth() == 0 {
+            reach.assigned(&prev);
         }
         match t.kind {
             TokenKind::Colon => {

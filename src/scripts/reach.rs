@@ -182,6 +182,14 @@ impl Reach {
         });
     }
 
+    /// The name `t` just given to [`Reach::banned`] turned out to be an assignment
+    /// target (`eval = ...`): binding a name calls nothing.
+    pub(crate) fn assigned(&mut self, t: &Token) {
+        if self.candidates.last().is_some_and(|c| c.name == range(t)) {
+            self.candidates.pop();
+        }
+    }
+
     /// `global <watched>` in `ctx`.
     pub(crate) fn global(&mut self, ctx: Ctx, t: &Token) {
         self.candidates.push(Candidate {

@@ -253,7 +253,7 @@ fn reaching_names_count_only_where_they_run_at_import() {
     for body in [
         // Import paths through packages named like them.
         "from indico.modules.events.contributions.models.fields import ContributionFieldVisibility\n",
-        "import indico.modules.events as ev\nfrom .modules import x\nimport modules\n",
+        "import indico.modules.events as ev\nimport modules\ndef f():\n    from .modules import x\n",
         // Attributes of other objects.
         "import sqlalchemy as sa\nx = sa.modules\ny = df.eval('a + b')\nz = obj.setattr\n",
         // Strings.
@@ -265,6 +265,8 @@ fn reaching_names_count_only_where_they_run_at_import() {
         "def f():\n    global revision\n    revision = 'b'\n",
         // `modules` as a plain name, and `from sys import modules` used only in a function.
         "modules = ['a', 'b']\nfor m in modules: pass\n",
+        // Binding a name calls nothing.
+        "class R:\n    eval = staticmethod(len)\nn = R.eval('ab')\n",
         "from sys import modules\ndef upgrade():\n    modules[__name__]\n",
     ] {
         let f = stat(&format!("{head}{body}"));
@@ -285,6 +287,8 @@ fn reaching_names_count_only_where_they_run_at_import() {
         ("if True:\n    exec('revision = 1')\n", "line 4: `exec` in code that runs at import"),
         ("x = [eval(s) for s in ['1']]\n", "line 3: `eval`"),
         ("def f(): return globals()\nf()\n", "line 3: `globals` inside `f`"),
+        ("from . import helpers\n", "line 3: a relative import"),
+        ("try:\n    from .m import x\nexcept ImportError:\n    x = None\n", "line 4: a relative import"),
     ] {
         let reason = needs_import(&format!("{head}{body}"));
         assert!(reason.contains(want), "{body:?}: {reason}");
@@ -327,8 +331,17 @@ fn module_imports_of_a_revision_file() {
         "ujson",
         "json",
     ];
+    // The relative imports make it need import; its imports are known all the same.
+    let s = read_revision_file(&p).unwrap();
+    assert!(matches!(s, ScriptSource::NeedsImport { .. }));
+    assert_eq!(s.module_imports(), want);
+    let plain: String = src.lines().filter(|l| !l.contains("from .") && !l.contains("CONTRACT)")).map(|l| format!("{l}\n")).collect();
+    fs::write(&p, plain).unwrap();
     match read_revision_file(&p).unwrap() {
-        ScriptSource::Static(f) => assert_eq!(f.module_imports, want),
+        ScriptSource::Static(f) => assert_eq!(
+            f.module_imports,
+            ["typing", "sqlalchemy", "os.path", "alembic", "neutron.db.migration", "ujson", "json"]
+        ),
         other => panic!("{other:?}"),
     }
     // A file that needs import lists them too; outside a package, relative ones stay as written.
@@ -404,7 +417,7 @@ fn syntax_damage_is_an_error_with_a_line() {
         "revision = 'a'\ndown_revision = None\nf = lambda x=1, *a, **k: (x, a, k)\ng = sorted([], key=lambda v: v[1:2])\n",
         "revision = 'a'\ndown_revision = None\ndef f(a: int = 1, *, b: 'str' = 'x', c: list[int] = []) -> None: pass\n",
         "revision = 'a'\ndown_revision = None\nclass A(B, metaclass=M): pass\nx = dict(a=1, **{'b': 2})\n",
-        "revision = 'a'\ndown_revision = None\nfrom . import x\nfrom .. import y\nfrom ...z import w\nv = ...\n",
+        "revision = 'a'\ndown_revision = None\ndef f():\n    from . import x\n    from .. import y\n    from ...z import w\nv = ...\n",
         "revision = 'a'\ndown_revision = None\nx = 1 \\\n\ny = 2\n",
         "revision = 'a'\ndown_revision = None\ns = '\\N{LATIN SMALL LETTER E WITH ACUTE}'\n",
     ] {
