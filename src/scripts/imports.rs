@@ -55,10 +55,7 @@ fn dotted(src: &[u8], toks: &[Token]) -> String {
 
 /// Split `item` at `as`: the dotted part and the alias token.
 fn split_as(item: &[Token]) -> (&[Token], Option<&Token>) {
-    match item
-        .iter()
-        .position(|t| t.class == NameClass::Keyword(Keyword::As))
-    {
+    match item.iter().position(|t| t.class == NameClass::Keyword(Keyword::As)) {
         Some(a) => (&item[..a], item.get(a + 1)),
         None => (item, None),
     }
@@ -71,7 +68,13 @@ fn split_commas(toks: &[Token]) -> impl Iterator<Item = &[Token]> {
 /// The bindings of one import statement (its tokens, without the ending newline
 /// or `;`), appended to `out`. Malformed statements add nothing (the reader
 /// reports syntax errors elsewhere).
-pub(crate) fn parse_statement(src: &[u8], stmt: &[Token], conditional: bool, type_checking: bool, out: &mut Vec<Import>) {
+pub(crate) fn parse_statement(
+    src: &[u8],
+    stmt: &[Token],
+    conditional: bool,
+    type_checking: bool,
+    out: &mut Vec<Import>,
+) {
     let Some(first) = stmt.first() else {
         return;
     };
@@ -100,10 +103,7 @@ pub(crate) fn parse_statement(src: &[u8], stmt: &[Token], conditional: bool, typ
             }
         }
         NameClass::Keyword(Keyword::From) => {
-            let Some(imp) = stmt
-                .iter()
-                .position(|t| t.class == NameClass::Keyword(Keyword::Import))
-            else {
+            let Some(imp) = stmt.iter().position(|t| t.class == NameClass::Keyword(Keyword::Import)) else {
                 return;
             };
             let from = &stmt[1..imp];
@@ -228,9 +228,11 @@ pub(crate) fn collect(src: &[u8]) -> Vec<Import> {
         }
         let (in_def, conditional, tc) = line_scope;
         if matches!(t.kind, TokenKind::Newline | TokenKind::Semi) {
-            if !in_def && stmt.first().is_some_and(|f| {
-                matches!(f.class, NameClass::Keyword(Keyword::Import | Keyword::From))
-            }) {
+            if !in_def
+                && stmt
+                    .first()
+                    .is_some_and(|f| matches!(f.class, NameClass::Keyword(Keyword::Import | Keyword::From)))
+            {
                 parse_statement(src, &stmt, conditional, tc, &mut out);
             }
             stmt.clear();
@@ -258,8 +260,8 @@ pub(crate) fn collect(src: &[u8]) -> Vec<Import> {
                         | Keyword::With
                 ) | NameClass::SoftKeyword(SoftKeyword::Match | SoftKeyword::Case)
             );
-            let type_checking = first == NameClass::Keyword(Keyword::If)
-                && line.iter().any(|t| &src[t.range()] == b"TYPE_CHECKING");
+            let type_checking =
+                first == NameClass::Keyword(Keyword::If) && line.iter().any(|t| &src[t.range()] == b"TYPE_CHECKING");
             scopes.push((
                 lex.depth() + 1,
                 in_def || def,

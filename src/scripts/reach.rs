@@ -92,7 +92,7 @@ pub(crate) struct Reach {
 }
 
 fn range(t: &Token) -> (u32, u32) {
-    (t.start as u32, t.end as u32)
+    (t.start, t.end)
 }
 
 fn text(src: &[u8], r: (u32, u32)) -> &[u8] {
@@ -140,7 +140,7 @@ impl Reach {
                 self.classes.push(range(name));
                 if decorated {
                     // A decorator may call anything of the class.
-                    self.refs.push((Ctx::Exec, name.start as u32, name.end as u32));
+                    self.refs.push((Ctx::Exec, name.start, name.end));
                 }
                 Ctx::Class {
                     key: (self.classes.len() - 1) as u32,
@@ -156,7 +156,7 @@ impl Reach {
 
     /// A bare name (not after a dot, not in an import statement).
     pub(crate) fn name(&mut self, ctx: Ctx, t: &Token) {
-        self.refs.push((ctx, t.start as u32, t.end as u32));
+        self.refs.push((ctx, t.start, t.end));
     }
 
     /// A name of the lexer's `Banned` class; `before_dot` is the token before the

@@ -273,22 +273,61 @@ fn reaching_names_count_only_where_they_run_at_import() {
         assert_eq!(f.revision, "a", "{body}");
     }
     for (body, want) in [
-        ("globals()['revision'] = 'b'\n", "line 3: `globals` in code that runs at import"),
-        ("import sys\nsys.modules[__name__].revision = 'b'\n", "line 4: `sys.modules` in code that runs at import"),
-        ("import sys as s\ns.modules[__name__].revision = 'b'\n", "line 4: `s.modules`"),
-        ("import os\nos.sys.modules[__name__].revision = 'b'\n", "line 4: `sys.modules`"),
-        ("from sys import modules as m\nm[__name__].revision = 'b'\n", "line 4: `m` in code"),
-        ("def f():\n    return globals()\nf()['revision'] = 'b'\n", "line 4: `globals` inside `f`, which runs at import"),
-        ("def f():\n    g()\ndef g():\n    exec('revision = 1')\nf()\n", "line 6: `exec` inside `g`"),
-        ("@register\ndef f():\n    setattr(mod, 'revision', 'b')\n", "line 5: `setattr` inside `f`"),
-        ("class C:\n    vars()['x'] = 1\n", "line 4: `vars` in code that runs at import"),
-        ("class C:\n    def __init__(self):\n        exec('')\nC()\n", "line 5: `exec` inside `C`"),
-        ("def f():\n    global revision\n    revision = 'b'\nf()\n", "line 4: `revision` is declared global inside `f`"),
-        ("if True:\n    exec('revision = 1')\n", "line 4: `exec` in code that runs at import"),
+        (
+            "globals()['revision'] = 'b'\n",
+            "line 3: `globals` in code that runs at import",
+        ),
+        (
+            "import sys\nsys.modules[__name__].revision = 'b'\n",
+            "line 4: `sys.modules` in code that runs at import",
+        ),
+        (
+            "import sys as s\ns.modules[__name__].revision = 'b'\n",
+            "line 4: `s.modules`",
+        ),
+        (
+            "import os\nos.sys.modules[__name__].revision = 'b'\n",
+            "line 4: `sys.modules`",
+        ),
+        (
+            "from sys import modules as m\nm[__name__].revision = 'b'\n",
+            "line 4: `m` in code",
+        ),
+        (
+            "def f():\n    return globals()\nf()['revision'] = 'b'\n",
+            "line 4: `globals` inside `f`, which runs at import",
+        ),
+        (
+            "def f():\n    g()\ndef g():\n    exec('revision = 1')\nf()\n",
+            "line 6: `exec` inside `g`",
+        ),
+        (
+            "@register\ndef f():\n    setattr(mod, 'revision', 'b')\n",
+            "line 5: `setattr` inside `f`",
+        ),
+        (
+            "class C:\n    vars()['x'] = 1\n",
+            "line 4: `vars` in code that runs at import",
+        ),
+        (
+            "class C:\n    def __init__(self):\n        exec('')\nC()\n",
+            "line 5: `exec` inside `C`",
+        ),
+        (
+            "def f():\n    global revision\n    revision = 'b'\nf()\n",
+            "line 4: `revision` is declared global inside `f`",
+        ),
+        (
+            "if True:\n    exec('revision = 1')\n",
+            "line 4: `exec` in code that runs at import",
+        ),
         ("x = [eval(s) for s in ['1']]\n", "line 3: `eval`"),
         ("def f(): return globals()\nf()\n", "line 3: `globals` inside `f`"),
         ("from . import helpers\n", "line 3: a relative import"),
-        ("try:\n    from .m import x\nexcept ImportError:\n    x = None\n", "line 4: a relative import"),
+        (
+            "try:\n    from .m import x\nexcept ImportError:\n    x = None\n",
+            "line 4: a relative import",
+        ),
     ] {
         let reason = needs_import(&format!("{head}{body}"));
         assert!(reason.contains(want), "{body:?}: {reason}");
@@ -335,12 +374,24 @@ fn module_imports_of_a_revision_file() {
     let s = read_revision_file(&p).unwrap();
     assert!(matches!(s, ScriptSource::NeedsImport { .. }));
     assert_eq!(s.module_imports(), want);
-    let plain: String = src.lines().filter(|l| !l.contains("from .") && !l.contains("CONTRACT)")).map(|l| format!("{l}\n")).collect();
+    let plain: String = src
+        .lines()
+        .filter(|l| !l.contains("from .") && !l.contains("CONTRACT)"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     fs::write(&p, plain).unwrap();
     match read_revision_file(&p).unwrap() {
         ScriptSource::Static(f) => assert_eq!(
             f.module_imports,
-            ["typing", "sqlalchemy", "os.path", "alembic", "neutron.db.migration", "ujson", "json"]
+            [
+                "typing",
+                "sqlalchemy",
+                "os.path",
+                "alembic",
+                "neutron.db.migration",
+                "ujson",
+                "json"
+            ]
         ),
         other => panic!("{other:?}"),
     }
