@@ -842,8 +842,12 @@ impl Reader<'_> {
         let v = match self.value(value) {
             Ok(v) => v,
             Err(Halt::Import(_)) => {
+                let uses = match self.first_reference(value) {
+                    Some(r) => format!(" (it uses `{r}`, which only Python can evaluate)"),
+                    None => String::new(),
+                };
                 return Err(Halt::Import(format!(
-                    "line {}: `{}` is not assigned a plain literal",
+                    "line {}: `{}` is not assigned a plain literal{uses}",
                     target.line, WATCHED_NAMES[w as usize]
                 )));
             }
@@ -851,6 +855,25 @@ impl Reader<'_> {
         };
         self.module.values[w as usize] = Some((v, target.line));
         Ok(())
+    }
+
+    /// The first name (with its attribute chain, `cli.EXPAND_BRANCH`) a value uses.
+    fn first_reference(&self, toks: &[Token]) -> Option<String> {
+        let i = toks.iter().position(|t| {
+            t.kind == TokenKind::Name
+                && matches!(
+                    self.cls(t),
+                    NameClass::Plain | NameClass::Watched(_) | NameClass::Banned
+                )
+        })?;
+        let mut out = name_text(self.src, &toks[i]);
+        let mut k = i + 1;
+        while k + 1 < toks.len() && toks[k].kind == TokenKind::Dot && toks[k + 1].kind == TokenKind::Name {
+            out.push('.');
+            out.push_str(&name_text(self.src, &toks[k + 1]));
+            k += 2;
+        }
+        Some(out)
     }
 
     /// A literal value: `None`, a string (implicit concatenation allowed), or a

@@ -325,6 +325,10 @@ fn reaching_names_count_only_where_they_run_at_import() {
         ("def f(): return globals()\nf()\n", "line 3: `globals` inside `f`"),
         ("from . import helpers\n", "line 3: a relative import"),
         (
+            "from neutron.db.migration import cli\nbranch_labels = (cli.EXPAND_BRANCH,)\n",
+            "line 4: `branch_labels` is not assigned a plain literal (it uses `cli.EXPAND_BRANCH`",
+        ),
+        (
             "try:\n    from .m import x\nexcept ImportError:\n    x = None\n",
             "line 4: a relative import",
         ),
