@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use super::lexer::{Keyword, NameClass, Token, TokenKind};
+use super::lexer::{Keyword, NameClass, Token, TokenKind, opens_control_block};
 
 /// One name bound by an import statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -202,7 +202,7 @@ pub(crate) fn module_imports(imports: &[Import], path: &Path) -> Vec<String> {
 /// reader stopped on (it needs import): every statement outside function bodies,
 /// read with the tokenizer alone. A tokenizer error ends the list there.
 pub(crate) fn collect(src: &[u8]) -> Vec<Import> {
-    use super::lexer::{Lexer, SoftKeyword};
+    use super::lexer::Lexer;
     let mut lex = Lexer::new(src);
     let mut out = Vec::new();
     // Open blocks: (body depth, inside a function, conditional, under TYPE_CHECKING).
@@ -246,20 +246,7 @@ pub(crate) fn collect(src: &[u8]) -> Vec<Import> {
         if line.last().is_some_and(|t| t.kind == TokenKind::Colon) {
             let first = line[0].class;
             let def = matches!(first, NameClass::Keyword(Keyword::Def | Keyword::Async));
-            let control = matches!(
-                first,
-                NameClass::Keyword(
-                    Keyword::If
-                        | Keyword::Elif
-                        | Keyword::Else
-                        | Keyword::For
-                        | Keyword::While
-                        | Keyword::Try
-                        | Keyword::Except
-                        | Keyword::Finally
-                        | Keyword::With
-                ) | NameClass::SoftKeyword(SoftKeyword::Match | SoftKeyword::Case)
-            );
+            let control = opens_control_block(first);
             let type_checking =
                 first == NameClass::Keyword(Keyword::If) && line.iter().any(|t| &src[t.range()] == b"TYPE_CHECKING");
             scopes.push((

@@ -16,7 +16,7 @@
 
 use super::error::syntax;
 use super::imports::{self, Import};
-use super::lexer::{Keyword, Lexer, NameClass, SoftKeyword, Token, TokenFlags, TokenKind};
+use super::lexer::{Keyword, Lexer, NameClass, SoftKeyword, Token, TokenFlags, TokenKind, opens_control_block};
 use super::literal;
 use super::reach::{Ctx, Flow, Reach};
 
@@ -257,20 +257,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 first_line = false;
             }
             if prev.kind == TokenKind::Colon {
-                let control = matches!(
-                    line_first.class,
-                    NameClass::Keyword(
-                        Keyword::If
-                            | Keyword::Elif
-                            | Keyword::Else
-                            | Keyword::For
-                            | Keyword::While
-                            | Keyword::Try
-                            | Keyword::Except
-                            | Keyword::Finally
-                            | Keyword::With
-                    ) | NameClass::SoftKeyword(SoftKeyword::Match | SoftKeyword::Case)
-                );
+                let control = opens_control_block(line_first.class);
                 let flow = Flow {
                     conditional: line_flow.conditional || control,
                     type_checking: line_flow.type_checking || type_checking_header,
