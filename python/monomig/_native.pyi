@@ -328,6 +328,16 @@ class RevisionEntry:
     def doc(self) -> str | None: ...
     @property
     def longdoc(self) -> str | None: ...
+    @property
+    def module_imports(self) -> tuple[str, ...]:
+        """The modules the file imports in code that runs while Python imports it
+        (module level and the bodies of module-level ``try``/``if``/``with``/``for``
+        statements; not ``if TYPE_CHECKING:`` bodies, not function bodies), in
+        order, without repeats, as absolute dotted names: ``a.b`` for ``import a.b``
+        and ``import a.b as c``, ``x`` for ``from x import y``. A relative import is
+        resolved from the file's package (its folders holding ``__init__.py``), or
+        kept as written (``.labels``) when the file is not in one. Set for files that
+        need import too (empty when the file is not Python source, e.g. bytecode)."""
 
 def scan_revisions(
     version_locations: Sequence[str | os.PathLike[str]],

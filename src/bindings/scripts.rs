@@ -59,6 +59,15 @@ impl RevisionEntry {
         }
     }
 
+    /// The modules the file imports in code that runs at import (module level,
+    /// `try`/`if` bodies; not `if TYPE_CHECKING:`, not function bodies), in order,
+    /// as absolute dotted names; relative imports are resolved from the file's
+    /// package, or kept as written when the file is not in one.
+    #[getter]
+    fn module_imports<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.source.module_imports())
+    }
+
     #[getter]
     fn revision(&self) -> Option<&str> {
         match &self.source {
@@ -138,7 +147,7 @@ impl RevisionEntry {
                 f.revision,
                 f.down_revision
             ),
-            ScriptSource::NeedsImport { path, reason } => format!(
+            ScriptSource::NeedsImport { path, reason, .. } => format!(
                 "RevisionEntry(path={:?}, needs_import=True, reason={:?})",
                 path.display().to_string(),
                 reason
@@ -248,7 +257,7 @@ fn bench_scan(py: Python<'_>, versions_dir: PathBuf, recursive: bool) -> PyResul
         for source in scan.scripts {
             match source {
                 ScriptSource::Static(f) => inputs.push(f.into()),
-                ScriptSource::NeedsImport { path, reason } => {
+                ScriptSource::NeedsImport { path, reason, .. } => {
                     return Err(crate::Error::script(format!(
                         "{}: {reason}; bench_scan reads only statically readable files",
                         path.display()

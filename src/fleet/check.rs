@@ -82,7 +82,7 @@ fn scan_service(spec: &ServiceSpec) -> Scanned {
                 labels: f.branch_labels,
                 path: f.path,
             }),
-            Ok(ScriptSource::NeedsImport { path, reason }) => out.unreadable.push(Unreadable {
+            Ok(ScriptSource::NeedsImport { path, reason, .. }) => out.unreadable.push(Unreadable {
                 path,
                 reason,
                 broken: false,

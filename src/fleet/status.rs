@@ -63,7 +63,7 @@ fn service_graph(spec: &ServiceSpec) -> Result<Graph, String> {
     for s in scan.scripts {
         match s {
             ScriptSource::Static(f) => inputs.push(f.into()),
-            ScriptSource::NeedsImport { path, reason } => {
+            ScriptSource::NeedsImport { path, reason, .. } => {
                 return Err(format!(
                     "The revision file {} cannot be read without importing it ({reason}); monomig \
                      status never imports revision files. Write its revision, down_revision, \

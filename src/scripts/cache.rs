@@ -61,7 +61,7 @@ fn settle_nanos(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> i128 {
         .map_or(RACY_NANOS, |ms| i128::from(ms) * 1_000_000)
 }
 
-const MAGIC: &[u8; 8] = b"MMSCAN01";
+const MAGIC: &[u8; 8] = b"MMSCAN02";
 const READER_HASH: &str = env!("MONOMIG_READER_HASH");
 
 /// The values that must be unchanged for a stored entry to be used.
@@ -410,6 +410,7 @@ fn encode(entries: &[(Stamp, &ScriptSource)]) -> Vec<u8> {
                 answer.str(reason);
             }
         }
+        answer.list(source.module_imports());
         w.bytes(&answer.0);
     }
     let sum = checksum(&w.0);
@@ -463,6 +464,7 @@ fn answer(path: &Path, bytes: &[u8]) -> Option<ScriptSource> {
                 _ => return None,
             };
             let (doc, longdoc) = super::literal::alembic_docs(module_doc.as_deref());
+            let module_imports = r.list()?;
             ScriptSource::Static(RevisionFile {
                 path: path.to_path_buf(),
                 revision,
@@ -473,11 +475,13 @@ fn answer(path: &Path, bytes: &[u8]) -> Option<ScriptSource> {
                 module_doc,
                 doc,
                 longdoc,
+                module_imports,
             })
         }
         1 => ScriptSource::NeedsImport {
             path: path.to_path_buf(),
             reason: r.string()?,
+            module_imports: r.list()?,
         },
         _ => return None,
     };
@@ -569,6 +573,7 @@ mod tests {
             module_doc: Some("Doc\n\nmore".into()),
             doc: "Doc".into(),
             longdoc: "Doc\n\nmore".into(),
+            module_imports: vec!["sqlalchemy".into(), "alembic".into()],
         })
     }
 
@@ -590,6 +595,7 @@ mod tests {
         let two = ScriptSource::NeedsImport {
             path: "/a/2.py".into(),
             reason: "computed".into(),
+            module_imports: vec!["neutron.db.migration".into()],
         };
         let bytes = encode(&[(stamp(), &one), (stamp(), &two)]);
         let slots = index(&bytes).unwrap();

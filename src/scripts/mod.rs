@@ -54,9 +54,11 @@
 pub mod cache;
 mod discover;
 mod error;
+mod imports;
 mod lexer;
 mod literal;
 mod pysource;
+mod reach;
 pub mod syntax;
 
 pub(crate) use literal::alembic_docs;
@@ -133,6 +135,9 @@ pub struct RevisionFile {
     pub doc: String,
     /// Alembic's `Script.longdoc`: the stripped docstring, or `""`.
     pub longdoc: String,
+    /// The modules the file imports in code that runs at import, as absolute
+    /// dotted names (see [`imports::module_imports`]).
+    pub module_imports: Vec<String>,
 }
 
 /// What reading a revision file gave.
@@ -141,7 +146,12 @@ pub enum ScriptSource {
     /// The values are plain literals: this is what importing would give.
     Static(RevisionFile),
     /// Only importing the file can tell; `reason` says why.
-    NeedsImport { path: PathBuf, reason: String },
+    NeedsImport {
+        path: PathBuf,
+        reason: String,
+        /// As [`RevisionFile::module_imports`] (empty when the file was not read as Python source).
+        module_imports: Vec<String>,
+    },
 }
 
 impl ScriptSource {
@@ -149,6 +159,14 @@ impl ScriptSource {
         match self {
             ScriptSource::Static(f) => &f.path,
             ScriptSource::NeedsImport { path, .. } => path,
+        }
+    }
+
+    /// The modules the file imports in code that runs at import.
+    pub fn module_imports(&self) -> &[String] {
+        match self {
+            ScriptSource::Static(f) => &f.module_imports,
+            ScriptSource::NeedsImport { module_imports, .. } => module_imports,
         }
     }
 }
@@ -369,6 +387,7 @@ fn read_found(path: &Path, kind: NameKind, dialect: &Dialect) -> Result<ScriptSo
             return Ok(ScriptSource::NeedsImport {
                 path: path.to_path_buf(),
                 reason: "compiled bytecode without its source (sourceless)".into(),
+                module_imports: Vec::new(),
             });
         }
         NameKind::Compiled { pyo: true } => {
@@ -439,6 +458,7 @@ fn missing_source(path: &Path) -> Result<ScriptSource> {
             path: path.to_path_buf(),
             reason: "the source file is missing (a dangling symbolic link?); Python would load its compiled bytecode"
                 .into(),
+            module_imports: Vec::new(),
         });
     }
     Err(Error::script(format!(
@@ -529,6 +549,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
             raw,
             line_of(raw, i),
             "the file contains NUL bytes (is it a binary file?)",
+            Vec::new(),
         );
     }
     let bom = raw.starts_with(b"\xef\xbb\xbf");
@@ -565,6 +586,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
                     "encoding problem: the file starts with a UTF-8 byte order mark but declares {:?}",
                     String::from_utf8_lossy(enc)
                 ),
+                Vec::new(),
             );
         }
         if !is_normal_utf8(enc) && is_utf8_cookie(enc) {
@@ -575,6 +597,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
                     raw,
                     line_of(src, e.valid_up_to()),
                     "the file is not valid UTF-8, the encoding its coding cookie declares",
+                    Vec::new(),
                 );
             }
         }
@@ -585,6 +608,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
                     "the file declares the source encoding {:?}",
                     String::from_utf8_lossy(enc)
                 ),
+                module_imports: Vec::new(),
             });
         }
     }
@@ -593,8 +617,14 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
     // left to Python.
     let module = match pysource::read_module(src) {
         Ok(m) => m,
-        Err(Halt::Import(reason)) => return syntax::needs_import(path, raw, reason),
-        Err(Halt::Syntax { line, msg }) => return syntax::does_not_compile(path, raw, line, &msg),
+        Err(Halt::Import(reason)) => {
+            let module_imports = imports::module_imports(&imports::collect(src), path);
+            return syntax::needs_import(path, raw, reason, module_imports);
+        }
+        Err(Halt::Syntax { line, msg }) => {
+            let module_imports = imports::module_imports(&imports::collect(src), path);
+            return syntax::does_not_compile(path, raw, line, &msg, module_imports);
+        }
     };
     build(path, module, dialect)
 }
@@ -602,6 +632,7 @@ fn read_source(path: &Path, raw: &[u8], dialect: &Dialect) -> Result<ScriptSourc
 /// From the module's values to what Alembic's `Script` holds, with the errors
 /// Alembic raises while building it, in its order.
 fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSource> {
+    let module_imports = imports::module_imports(&m.imports, path);
     let [revision, down_revision, branch_labels, depends_on] = m.values;
     let filename = path.file_name().map(|n| n.as_bytes()).unwrap_or(b"");
     let (revision, from_filename) = match revision {
@@ -610,6 +641,7 @@ fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSo
             return Ok(ScriptSource::NeedsImport {
                 path: path.to_path_buf(),
                 reason: format!("line {line}: `revision` is not a string"),
+                module_imports,
             });
         }
         None => match legacy_revision(filename) {
@@ -690,6 +722,7 @@ fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSo
         module_doc,
         doc,
         longdoc,
+        module_imports,
     }))
 }
 

@@ -15,8 +15,10 @@
 //! - `Halt::Syntax`: Python itself would refuse to compile the file.
 
 use super::error::syntax;
-use super::lexer::{Keyword, Lexer, NameClass, SoftKeyword, Token, TokenFlags, TokenKind};
+use super::imports::{self, Import};
+use super::lexer::{Keyword, Lexer, NameClass, SoftKeyword, Token, TokenFlags, TokenKind, opens_control_block};
 use super::literal;
+use super::reach::{Ctx, Flow, Reach};
 
 pub(crate) use super::error::Halt;
 pub(crate) use super::lexer::Watched;
@@ -41,6 +43,8 @@ pub(crate) struct Module {
     /// The last binding of `revision`, `down_revision`, `branch_labels`,
     /// `depends_on`, with its line.
     pub values: [Option<(Value, u32)>; 4],
+    /// The import statements of code that runs at import, in order.
+    pub imports: Vec<Import>,
 }
 
 const WATCHED_NAMES: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
@@ -99,6 +103,18 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut decorator_pending: Option<(usize, u32)> = None;
     let mut ntoks = 0usize;
     let mut line_first = none;
+    // Which code runs at import (see `reach`), and the imports it makes.
+    let mut reach = Reach::default();
+    let mut imports: Vec<Import> = Vec::new();
+    let mut import_stmt: Vec<Token> = Vec::new();
+    let mut in_import = false;
+    let mut line_ctx = Ctx::Exec;
+    let mut line_flow = Flow::default();
+    let mut tok_ctx = Ctx::Exec;
+    let mut header_ctx: Option<Ctx> = None;
+    let mut type_checking_header = false;
+    let mut decorated = false;
+    let mut prev2 = none;
     loop {
         let t = lex.next_token().map_err(|e| *e)?;
         match t.kind {
@@ -121,6 +137,18 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     }
                     if let Some(&(_, line)) = try_pending.last() {
                         return Err(syntax(line, "expected 'except' or 'finally' block"));
+                    }
+                    if let Some(h) = reach.verdict(src, &imports) {
+                        return Err(h);
+                    }
+                    if let Some(rel) = imports.iter().find(|i| i.level > 0) {
+                        // Alembic loads a revision file as a top-level module: Python
+                        // refuses the import (or an `except` around it decides).
+                        return Err(Halt::Import(format!(
+                            "line {}: a relative import, which fails in a revision module (Alembic loads it \
+                             without a package)",
+                            rel.line
+                        )));
                     }
                     break;
                 }
@@ -151,6 +179,11 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             ntoks = 0;
             lambdas.clear();
             let depth = lex.depth();
+            (line_ctx, line_flow) = reach.line_start(depth);
+            tok_ctx = line_ctx;
+            header_ctx = None;
+            type_checking_header = false;
+            decorated = decorator_pending.is_some();
             // The body of a `match` holds `case` clauses only.
             while match_bodies.last().is_some_and(|&d| d > depth) {
                 match_bodies.pop();
@@ -198,6 +231,17 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             if from_stmt && !import_seen {
                 return Err(syntax(t.line, "invalid syntax: `from` without `import`"));
             }
+            if in_import && !matches!(tok_ctx, Ctx::Unit { .. }) {
+                imports::parse_statement(
+                    src,
+                    &import_stmt,
+                    line_flow.conditional,
+                    line_flow.type_checking,
+                    &mut imports,
+                );
+            }
+            import_stmt.clear();
+            in_import = false;
             from_stmt = false;
             in_global = false;
         }
@@ -213,6 +257,12 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 first_line = false;
             }
             if prev.kind == TokenKind::Colon {
+                let control = opens_control_block(line_first.class);
+                let flow = Flow {
+                    conditional: line_flow.conditional || control,
+                    type_checking: line_flow.type_checking || type_checking_header,
+                };
+                reach.push(lex.depth() + 1, header_ctx.unwrap_or(line_ctx), flow);
                 expect_indent = Some(t.line);
                 if matches!(line_first.class, NameClass::SoftKeyword(SoftKeyword::Match)) {
                     match_bodies.push(lex.depth() + 1);
@@ -229,6 +279,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                 return Err(syntax(t.line, "invalid syntax"));
             }
             from_stmt = matches!(t.class, NameClass::Keyword(Keyword::From));
+            in_import = matches!(t.class, NameClass::Keyword(Keyword::Import | Keyword::From));
             import_seen = false;
             if f.contains(TokenFlags::COMPOUND) {
                 if prev.kind == TokenKind::Semi {
@@ -239,6 +290,41 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             }
         }
         ntoks += 1;
+        if in_import {
+            import_stmt.push(t);
+        }
+        // Function and class names open the scope of their body; other bare
+        // names are references (a function named by code that runs at import may run).
+        let mut names_scope = false;
+        if t.kind == TokenKind::Name && header_ctx.is_none() {
+            let def_name = match line_first.class {
+                NameClass::Keyword(Keyword::Def) => ntoks == 2,
+                NameClass::Keyword(Keyword::Async) => ntoks == 3 && prev.class == NameClass::Keyword(Keyword::Def),
+                _ => false,
+            };
+            if def_name {
+                header_ctx = Some(reach.open_def(line_ctx, &t, decorated));
+                names_scope = true;
+            } else if ntoks == 2 && line_first.class == NameClass::Keyword(Keyword::Class) {
+                header_ctx = Some(reach.open_class(line_ctx, &t, decorated));
+                names_scope = true;
+            }
+        }
+        if t.kind == TokenKind::Name
+            && line_first.class == NameClass::Keyword(Keyword::If)
+            && (2..=4).contains(&ntoks)
+            && &src[t.range()] == b"TYPE_CHECKING"
+        {
+            type_checking_header = true;
+        }
+        if t.kind == TokenKind::Name
+            && !names_scope
+            && !in_import
+            && prev.kind != TokenKind::Dot
+            && matches!(t.class, NameClass::Plain)
+        {
+            reach.name(tok_ctx, &t);
+        }
         if ntoks == 2 {
             if matches!(line_first.class, NameClass::SoftKeyword(SoftKeyword::Match))
                 && (f.contains(TokenFlags::STARTS_OPERAND) || t.kind == TokenKind::LBrace)
@@ -276,12 +362,22 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
         {
             return Err(syntax(t.line, "invalid syntax after '.'"));
         }
+        if t.kind == TokenKind::Equal && prev.class == NameClass::Banned && lex.paren_depth() == 0 {
+            reach.assigned(&prev);
+        }
         match t.kind {
             TokenKind::Colon => {
                 let pdepth = lex.paren_depth();
                 if lambdas.last() == Some(&pdepth) {
                     lambdas.pop();
                 } else if pdepth == 0 {
+                    if !colon_seen
+                        && matches!(line_first.class, NameClass::Keyword(Keyword::Def | Keyword::Async))
+                        && let Some(h) = header_ctx
+                    {
+                        // The body of a one-line `def f(): ...`.
+                        tok_ctx = h;
+                    }
                     colon_seen = true;
                 }
             }
@@ -316,20 +412,11 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
                     NameClass::Keyword(Keyword::Lambda) => lambdas.push(lex.paren_depth()),
                     NameClass::Keyword(Keyword::Import) => import_seen = true,
                     NameClass::Keyword(Keyword::Global | Keyword::Nonlocal) => in_global = true,
-                    NameClass::Banned => {
-                        return Err(Halt::Import(format!(
-                            "line {} uses `{}`, through which code can change module variables",
-                            t.line,
-                            String::from_utf8_lossy(&src[t.range()])
-                        )));
+                    NameClass::Banned if !in_import => {
+                        let attribute_of = (prev.kind == TokenKind::Dot).then_some(&prev2);
+                        reach.banned(src, tok_ctx, &t, attribute_of);
                     }
-                    NameClass::Watched(_) if in_global => {
-                        return Err(Halt::Import(format!(
-                            "line {} declares `{}` global",
-                            t.line,
-                            String::from_utf8_lossy(&src[t.range()])
-                        )));
-                    }
+                    NameClass::Watched(_) if in_global => reach.global(tok_ctx, &t),
                     // Inside the body of a module-level `if`/`for`/`try`/`with`/`match`:
                     // that code runs at import, conditionally.
                     NameClass::Watched(_) if control && prev.kind != TokenKind::Dot => {
@@ -363,8 +450,10 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
             buf.push(t);
         }
         stmt_start = t.kind == TokenKind::Semi;
+        prev2 = prev;
         prev = t;
     }
+    r.module.imports = imports;
     Ok(r.module)
 }
 
@@ -740,8 +829,12 @@ impl Reader<'_> {
         let v = match self.value(value) {
             Ok(v) => v,
             Err(Halt::Import(_)) => {
+                let uses = match self.first_reference(value) {
+                    Some(r) => format!(" (it uses `{r}`, which only Python can evaluate)"),
+                    None => String::new(),
+                };
                 return Err(Halt::Import(format!(
-                    "line {}: `{}` is not assigned a plain literal",
+                    "line {}: `{}` is not assigned a plain literal{uses}",
                     target.line, WATCHED_NAMES[w as usize]
                 )));
             }
@@ -749,6 +842,25 @@ impl Reader<'_> {
         };
         self.module.values[w as usize] = Some((v, target.line));
         Ok(())
+    }
+
+    /// The first name (with its attribute chain, `cli.EXPAND_BRANCH`) a value uses.
+    fn first_reference(&self, toks: &[Token]) -> Option<String> {
+        let i = toks.iter().position(|t| {
+            t.kind == TokenKind::Name
+                && matches!(
+                    self.cls(t),
+                    NameClass::Plain | NameClass::Watched(_) | NameClass::Banned
+                )
+        })?;
+        let mut out = name_text(self.src, &toks[i]);
+        let mut k = i + 1;
+        while k + 1 < toks.len() && toks[k].kind == TokenKind::Dot && toks[k + 1].kind == TokenKind::Name {
+            out.push('.');
+            out.push_str(&name_text(self.src, &toks[k + 1]));
+            k += 2;
+        }
+        Some(out)
     }
 
     /// A literal value: `None`, a string (implicit concatenation allowed), or a

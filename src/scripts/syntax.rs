@@ -61,7 +61,13 @@ pub fn set_compiler(compiler: Compiler) {
 
 /// The answer for a file the reader found Python would not compile (`line`,
 /// `msg`: the reader's own finding, used when no Python is there to ask).
-pub(super) fn does_not_compile(path: &Path, raw: &[u8], line: u32, msg: &str) -> Result<ScriptSource> {
+pub(super) fn does_not_compile(
+    path: &Path,
+    raw: &[u8],
+    line: u32,
+    msg: &str,
+    module_imports: Vec<String>,
+) -> Result<ScriptSource> {
     match COMPILER.get().and_then(|compile| compile(path, raw)) {
         None => Err(script_error(path, Some(line), msg)),
         Some(Compiled::Fails(e)) => Err(python_error(path, &e, line)),
@@ -70,6 +76,7 @@ pub(super) fn does_not_compile(path: &Path, raw: &[u8], line: u32, msg: &str) ->
             reason: format!(
                 "monomig's reader stopped at line {line} ({msg}) but Python compiles the file; it is imported instead"
             ),
+            module_imports,
         }),
     }
 }
@@ -77,12 +84,18 @@ pub(super) fn does_not_compile(path: &Path, raw: &[u8], line: u32, msg: &str) ->
 /// The answer for a file the reader leaves to Python (`reason`: why): "needs import",
 /// unless Python cannot compile it, which is then the error, with Python's words. Only
 /// such files are compiled here: reading a file statically never asks Python.
-pub(super) fn needs_import(path: &Path, raw: &[u8], reason: String) -> Result<ScriptSource> {
+pub(super) fn needs_import(
+    path: &Path,
+    raw: &[u8],
+    reason: String,
+    module_imports: Vec<String>,
+) -> Result<ScriptSource> {
     match COMPILER.get().and_then(|compile| compile(path, raw)) {
         Some(Compiled::Fails(e)) => Err(python_error(path, &e, 1)),
         None | Some(Compiled::Compiles) => Ok(ScriptSource::NeedsImport {
             path: path.to_path_buf(),
             reason,
+            module_imports,
         }),
     }
 }

@@ -246,6 +246,173 @@ fn harmless_code_is_ignored() {
     assert_eq!(f.down_revision, vec!["b"]);
 }
 
+/// Names that reach module globals change nothing where they cannot run at import.
+#[test]
+fn reaching_names_count_only_where_they_run_at_import() {
+    let head = "revision = 'a'\ndown_revision = None\n";
+    for body in [
+        // Import paths through packages named like them.
+        "from indico.modules.events.contributions.models.fields import ContributionFieldVisibility\n",
+        "import indico.modules.events as ev\nimport modules\ndef f():\n    from .modules import x\n",
+        // Attributes of other objects.
+        "import sqlalchemy as sa\nx = sa.modules\ny = df.eval('a + b')\nz = obj.setattr\n",
+        // Strings.
+        "x = 'globals()[\"revision\"] = 1'\n",
+        // Function bodies nothing calls at import.
+        "def upgrade():\n    globals()['revision'] = 'b'\n    exec('x')\n    import sys\n    sys.modules[__name__].revision = 'b'\n",
+        "def helper(): return globals()\ndef upgrade():\n    helper()\n",
+        "class Model:\n    def save(self):\n        setattr(self, 'x', 1)\n",
+        "def f():\n    global revision\n    revision = 'b'\n",
+        // `modules` as a plain name, and `from sys import modules` used only in a function.
+        "modules = ['a', 'b']\nfor m in modules: pass\n",
+        // Binding a name calls nothing.
+        "class R:\n    eval = staticmethod(len)\nn = R.eval('ab')\n",
+        "from sys import modules\ndef upgrade():\n    modules[__name__]\n",
+    ] {
+        let f = stat(&format!("{head}{body}"));
+        assert_eq!(f.revision, "a", "{body}");
+    }
+    for (body, want) in [
+        (
+            "globals()['revision'] = 'b'\n",
+            "line 3: `globals` in code that runs at import",
+        ),
+        (
+            "import sys\nsys.modules[__name__].revision = 'b'\n",
+            "line 4: `sys.modules` in code that runs at import",
+        ),
+        (
+            "import sys as s\ns.modules[__name__].revision = 'b'\n",
+            "line 4: `s.modules`",
+        ),
+        (
+            "import os\nos.sys.modules[__name__].revision = 'b'\n",
+            "line 4: `sys.modules`",
+        ),
+        (
+            "from sys import modules as m\nm[__name__].revision = 'b'\n",
+            "line 4: `m` in code",
+        ),
+        (
+            "def f():\n    return globals()\nf()['revision'] = 'b'\n",
+            "line 4: `globals` inside `f`, which runs at import",
+        ),
+        (
+            "def f():\n    g()\ndef g():\n    exec('revision = 1')\nf()\n",
+            "line 6: `exec` inside `g`",
+        ),
+        (
+            "@register\ndef f():\n    setattr(mod, 'revision', 'b')\n",
+            "line 5: `setattr` inside `f`",
+        ),
+        (
+            "class C:\n    vars()['x'] = 1\n",
+            "line 4: `vars` in code that runs at import",
+        ),
+        (
+            "class C:\n    def __init__(self):\n        exec('')\nC()\n",
+            "line 5: `exec` inside `C`",
+        ),
+        (
+            "def f():\n    global revision\n    revision = 'b'\nf()\n",
+            "line 4: `revision` is declared global inside `f`",
+        ),
+        (
+            "if True:\n    exec('revision = 1')\n",
+            "line 4: `exec` in code that runs at import",
+        ),
+        ("x = [eval(s) for s in ['1']]\n", "line 3: `eval`"),
+        ("def f(): return globals()\nf()\n", "line 3: `globals` inside `f`"),
+        ("from . import helpers\n", "line 3: a relative import"),
+        (
+            "from neutron.db.migration import cli\nbranch_labels = (cli.EXPAND_BRANCH,)\n",
+            "line 4: `branch_labels` is not assigned a plain literal (it uses `cli.EXPAND_BRANCH`",
+        ),
+        (
+            "try:\n    from .m import x\nexcept ImportError:\n    x = None\n",
+            "line 4: a relative import",
+        ),
+    ] {
+        let reason = needs_import(&format!("{head}{body}"));
+        assert!(reason.contains(want), "{body:?}: {reason}");
+    }
+}
+
+/// The modules a revision file imports in code that runs at import.
+#[test]
+fn module_imports_of_a_revision_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("proj/migrations/versions");
+    fs::create_dir_all(&pkg).unwrap();
+    for d in ["proj/migrations", "proj/migrations/versions"] {
+        fs::write(dir.path().join(d).join("__init__.py"), "").unwrap();
+    }
+    let src = concat!(
+        "from typing import TYPE_CHECKING\n",
+        "import sqlalchemy as sa, os.path\n",
+        "from alembic import op\n",
+        "from neutron.db.migration import cli\n",
+        "from . import labels\n",
+        "from .consts import (EXPAND as E,\n    CONTRACT)\n",
+        "from .. import env_helpers\n",
+        "try:\n    import ujson as json\nexcept ImportError:\n    import json\n",
+        "if TYPE_CHECKING:\n    from prefect.server import schemas\n",
+        "def upgrade():\n    import prefect.server.utilities.database\n",
+        "revision = 'a'\ndown_revision = None\n",
+    );
+    let p = pkg.join("1234abcd.py");
+    fs::write(&p, src).unwrap();
+    let want = vec![
+        "typing",
+        "sqlalchemy",
+        "os.path",
+        "alembic",
+        "neutron.db.migration",
+        "migrations.versions",
+        "migrations.versions.consts",
+        "migrations",
+        "ujson",
+        "json",
+    ];
+    // The relative imports make it need import; its imports are known all the same.
+    let s = read_revision_file(&p).unwrap();
+    assert!(matches!(s, ScriptSource::NeedsImport { .. }));
+    assert_eq!(s.module_imports(), want);
+    let plain: String = src
+        .lines()
+        .filter(|l| !l.contains("from .") && !l.contains("CONTRACT)"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(&p, plain).unwrap();
+    match read_revision_file(&p).unwrap() {
+        ScriptSource::Static(f) => assert_eq!(
+            f.module_imports,
+            [
+                "typing",
+                "sqlalchemy",
+                "os.path",
+                "alembic",
+                "neutron.db.migration",
+                "ujson",
+                "json"
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A file that needs import lists them too; outside a package, relative ones stay as written.
+    let q = dir.path().join("5678abcd.py");
+    fs::write(&q, format!("{src}revision = compute()\nfrom .late import x\n")).unwrap();
+    match read_revision_file(&q).unwrap() {
+        ScriptSource::NeedsImport { module_imports, .. } => {
+            assert!(module_imports.contains(&".".to_string()), "{module_imports:?}");
+            assert!(module_imports.contains(&".late".to_string()), "{module_imports:?}");
+            assert!(module_imports.contains(&"neutron.db.migration".to_string()));
+            assert!(!module_imports.iter().any(|m| m.starts_with("prefect")));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn syntax_damage_is_an_error_with_a_line() {
     for (src, line) in [
@@ -305,7 +472,7 @@ fn syntax_damage_is_an_error_with_a_line() {
         "revision = 'a'\ndown_revision = None\nf = lambda x=1, *a, **k: (x, a, k)\ng = sorted([], key=lambda v: v[1:2])\n",
         "revision = 'a'\ndown_revision = None\ndef f(a: int = 1, *, b: 'str' = 'x', c: list[int] = []) -> None: pass\n",
         "revision = 'a'\ndown_revision = None\nclass A(B, metaclass=M): pass\nx = dict(a=1, **{'b': 2})\n",
-        "revision = 'a'\ndown_revision = None\nfrom . import x\nfrom .. import y\nfrom ...z import w\nv = ...\n",
+        "revision = 'a'\ndown_revision = None\ndef f():\n    from . import x\n    from .. import y\n    from ...z import w\nv = ...\n",
         "revision = 'a'\ndown_revision = None\nx = 1 \\\n\ny = 2\n",
         "revision = 'a'\ndown_revision = None\ns = '\\N{LATIN SMALL LETTER E WITH ACUTE}'\n",
     ] {

@@ -458,7 +458,8 @@ class RevFileGen:
             while legacy and feature in ("augmented", "walrus", "deleted"):
                 # Those need `revision` to exist already.
                 feature, code = self.import_noise()
-            self.mark(feature, needs_import=True)
+            # A function body nothing calls at import changes no module variable.
+            self.mark(feature, needs_import=feature != "locals-in-function")
             # After the assignments, so augmented/deleted names exist.
             assigns.append(code)
         body.extend(assigns)

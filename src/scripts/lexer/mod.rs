@@ -26,7 +26,7 @@ use memchr::memchr;
 
 use super::error::{Halt, syntax};
 pub(crate) use names::{Keyword, NameClass, SoftKeyword, Watched, classify};
-pub(crate) use token::{Token, TokenFlags, TokenKind};
+pub(crate) use token::{Token, TokenFlags, TokenKind, opens_control_block};
 
 use super::literal;
 use names::IDENT;

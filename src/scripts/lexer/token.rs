@@ -1,7 +1,7 @@
 //! Tokens: their kind, where they are, and the flags the reader tests to check
 //! Python's grammar cheaply.
 
-use super::names::{Keyword, NameClass};
+use super::names::{Keyword, NameClass, SoftKeyword};
 
 /// Token kinds. Operators are grouped by what the reader needs to know.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -190,6 +190,12 @@ const fn cannot_end(k: TokenKind, c: NameClass) -> bool {
 
 /// Keywords that open a compound statement (which needs a `:`).
 const fn is_compound_keyword(c: NameClass) -> bool {
+    is_control_keyword(c) || matches!(c, NameClass::Keyword(Keyword::Def | Keyword::Class | Keyword::Async))
+}
+
+/// Keywords of the statements whose body runs when (and as often as) the header
+/// says: `if`/`elif`/`else`, `for`, `while`, `try`/`except`/`finally`, `with`.
+const fn is_control_keyword(c: NameClass) -> bool {
     matches!(
         c,
         NameClass::Keyword(
@@ -202,11 +208,14 @@ const fn is_compound_keyword(c: NameClass) -> bool {
                 | Keyword::Except
                 | Keyword::Finally
                 | Keyword::With
-                | Keyword::Def
-                | Keyword::Class
-                | Keyword::Async
         )
     )
+}
+
+/// The first token of a control statement's header: a control keyword, or
+/// `match`/`case` (soft keywords).
+pub(crate) const fn opens_control_block(c: NameClass) -> bool {
+    is_control_keyword(c) || matches!(c, NameClass::SoftKeyword(SoftKeyword::Match | SoftKeyword::Case))
 }
 
 /// Tokens that cannot start a statement.
