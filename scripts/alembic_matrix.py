@@ -72,6 +72,12 @@ MATRIX: dict[str, tuple[str, str]] = {
     "1.20": ("1.20.1", "2.1.9"),
 }
 
+# Releases outside the supported range, for the tests of the bridge's refusal
+# (tests/test_alembic_range.py): built on demand with Alembic and SQLAlchemy only.
+OUTSIDE: dict[str, tuple[str, str]] = {
+    "1.12": ("1.12.1", "2.0.59"),
+}
+
 # requirements-dev.txt pins that are not installed into the matrix virtualenvs: the
 # build tool, and the two pinned per Alembic version above.
 _NOT_FROM_REQUIREMENTS = {"maturin", "alembic", "sqlalchemy"}
@@ -121,9 +127,15 @@ def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 def ensure_venv(minor: str, python: str, rebuild: bool, quiet: bool) -> Path:
-    """The cached virtualenv of ``minor``, created (or re-created) when needed."""
-    alembic, sqlalchemy = MATRIX[minor]
-    pins = [f"alembic=={alembic}", f"SQLAlchemy=={sqlalchemy}", *requirement_pins()]
+    """The cached virtualenv of ``minor``, created (or re-created) when needed.
+
+    A minor of :data:`OUTSIDE` gets Alembic and SQLAlchemy only (no test tools)."""
+    if minor in OUTSIDE:
+        alembic, sqlalchemy = OUTSIDE[minor]
+        pins = [f"alembic=={alembic}", f"SQLAlchemy=={sqlalchemy}"]
+    else:
+        alembic, sqlalchemy = MATRIX[minor]
+        pins = [f"alembic=={alembic}", f"SQLAlchemy=={sqlalchemy}", *requirement_pins()]
     venv = cache_dir() / alembic
     stamp = venv / _STAMP
     want = {"pins": pins, "python": python}
