@@ -31,7 +31,6 @@ __all__ = [
     "Support",
     "at_least",
     "check",
-    "colon_in_revision_ids",
     "installed_version",
     "parse_version",
     "refuse",
@@ -194,10 +193,3 @@ def at_least(*version: int) -> bool:
     if parsed is None:
         return False
     return (parsed + (0, 0, 0))[:3] >= (tuple(version) + (0, 0, 0))[:3]
-
-
-def colon_in_revision_ids() -> bool:
-    """Whether the installed Alembic loads a revision file whose id contains ``:``
-    (before 1.17.1, #1540). monomig's core rejects such ids always; the ``monomig``
-    command hands such a project to Alembic there (docs/alembic-versions.md)."""
-    return installed_version() is not None and not at_least(1, 17, 1)

@@ -465,10 +465,6 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
             sourceless=service.sourceless,
         )
     except monomig.MonomigError as e:
-        from monomig import _alembic_support
-
-        if _alembic_support.colon_in_revision_ids() and "':'" in str(e):
-            raise _Fallback(str(e)) from None  # that Alembic loads such a file
         raise _answer(e, monomig.ScriptError) from None
     if scan_warnings:
         raise _Fallback("scan warnings")
