@@ -19,9 +19,11 @@ It ends with one line per Alembic version: passed, failed, skipped, errors, seco
 The exit status is 0 when every version passed. A version whose virtualenv cannot be
 built is reported as SETUP and the others still run.
 
-Note: monomig's test helpers use Alembic 1.16+ API (``CommandLine._inis_from_config``,
-``Config(toml_file=...)``), so on 1.13-1.15 most tests fail in the helpers until those
-are made version-aware; see docs/alembic-versions.md.
+``make test-alembic-matrix`` runs the differential suites through this script on
+every supported minor but the pinned one; tests that need a newer Alembic skip with a
+reason naming the version (tests/support/alembic_versions.py). The minors of
+``OUTSIDE`` (below the supported range) are built only on request, with Alembic and
+SQLAlchemy alone, for the tests of the bridge's refusal (tests/test_alembic_range.py).
 
 Examples::
 
