@@ -106,7 +106,9 @@ def compare_batches(root: Path, argvs: list[list[str]]) -> None:
             assert m[0].startswith("FAILED: ") and m[1] == "" and m[2] == 255, (argv, a, m)
             continue
         got = (label_sets(normalize(m[0])), normalize(m[1]), m[2])
-        assert got == (label_sets(a[0]), a[1], a[2]), argv
+        # Alembic's own order of set-ordered names varies between runs too (before 1.16
+        # both sides are Alembic's exceptions here: the monomig command hands over)
+        assert got == (label_sets(a[0]), normalize(a[1]), a[2]), argv
 
 
 # ------------------------------------------------------------------ hand-picked graphs
