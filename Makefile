@@ -26,7 +26,7 @@ define run_pytest
 	exit $$status
 endef
 
-.PHONY: demo test test-fast wheel venv cargo-test pytest bench lint lint-python lint-rust clean
+.PHONY: demo test test-fast test-alembic-matrix test-alembic-oldest wheel venv cargo-test pytest bench lint lint-python lint-rust clean
 
 # Each long step of `make demo` says what it does and how long it may take before it
 # starts (tests/test_demo.py keeps a snapshot of these lines); pip and cargo then show
@@ -72,6 +72,7 @@ test: wheel cargo-test
 	$(TESTENV)/bin/pip install --quiet -r requirements-dev.txt
 	$(TESTENV)/bin/pip install --quiet --no-deps $(WHEEL_DIR)/monomig-*.whl
 	touch $(TESTENV)/.stamp $(TESTENV)/.wheel
+	$(MAKE) --no-print-directory test-alembic-oldest
 	$(call run_pytest,)
 
 # The inner loop: no cargo test, the `slow` tests left out, the wheel rebuilt only
@@ -79,6 +80,27 @@ test: wheel cargo-test
 # `make test-fast PYTEST_ARGS=test_check.py` runs one file.
 test-fast: $(TESTENV)/.wheel
 	$(call run_pytest,-m "not slow")
+
+# The differential suites (graph vs RevisionMap, bridge vs stock command sequences,
+# the command line's output) against the newest patch of every older supported
+# Alembic minor, each in a virtualenv built once per machine under
+# ~/.cache/monomig/alembic-matrix (scripts/alembic_matrix.py; docs/alembic-versions.md).
+# `make test` runs everything on the pinned release. MATRIX_VERSIONS=1.13,1.16 and
+# MATRIX_SUITES="test_bridge.py" narrow it; PYTEST_ARGS is passed on.
+MATRIX_VERSIONS ?= 1.13,1.14,1.15,1.16,1.17,1.18,1.19
+MATRIX_SUITES ?= test_graph_diff.py test_graph_cases.py test_plan_diff.py test_bridge.py \
+	test_bridge_api.py test_bridge_e2e.py test_bridge_lock.py test_cli_alembic.py test_cli_fast.py \
+	test_alembic_range.py
+test-alembic-matrix: $(WHEEL_DIR)/.built
+	$(PY) scripts/alembic_matrix.py --versions $(MATRIX_VERSIONS) --wheel $(wildcard $(WHEEL_DIR)/monomig-*.whl) \
+		-- -n $(PYTEST_WORKERS) $(MATRIX_SUITES) $(PYTEST_ARGS)
+
+# The part of the matrix `make test` runs: the oldest supported minor, one quick
+# differential suite (the full matrix is `make test-alembic-matrix`).
+OLDEST_SUITES := test_plan_diff.py
+test-alembic-oldest: $(WHEEL_DIR)/.built
+	$(PY) scripts/alembic_matrix.py --versions 1.13 --wheel $(wildcard $(WHEEL_DIR)/monomig-*.whl) \
+		-- -n $(PYTEST_WORKERS) -q $(OLDEST_SUITES)
 
 $(TESTENV)/.stamp: requirements-dev.txt
 	rm -rf $(TESTENV)

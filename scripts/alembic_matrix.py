@@ -19,9 +19,11 @@ It ends with one line per Alembic version: passed, failed, skipped, errors, seco
 The exit status is 0 when every version passed. A version whose virtualenv cannot be
 built is reported as SETUP and the others still run.
 
-Note: monomig's test helpers use Alembic 1.16+ API (``CommandLine._inis_from_config``,
-``Config(toml_file=...)``), so on 1.13-1.15 most tests fail in the helpers until those
-are made version-aware; see docs/alembic-versions.md.
+``make test-alembic-matrix`` runs the differential suites through this script on
+every supported minor but the pinned one; tests that need a newer Alembic skip with a
+reason naming the version (tests/support/alembic_versions.py). The minors of
+``OUTSIDE`` (below the supported range) are built only on request, with Alembic and
+SQLAlchemy alone, for the tests of the bridge's refusal (tests/test_alembic_range.py).
 
 Examples::
 
@@ -70,6 +72,12 @@ MATRIX: dict[str, tuple[str, str]] = {
     "1.18": ("1.18.5", "2.1.9"),
     "1.19": ("1.19.2", "2.1.9"),
     "1.20": ("1.20.1", "2.1.9"),
+}
+
+# Releases outside the supported range, for the tests of the bridge's refusal
+# (tests/test_alembic_range.py): built on demand with Alembic and SQLAlchemy only.
+OUTSIDE: dict[str, tuple[str, str]] = {
+    "1.12": ("1.12.1", "2.0.59"),
 }
 
 # requirements-dev.txt pins that are not installed into the matrix virtualenvs: the
@@ -121,9 +129,15 @@ def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 def ensure_venv(minor: str, python: str, rebuild: bool, quiet: bool) -> Path:
-    """The cached virtualenv of ``minor``, created (or re-created) when needed."""
-    alembic, sqlalchemy = MATRIX[minor]
-    pins = [f"alembic=={alembic}", f"SQLAlchemy=={sqlalchemy}", *requirement_pins()]
+    """The cached virtualenv of ``minor``, created (or re-created) when needed.
+
+    A minor of :data:`OUTSIDE` gets Alembic and SQLAlchemy only (no test tools)."""
+    if minor in OUTSIDE:
+        alembic, sqlalchemy = OUTSIDE[minor]
+        pins = [f"alembic=={alembic}", f"SQLAlchemy=={sqlalchemy}"]
+    else:
+        alembic, sqlalchemy = MATRIX[minor]
+        pins = [f"alembic=={alembic}", f"SQLAlchemy=={sqlalchemy}", *requirement_pins()]
     venv = cache_dir() / alembic
     stamp = venv / _STAMP
     want = {"pins": pins, "python": python}

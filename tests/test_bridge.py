@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.alembic_versions import PLUGINS
 from support.bridge_repo import run_alembic
 
 from monomig import bridge
@@ -169,6 +170,7 @@ def alembic_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@PLUGINS
 def test_opted_in_project_uses_the_bridge_without_env_py(tmp_path: Path) -> None:
     ids = lazy_repo(tmp_path, env_imports_monomig=True, broken=1)
     for args in (["heads"], ["history"], ["branches"], ["show", ids[3]]):
@@ -186,6 +188,7 @@ def test_project_that_did_not_opt_in_keeps_stock_alembic(tmp_path: Path) -> None
     assert p.returncode != 0 and "this revision module must not be imported" in p.stderr
 
 
+@PLUGINS
 def test_explicit_ini_key_wins(tmp_path: Path) -> None:
     ids = lazy_repo(tmp_path, env_imports_monomig=False, broken=1)
     ini = tmp_path / "alembic.ini"

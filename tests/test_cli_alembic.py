@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.alembic_versions import CLI_1_20
 from support.cli_repo import normalize, run_batch, run_cli, write_project, write_versions
 from support.graph_gen import malformed_graph, random_graph
+
+from monomig import _alembic_support
 
 
 def same(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[str, str, int]:
@@ -102,8 +105,10 @@ def compare_batches(root: Path, argvs: list[list[str]]) -> None:
             # Alembic crashes with a traceback here; monomig says why, as a command error.
             assert m[0].startswith("FAILED: ") and m[1] == "" and m[2] == 255, (argv, a, m)
             continue
-        got = (label_sets(normalize(m[0])), normalize(m[1]), m[2])
-        assert got == (label_sets(a[0]), a[1], a[2]), argv
+        got = (label_sets(normalize(m[0])), label_sets(normalize(m[1])), m[2])
+        # Alembic's own order of set-ordered names varies between runs too (before 1.16
+        # both sides are Alembic's exceptions here: the monomig command hands over)
+        assert got == (label_sets(a[0]), label_sets(a[1]), a[2]), argv
 
 
 # ------------------------------------------------------------------ hand-picked graphs
@@ -273,6 +278,16 @@ def test_broken_revision_files(tmp_path: Path, kind: str) -> None:
     for args in (["-n", "svc", "heads"], ["-n", "svc", "history"], ["-n", "svc", "show", "head"]):
         a = run_cli("alembic", args, root)
         m = run_cli("monomig", args, root)
+        if "Traceback" in a.stderr and not _alembic_support.at_least(1, 16):
+            # before 1.16 the monomig command hands graph commands to the bridged Alembic:
+            # the bridge's RevisionError naming the problem, which Alembic's `history` and
+            # `show` turn into a FAILED message and `heads` lets escape as a traceback
+            if m.returncode == 255:
+                assert m.stdout.startswith("FAILED: ") and m.stderr == "", (args, m)
+            else:
+                assert (m.returncode, m.stdout) == (a.returncode, a.stdout), args
+                assert m.stderr.splitlines()[-1].startswith("alembic.script.revision.RevisionError: "), (args, m)
+            continue
         if "Traceback" in a.stderr:
             # Alembic crashes; monomig names the file and the problem instead
             assert m.returncode == 255 and m.stdout.startswith("FAILED: ") and m.stderr == "", (args, m)
@@ -295,6 +310,7 @@ ALEMBIC_COMMANDS = [
 ]  # fmt: skip
 
 
+@CLI_1_20
 def test_help_of_each_command_is_alembics(tmp_path: Path) -> None:
     from monomig import cli
 
@@ -304,6 +320,7 @@ def test_help_of_each_command_is_alembics(tmp_path: Path) -> None:
     compare_batches(tmp_path, argvs)
 
 
+@CLI_1_20
 def test_usage_errors_are_alembics(tmp_path: Path) -> None:
     argvs = [
         ["heads", "--bogus"],
@@ -370,6 +387,8 @@ def test_delegated_commands_on_sqlite(tmp_path: Path) -> None:
         ["-n", "svc", "ensure_version"],
         ["list_templates"],
     ]
+    if not _alembic_support.at_least(1, 17, 1):  # no --check-heads: a usage error naming the program
+        steps.remove(["-n", "svc", "current", "--check-heads"])
     for args in steps:
         a = run_cli("alembic", args, project_a)
         m = run_cli("monomig", args, project_m)

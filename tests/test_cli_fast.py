@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.alembic_versions import CLI_1_20, FAST_PATH
 from support.cli_repo import cli_env, normalize, run_cli
 from support.snapshots import assert_snapshot
 
@@ -34,6 +35,7 @@ print("LOADED", loaded, status)
         ["-n", "service_two", "history", "-r", "nocolon"],
     ],
 )
+@FAST_PATH
 def test_graph_commands_import_neither_alembic_nor_sqlalchemy(demo_copy: Path, args: list[str]) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", NO_IMPORT, *args], cwd=demo_copy, env=cli_env(), capture_output=True, text=True
@@ -66,6 +68,7 @@ def test_help_snapshot(tmp_path: Path) -> None:
     assert_snapshot("monomig-help-fleet.txt", r.stdout)
 
 
+@CLI_1_20
 def test_delegated_command_help_snapshot(tmp_path: Path) -> None:
     r = run_cli("monomig", ["current", "--help"], tmp_path)
     assert r.returncode == 0
@@ -230,6 +233,7 @@ def test_quick_parser_agrees_with_argparse() -> None:
     assert accepted >= 50  # the common forms take the quick path
 
 
+@FAST_PATH
 def test_fast_commands_skip_argparse(demo_copy: Path) -> None:
     code = (
         "import sys\nfrom monomig import cli\nstatus = cli.main(['-n', 'service_one', 'heads'])\n"

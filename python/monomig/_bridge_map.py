@@ -9,6 +9,7 @@ imported only when the bridge activates (``monomig.bridge.activate``), never by
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -65,7 +66,8 @@ class BridgeRevisionMap(alembic_revision.RevisionMap):
         if self._built is not None:
             return self._built
         sd = self._script_dir
-        locations = [str(p) for p in sd._version_locations if p.exists()]
+        # Paths from Alembic 1.16 on, strings before (absolute in both): read either.
+        locations = [os.fspath(p) for p in sd._version_locations if os.path.exists(p)]
         with _errors():  # a self-loop is found while reading: Alembic's LoopDetected
             entries, scan_warnings = _native.scan_revisions(
                 locations, bool(sd.recursive_version_locations), bool(sd.sourceless)

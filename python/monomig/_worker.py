@@ -185,12 +185,11 @@ def _run(spec: dict[str, Any]) -> int:
         opts = argparse.Namespace(
             x=spec.get("x"), name=spec["service"], config=None, raiseerr=True, sql=spec.get("sql"), tag=spec.get("tag")
         )
-        cfg = Config(
-            file_=spec["ini"],
-            toml_file=spec.get("toml"),
-            ini_section=spec["service"],
-            cmd_opts=opts,
-        )
+        from monomig._alembic_support import at_least
+
+        # Alembic reads [tool.alembic] from 1.16 on; before, Config has no toml_file.
+        toml: dict[str, Any] = {"toml_file": spec.get("toml")} if at_least(1, 16) else {}
+        cfg = Config(file_=spec["ini"], ini_section=spec["service"], cmd_opts=opts, **toml)
         name = spec["command"]
         target = spec["target"]
         if name == "upgrade":

@@ -51,8 +51,18 @@ def activate() -> None:
     """Make every ``ScriptDirectory`` built from now on use monomig's Rust graph.
 
     Idempotent. Imports ``alembic.script.base`` (safe while Alembic's plugins are
-    being set up).
+    being set up). On an Alembic outside the supported range
+    (:mod:`monomig._alembic_support`) it changes nothing and warns once per process,
+    unless ``MONOMIG_BRIDGE=force``.
     """
+    if not _state["active"]:
+        from monomig import _alembic_support
+
+        support = _alembic_support.check()
+        if not support.supported:
+            _alembic_support.refuse(support)
+            if not support.may_activate:
+                return
     if _state["active"]:
         _install_target()
         _bridge_running_environment()

@@ -10,7 +10,9 @@ not imported to build it), and answers with Alembic's output and exit status:
   SQLAlchemy: the configuration through :func:`monomig.load_project`, the revision
   files through ``scan_revisions`` and the text from the Rust core. Whatever this
   fast path cannot reproduce exactly (warnings, revision files that fail to import,
-  unreadable configuration, ``--raiseerr`` errors) is handed to Alembic instead.
+  unreadable configuration, ``--raiseerr`` errors) is handed to Alembic instead, and
+  so is every command on an Alembic older than 1.16 (its configuration rules differ
+  from the Rust core's) or outside the supported range (:mod:`monomig._alembic_support`).
 - every other Alembic command runs in-process through Alembic's own ``CommandLine``,
   with ``monomig.bridge`` activated when it is installed.
 - monomig's own commands sit beside them: ``services``, and, with ``monomig.fleet``,
@@ -701,8 +703,20 @@ def _quick_parse(argv: list[str]) -> _QuickArgs | None:
     return _QuickArgs(values)
 
 
+def _follows_installed_alembic() -> bool:
+    """Whether monomig's own reading of the configuration (the Rust core: Alembic 1.16's
+    rules for ``-c``, ``[tool.alembic]``, ``path_separator`` and ``%(here)s``) is the
+    installed Alembic's. Before 1.16 those rules differ (docs/alembic-versions.md), and
+    outside the supported range the bridge is off: Alembic itself answers then."""
+    from monomig import _alembic_support
+
+    return _alembic_support.check().supported and _alembic_support.at_least(1, 16)
+
+
 def _alembic_command(argv: list[str], args: Any) -> int:
     """Alembic's command ``args.alembic_command``: the fast path, or Alembic itself."""
+    if not _follows_installed_alembic():
+        return delegate(argv)
     try:
         _native.config_paths(list(args.config or []), os.environ.get("ALEMBIC_CONFIG"))
     except monomig.MonomigError as e:

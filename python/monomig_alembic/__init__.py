@@ -12,6 +12,15 @@ ini section it selects (``-n``, default ``alembic``; the file from ``-c`` /
 (a line ``import monomig...`` or ``from monomig... import ...``), read as text without
 running it. ``monomig_bridge = false`` keeps stock Alembic even then.
 
+**Which Alembic.** Plugins exist from Alembic 1.18.0. 1.18.0 to 1.20.0 iterate the
+object an entry point names (``for mod in entrypoint.load()``) and fail ``import
+alembic`` with ``TypeError: 'module' object is not iterable`` for a plain module; 1.20.1
+sets a module up directly. This module is therefore also an iterable of itself (its
+class is :class:`_PluginModule`), which both readings accept without a warning. On 1.17
+and older the plugin is never called: the ``alembic`` command is bridged only for the
+commands that run env.py (``import monomig`` there). On an Alembic outside monomig's
+supported range the bridge refuses to activate (``monomig._alembic_support``).
+
 Anything else (another program importing Alembic, a project that did not opt in, an
 ini that cannot be read) leaves Alembic untouched: the plugin registers its name and
 nothing more. It never fails the command it runs in.
@@ -22,6 +31,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+import types
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["cli_selection", "opt_in", "opted_in", "setup"]
@@ -134,3 +145,14 @@ def setup(plugin: Any) -> None:
         # runs it again, now with Alembic loaded, and switches the bridge on as it should.
         for mod in [m for m in sys.modules if m == "monomig" or (m.startswith("monomig.") and m != "monomig._native")]:
             del sys.modules[mod]
+
+
+class _PluginModule(types.ModuleType):
+    """This module's class: a module that is also an iterable of itself, the object
+    every Alembic release with plugins accepts as an entry point (see the module doc)."""
+
+    def __iter__(self) -> Iterator[types.ModuleType]:
+        return iter((self,))
+
+
+sys.modules[__name__].__class__ = _PluginModule

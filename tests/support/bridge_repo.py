@@ -229,8 +229,11 @@ def run_alembic(root: Path, argv: list[str]) -> Outcome:
             try:
                 cl = CommandLine(prog="alembic")
                 options = cl.parser.parse_args(argv)
-                toml, ini = cl._inis_from_config(options)
-                cfg = Config(file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options, stdout=out)
+                if hasattr(cl, "_inis_from_config"):  # Alembic 1.16 on: an ini and a pyproject.toml
+                    toml, ini = cl._inis_from_config(options)
+                    cfg = Config(file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options, stdout=out)
+                else:  # up to 1.15: one ini file, as that CommandLine.main builds it
+                    cfg = Config(file_=options.config, ini_section=options.name, cmd_opts=options, stdout=out)
                 cl.run_cmd(cfg, options)
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else 1
