@@ -194,6 +194,27 @@ pub(crate) fn password_tag(p: Option<&str>) -> String {
     }
 }
 
+impl<P> Translated<P> {
+    /// A server URL's translation: `params`, its `identity` (an [`IdentityKey`]), and the
+    /// secrets of the password used and of the URL's own (`url_password`).
+    pub fn server(
+        params: P,
+        identity: String,
+        passwords: [Option<&str>; 2],
+        url_connect_timeout: Option<Duration>,
+        files: Vec<(&'static str, String)>,
+    ) -> Self {
+        let secrets = passwords.into_iter().flat_map(secrets_of).collect();
+        Translated {
+            params,
+            url_connect_timeout,
+            identity,
+            secrets,
+            files,
+        }
+    }
+}
+
 /// The connection identity key two URLs share exactly when they reach the same server
 /// as the same user with the same settings: `<backend>|<socket>|<host>|<port>|<user>|
 /// <password tag>|<database>|<ssl mode>|<backend extra>`. The password appears only as

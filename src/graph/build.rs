@@ -630,14 +630,6 @@ fn assemble(
     normalized: Vec<Vec<NodeId>>,
 ) -> Graph {
     let n = inputs.len();
-    let Ids {
-        lookup,
-        keys,
-        node_key,
-        n_id_keys,
-        canonical,
-        warnings,
-    } = ids;
     let nodes: Vec<Node> = inputs
         .into_iter()
         .enumerate()
@@ -647,11 +639,13 @@ fn assemble(
             dependencies: inp.dependencies,
             branch_labels: inp.branch_labels,
             path: inp.path,
-            canonical: canonical[i],
-            key: node_key[i],
+            canonical: ids.canonical[i],
+            key: ids.node_key[i],
         })
         .collect();
 
+    let keys = ids.keys;
+    let n_id_keys = ids.n_id_keys;
     let mut sorted_keys: Vec<u32> = (0..keys.len() as u32).collect();
     sorted_keys.sort_by(|&a, &b| keys[a as usize].name.cmp(&keys[b as usize].name));
     let special_ids = keys[..n_id_keys]
@@ -674,14 +668,14 @@ fn assemble(
         nodes,
         keys,
         n_id_keys,
-        lookup,
+        lookup: ids.lookup,
         sorted_keys,
         label_names: labels.names,
         heads: to_ids(ends.heads),
         real_heads: to_ids(ends.real_heads),
         bases: to_ids(ends.bases),
         real_bases: to_ids(ends.real_bases),
-        warnings,
+        warnings: ids.warnings,
         vdown,
         all_down,
         norm_down,

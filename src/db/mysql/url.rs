@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 
-use crate::db::options::{Ctx, IdentityKey, Kwargs, Translated, os_user, secrets_of};
+use crate::db::options::{Ctx, IdentityKey, Kwargs, Translated, os_user};
 use crate::db::url::{Password, SqlaUrl};
 use crate::error::Result;
 
@@ -183,15 +183,8 @@ pub(crate) fn translate(url: &SqlaUrl, driver: MyDriver) -> Result<Translated<My
         extra: o.get_charset(),
     }
     .render();
-    let mut secrets = secrets_of(password.as_deref());
-    secrets.extend(secrets_of(url.password().map(Password::expose)));
-    Ok(Translated {
-        params: o,
-        url_connect_timeout: timeout,
-        identity,
-        secrets,
-        files,
-    })
+    let passwords = [password.as_deref(), url.password().map(Password::expose)];
+    Ok(Translated::server(o, identity, passwords, timeout, files))
 }
 
 /// The driver family of a `mysql+<driver>` / `mariadb+<driver>` URL, or None for a driver

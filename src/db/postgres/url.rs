@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 use super::pgpass;
-use crate::db::options::{Ctx, IdentityKey, KwValue, Kwargs, Translated, login_name, os_user, secrets_of};
+use crate::db::options::{Ctx, IdentityKey, KwValue, Kwargs, Translated, login_name, os_user};
 use crate::db::url::{Password, QueryValue, SqlaUrl};
 use crate::error::{Error, Result};
 
@@ -362,15 +362,8 @@ pub(crate) fn translate(url: &SqlaUrl, driver: PgDriver) -> Result<Translated<Pg
         extra: o.get_options().unwrap_or(""),
     }
     .render();
-    let mut secrets = secrets_of(password.as_deref());
-    secrets.extend(secrets_of(url.password().map(Password::expose)));
-    Ok(Translated {
-        params: o,
-        url_connect_timeout: timeout,
-        identity,
-        secrets,
-        files,
-    })
+    let passwords = [password.as_deref(), url.password().map(Password::expose)];
+    Ok(Translated::server(o, identity, passwords, timeout, files))
 }
 
 /// The driver family of a `postgresql+<driver>` URL, or None for a driver monomig does not know.
