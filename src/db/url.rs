@@ -453,13 +453,16 @@ impl SqlaUrl {
                     } else {
                         "not a number"
                     };
+                    // A URL whose port does not parse has its parts in the wrong places: a
+                    // password may have landed in the host, the database or the query, so the
+                    // message shows none of them.
                     return Err(Error::config(format!(
-                        "Invalid database URL {}: the port after '{}:' is {what}. If the text \
-                         after ':' was meant as a password, the '@' before the host is missing; \
-                         characters such as '@', ':', '/' and '?' inside a user name or password \
-                         must be percent-encoded (e.g. '@' as %40).",
-                        url.redacted(),
-                        url.host.as_deref().unwrap_or(""),
+                        "Invalid database URL ({}://..., its parts not shown as they may hold a \
+                         password): the port after the host is {what}. If the text after ':' was \
+                         meant as a password, the '@' before the host is missing; characters such \
+                         as '@', ':', '/' and '?' inside a user name or password must be \
+                         percent-encoded (e.g. '@' as %40).",
+                        url.drivername,
                     )));
                 }
             }
@@ -692,6 +695,19 @@ mod tests {
         assert_eq!(
             py_int("99999999999999999999999999999999999999999999"),
             Err(IntError::Overflow)
+        );
+    }
+
+    #[test]
+    fn a_bad_port_error_shows_no_part_that_may_hold_the_password() {
+        // Found by tests/fuzz_url.rs: a user name holding ':@:/' moves the password into the
+        // database part, and the URL then fails on its empty port.
+        let e = SqlaUrl::parse("postgresql://:@:/:S3cr3t-Aa0AAa@/").unwrap_err();
+        assert!(!e.message().contains("S3cr3t"), "{}", e.message());
+        assert!(
+            e.message().starts_with("Invalid database URL (postgresql://..."),
+            "{}",
+            e.message()
         );
     }
 
