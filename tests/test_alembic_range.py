@@ -171,7 +171,7 @@ def test_outside_the_range_the_bridge_refuses_and_commands_are_stock(tmp_path: P
     status = run(monomig_cmd[0], repo.root, *monomig_cmd[1:], "status", "--json", env=bridged_env)
     assert status.returncode == 0, status.stderr
     assert '"state": "up_to_date"' in status.stdout
-    check = run(monomig_cmd[0], repo.root, *monomig_cmd[1:], "check", env=bridged_env)
+    check = run(monomig_cmd[0], repo.root, *monomig_cmd[1:], "check", "--all", env=bridged_env)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "warning" not in status.stderr + check.stderr
 
