@@ -138,6 +138,9 @@ def ensure_venv(minor: str, python: str, rebuild: bool, quiet: bool) -> Path:
     else:
         alembic, sqlalchemy = MATRIX[minor]
         pins = [f"alembic=={alembic}", f"SQLAlchemy=={sqlalchemy}", *requirement_pins()]
+    # The interpreter a virtualenv's python links to, so that every virtualenv of one
+    # CPython (the test environment of any checkout, the development one) shares the cache.
+    python = os.path.realpath(python)
     venv = cache_dir() / alembic
     stamp = venv / _STAMP
     want = {"pins": pins, "python": python}

@@ -175,6 +175,22 @@ def test_outside_the_range_the_bridge_refuses_and_commands_are_stock(tmp_path: P
     assert check.returncode == 0, check.stdout + check.stderr
     assert "warning" not in status.stderr + check.stderr
 
+    # doctor names the refusal for the service that opted in (env.py imports monomig),
+    # and says the bridge is on (untested) under MONOMIG_BRIDGE=force.
+    import json
+
+    doctor = run(monomig_cmd[0], repo.root, *monomig_cmd[1:], "doctor", "--json", env=bridged_env)
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    report = json.loads(doctor.stdout)
+    found = [(p["code"], p["service"]) for p in report["problems"]]
+    assert ("alembic_unsupported", "svc") in found, report["problems"]
+    assert "Alembic 1.12.1 is outside the range" in json.dumps(report["problems"])
+    forced_env = {**bridged_env, "MONOMIG_BRIDGE": "force"}
+    doctor = run(monomig_cmd[0], repo.root, *monomig_cmd[1:], "doctor", "--json", env=forced_env)
+    report = json.loads(doctor.stdout)
+    assert "alembic_unsupported" not in [p["code"] for p in report["problems"]], report["problems"]
+    assert "forced with MONOMIG_BRIDGE=force" in doctor.stdout
+
     # MONOMIG_BRIDGE=force: the bridge switches on anyway (`current` imports no revision
     # module), with the at-your-own-risk warning, once.
     forced = run(alembic, repo.root, "-n", "svc", "current", env={**bridged_env, "MONOMIG_BRIDGE": "force"})
