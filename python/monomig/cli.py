@@ -218,6 +218,18 @@ def build_parser(fleet_check: bool = False) -> argparse.ArgumentParser:
     )
     fleet.add_status_arguments(status)
     status.set_defaults(monomig_command="status")
+
+    from monomig import commands
+
+    for module in commands.modules():
+        p = sub.add_parser(
+            module.NAME,
+            help=f"{module.HELP} (monomig)",
+            description=module.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(monomig_command=module.NAME, monomig_run=module.run)
     return parser
 
 
@@ -781,7 +793,8 @@ def _run(argv: list[str]) -> int:
     alembic_command = getattr(args, "alembic_command", None)
     if monomig_command is not None:
         try:
-            return COMMANDS[monomig_command](args)
+            run = COMMANDS.get(monomig_command) or args.monomig_run
+            return int(run(args))
         except monomig.MonomigError as e:
             print(f"{PROG}: error: {e}", file=sys.stderr)
             return 2
