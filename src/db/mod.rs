@@ -28,7 +28,6 @@ pub mod lock;
 pub mod mysql;
 mod options;
 pub mod postgres;
-mod pyunicode;
 pub mod sqlite;
 pub mod target;
 pub mod url;

@@ -13,8 +13,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::url::{Password, QueryValue, SqlaUrl, py_int};
+use super::url::{Password, QueryValue, SqlaUrl};
 use crate::error::{Error, Result};
+use crate::pystr::int as py_int;
 
 /// One backend's translation of a URL: its sqlx options (`P`) and what monomig keeps
 /// beside them. [`super::target::DbTarget`] puts it together with the URL.

@@ -24,7 +24,6 @@
 
 use std::fmt;
 
-use super::pyunicode;
 use crate::error::{Error, Result};
 
 /// A password. Its `Debug` and `Display` show `***`; only [`Password::expose`] gives the text.
@@ -134,101 +133,6 @@ impl fmt::Debug for SqlaUrl {
             )
             .finish()
     }
-}
-
-/// Python's `\w` for `str` patterns: `str.isalnum()` or `_`.
-fn is_py_word(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || c == '_';
-    }
-    crate::pystr::in_ranges(&pyunicode::WORD, c)
-}
-
-/// The value of a Unicode decimal digit (`unicodedata.decimal`).
-fn py_decimal(c: char) -> Option<u8> {
-    let cp = c as u32;
-    let idx = match pyunicode::DECIMAL_ZEROS.binary_search(&cp) {
-        Ok(i) => i,
-        Err(0) => return None,
-        Err(i) => i - 1,
-    };
-    let zero = *pyunicode::DECIMAL_ZEROS.get(idx)?;
-    let d = cp - zero;
-    if d < 10 { Some(d as u8) } else { None }
-}
-
-/// Why Python's `int()` refused a text.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum IntError {
-    /// Not an integer literal at all.
-    Invalid,
-    /// An integer, but outside `i64`.
-    Overflow,
-}
-
-/// Python's `int(text)` for base 10, limited to `i64`.
-pub(crate) fn py_int(text: &str) -> std::result::Result<i64, IntError> {
-    // CPython first maps Unicode spaces to ' ' and Unicode decimal digits to ASCII; any
-    // other non-ASCII character makes the literal invalid. ASCII passes through as is.
-    let mut ascii = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        if (c as u32) < 127 {
-            ascii.push(c as u8);
-        } else if crate::pystr::is_space(c) {
-            ascii.push(b' ');
-        } else if let Some(d) = py_decimal(c) {
-            ascii.push(b'0' + d);
-        } else {
-            return Err(IntError::Invalid);
-        }
-    }
-    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
-    let start = ascii.iter().position(|b| !is_space(b)).ok_or(IntError::Invalid)?;
-    let end = ascii
-        .iter()
-        .rposition(|b| !is_space(b))
-        .map(|i| i + 1)
-        .ok_or(IntError::Invalid)?;
-    let mut body = ascii.get(start..end).ok_or(IntError::Invalid)?;
-    let mut negative = false;
-    if let Some((&sign, rest)) = body.split_first()
-        && (sign == b'+' || sign == b'-')
-    {
-        negative = sign == b'-';
-        body = rest;
-    }
-    if body.is_empty() {
-        return Err(IntError::Invalid);
-    }
-    let mut value: i128 = 0;
-    let mut overflow = false;
-    let mut prev_digit = false;
-    for &b in body {
-        if b == b'_' {
-            if !prev_digit {
-                return Err(IntError::Invalid);
-            }
-            prev_digit = false;
-        } else if b.is_ascii_digit() {
-            prev_digit = true;
-            if !overflow {
-                value = value * 10 + i128::from(b - b'0');
-                if value > i128::from(i64::MAX) + 1 {
-                    overflow = true;
-                }
-            }
-        } else {
-            return Err(IntError::Invalid);
-        }
-    }
-    if !prev_digit {
-        return Err(IntError::Invalid);
-    }
-    if overflow {
-        return Err(IntError::Overflow);
-    }
-    let value = if negative { -value } else { value };
-    i64::try_from(value).map_err(|_| IntError::Overflow)
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -345,7 +249,7 @@ impl SqlaUrl {
     /// returns [`Error::Config`] with a message that never repeats the text (it may hold a
     /// password that did not parse as one).
     pub fn parse(text: &str) -> Result<SqlaUrl> {
-        let name_len = run_len(text, |c| c == '+' || is_py_word(c));
+        let name_len = run_len(text, |c| c == '+' || crate::pystr::is_word(c));
         let after_name = &text[name_len..];
         if name_len == 0 || !after_name.starts_with("://") {
             return Err(Error::config(
@@ -443,10 +347,10 @@ impl SqlaUrl {
             query,
         };
         if let Some(port_text) = port_text {
-            match py_int(port_text) {
+            match crate::pystr::int(port_text) {
                 Ok(port) => url.port = Some(port),
                 Err(kind) => {
-                    let what = if kind == IntError::Overflow {
+                    let what = if matches!(kind, crate::pystr::IntError::Overflow { .. }) {
                         "a number far too large to be a port"
                     } else if port_text.is_empty() {
                         "empty"
@@ -677,25 +581,6 @@ mod tests {
             assert!(e.message().contains("port"), "{e}");
             assert!(!e.message().contains("secret"), "{e}");
         }
-    }
-
-    #[test]
-    fn python_int() {
-        assert_eq!(py_int(" 5 "), Ok(5));
-        assert_eq!(py_int("\u{2003}5\u{3000}"), Ok(5));
-        assert_eq!(py_int("+5"), Ok(5));
-        assert_eq!(py_int("-0"), Ok(0));
-        assert_eq!(py_int("0_7"), Ok(7));
-        assert_eq!(py_int("5\u{85}"), Ok(5));
-        assert_eq!(py_int("-9223372036854775808"), Ok(i64::MIN));
-        for bad in ["\u{1c}5", "_7", "7_", "1__2", "+ 5", "", " ", "\u{663}\u{200b}", "1:2"] {
-            assert_eq!(py_int(bad), Err(IntError::Invalid), "{bad:?}");
-        }
-        assert_eq!(py_int("9223372036854775808"), Err(IntError::Overflow));
-        assert_eq!(
-            py_int("99999999999999999999999999999999999999999999"),
-            Err(IntError::Overflow)
-        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Python's string semantics, in one place: what `str.isspace`, `strip`,
 //! `splitlines`, `expandtabs`, `lower`, `repr`, `ascii`, `isprintable`,
-//! `isidentifier` and `int(str)` do, as CPython 3.11 (Unicode 14.0) does them.
+//! `isidentifier`, `int(str)`, `unicodedata.decimal` and `re`'s `\w` do, as CPython
+//! 3.11 (Unicode 14.0) does them.
 //!
 //! Alembic and configparser apply these rules to text monomig reads without
 //! running Python (ini values, docstrings, revision identifiers); every part of
@@ -229,33 +230,90 @@ pub enum IntError {
     Overflow { negative: bool },
 }
 
-/// `int(text)` for a `str` in base 10, limited to `i64`: surrounding
-/// whitespace (Unicode spaces, but not U+001C..U+001F, which `int()` unlike
-/// `str.strip()` keeps), an optional sign, digits with single underscores
-/// between them. Only ASCII digits are read; Python also reads the other
-/// Unicode decimal digits, which monomig refuses as `Invalid`.
+/// `int(text)` for a `str` in base 10, limited to `i64`. As CPython does it: every
+/// non-ASCII space becomes ' ' and every non-ASCII decimal digit (`unicodedata.decimal`)
+/// its ASCII digit, any other non-ASCII character makes the text invalid, and ASCII
+/// passes as is; then surrounding ASCII whitespace (so U+001C..U+001F, which
+/// `str.strip()` removes, stay and are refused), an optional sign, digits with single
+/// underscores between them.
 pub fn int(text: &str) -> Result<i64, IntError> {
-    let t = text.trim_matches(|c: char| is_space(c) && !('\x1c'..='\x1f').contains(&c));
-    let (negative, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
-        return Err(IntError::Invalid);
+    let mut ascii = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        if (c as u32) < 127 {
+            ascii.push(c as u8);
+        } else if is_space(c) {
+            ascii.push(b' ');
+        } else if let Some(d) = decimal(c) {
+            ascii.push(b'0' + d);
+        } else {
+            return Err(IntError::Invalid);
+        }
     }
-    if !digits.bytes().all(|b| b == b'_' || b.is_ascii_digit()) {
+    let ascii_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let start = ascii.iter().position(|b| !ascii_space(b)).ok_or(IntError::Invalid)?;
+    let end = ascii.iter().rposition(|b| !ascii_space(b)).map_or(start, |i| i + 1);
+    let mut body = ascii.get(start..end).ok_or(IntError::Invalid)?;
+    let mut negative = false;
+    if let Some((&sign, rest)) = body.split_first()
+        && (sign == b'+' || sign == b'-')
+    {
+        negative = sign == b'-';
+        body = rest;
+    }
+    if body.is_empty() || body.first() == Some(&b'_') || body.last() == Some(&b'_') {
         return Err(IntError::Invalid);
     }
     let mut value: i64 = 0;
-    for b in digits.bytes().filter(u8::is_ascii_digit) {
+    let mut overflow = false;
+    let mut after_underscore = false;
+    for &b in body {
+        if b == b'_' {
+            if after_underscore {
+                return Err(IntError::Invalid);
+            }
+            after_underscore = true;
+            continue;
+        }
+        if !b.is_ascii_digit() {
+            return Err(IntError::Invalid);
+        }
+        after_underscore = false;
         let d = i64::from(b - b'0');
-        value = value
-            .checked_mul(10)
-            .and_then(|v| if negative { v.checked_sub(d) } else { v.checked_add(d) })
-            .ok_or(IntError::Overflow { negative })?;
+        if !overflow {
+            match value
+                .checked_mul(10)
+                .and_then(|v| if negative { v.checked_sub(d) } else { v.checked_add(d) })
+            {
+                Some(v) => value = v,
+                // Keep reading: a later character may still make the text invalid.
+                None => overflow = true,
+            }
+        }
+    }
+    if overflow {
+        return Err(IntError::Overflow { negative });
     }
     Ok(value)
+}
+
+/// The value of a decimal digit of any script (`unicodedata.decimal(c)`).
+pub fn decimal(c: char) -> Option<u8> {
+    let cp = c as u32;
+    let idx = match tables::DECIMAL_ZEROS.binary_search(&cp) {
+        Ok(i) => i,
+        Err(0) => return None,
+        Err(i) => i - 1,
+    };
+    let d = cp - *tables::DECIMAL_ZEROS.get(idx)?;
+    u8::try_from(d).ok().filter(|d| *d < 10)
+}
+
+/// Whether the `re` module's `\w` matches `c` in a `str` pattern: `str.isalnum()` or `_`.
+pub fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    in_ranges(&tables::WORD, c)
 }
 
 #[cfg(test)]
@@ -334,6 +392,11 @@ mod tests {
         assert_eq!(int("40\u{85}"), Ok(40));
         assert_eq!(int("\u{2003}5\u{3000}"), Ok(5));
         assert_eq!(int("\x1c40"), Err(IntError::Invalid));
+        // Decimal digits of other scripts, as Python reads them.
+        assert_eq!(int("\u{663}\u{660}"), Ok(30));
+        assert_eq!(int("\u{FF11}_\u{FF12}"), Ok(12));
+        assert_eq!(int("\u{663}\u{200b}"), Err(IntError::Invalid));
+        assert_eq!(int("99999999999999999999x"), Err(IntError::Invalid));
         for bad in [
             "", " ", "4 0", "_4", "4_", "4__0", "0x10", "4.0", "--4", "+", "-", "abc", "+_1",
         ] {
