@@ -290,6 +290,7 @@ def downgrade() -> None:
 
 
 def render_ini(services: tuple[str, ...]) -> str:
+    logging = _env_templates().INI_LOGGING
     sections = "\n".join(
         f"[{s}]\nversion_locations = ./migrations/versions/{s}\nscript_location = ./migrations\n"
         for s in services
@@ -314,40 +315,7 @@ file_template = %%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(re
 {sections}
 [post_write_hooks]
 
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)-5.5s [%(name)s] %(message)s
-datefmt = %H:%M:%S
-"""
+{logging}"""
 
 
 def _env_templates():

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from support.env_templates import seed_env_py
+from support.env_templates import INI_LOGGING, seed_env_py
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -125,40 +125,7 @@ prepend_sys_path = .
 path_separator = os
 
 {sections}
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)-5.5s [%(name)s] %(message)s
-datefmt = %H:%M:%S
-"""
+{logging}"""
 
 
 def write_repo(root: Path, seed: int, services: int = 2, revisions: int = 10, branchy: bool = True) -> dict[str, list[Rev]]:
@@ -168,7 +135,7 @@ def write_repo(root: Path, seed: int, services: int = 2, revisions: int = 10, br
         f"[{s}]\nversion_locations = ./migrations/versions/{s}\nscript_location = ./migrations\n\n" for s in names
     )
     root.mkdir(parents=True, exist_ok=True)
-    (root / "alembic.ini").write_text(INI.format(services=", ".join(names), sections=sections))
+    (root / "alembic.ini").write_text(INI.format(services=", ".join(names), sections=sections, logging=INI_LOGGING))
     mig = root / "migrations"
     (mig / "versions").mkdir(parents=True, exist_ok=True)
     (mig / "env.py").write_text(seed_env_py(bridge_import=True))

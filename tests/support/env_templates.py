@@ -166,3 +166,42 @@ def section_env_py(*, fleet: bool = True) -> str:
         offline_opts=_FLEET_OFFLINE if fleet else "",
         online_opts=_FLEET_ONLINE if fleet else "",
     )
+
+
+#: The logging sections of the generated alembic.ini files (Alembic's generic template's):
+#: warnings from the root logger, Alembic's INFO lines on stderr.
+INI_LOGGING = """\
+[loggers]
+keys = root,sqlalchemy,alembic
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+qualname =
+
+[logger_sqlalchemy]
+level = WARNING
+handlers =
+qualname = sqlalchemy.engine
+
+[logger_alembic]
+level = INFO
+handlers =
+qualname = alembic
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+datefmt = %H:%M:%S
+"""
