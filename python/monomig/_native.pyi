@@ -46,6 +46,7 @@ __all__ = [
     "read_ini",
     "read_revision_file",
     "read_versions",
+    "render_graphs",
     "report_branches",
     "report_heads",
     "report_history",

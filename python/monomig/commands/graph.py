@@ -155,8 +155,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     loaded = load_graphs(list(services))
     failed = [x for x in loaded if isinstance(x, GraphError)]
-    for e in failed:
-        print(f"monomig: error: {mask(str(e))}", file=sys.stderr)
+    for problem in failed:
+        print(f"monomig: error: {mask(str(problem))}", file=sys.stderr)
     drawable = [x for x in loaded if not isinstance(x, GraphError)]
     marks = database_marks(project, list(services), args.connect_timeout) if args.status else {}
     try:

@@ -175,8 +175,8 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     try:
-        with open(args.html, "w", encoding="utf-8") as f:
-            f.write(page)
+        with open(args.html, "w", encoding="utf-8") as out:
+            out.write(page)
     except OSError as e:
         print(f"monomig: error: cannot write {args.html}: {e.strerror}; give a writable path to --html", file=sys.stderr)
         return 2
