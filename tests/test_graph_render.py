@@ -93,7 +93,7 @@ def test_mermaid_snapshots(project: Path) -> None:
     out = monomig(project, "graph", "-n", "orders", "-n", "billing")
     assert out.returncode == 0, out.stderr
     assert_snapshot("graph-orders-billing.mmd", out.stdout)
-    since = monomig(project, "graph", "-n", "orders", "--since", "feature", "--status")
+    since = monomig(project, "-n", "orders", "graph", "--since", "feature", "--status")  # the global -n
     assert since.returncode == 0, since.stderr
     assert_snapshot("graph-orders-since-status.mmd", since.stdout)
 
@@ -216,3 +216,27 @@ def test_report_in_headless_chromium(project: Path, tmp_path: Path) -> None:
             pytest.fail(f"Mermaid's parser is missing at {mermaid_js} (.ci/run fetches it with npm pack)")
     finally:
         browser.close()
+
+
+def test_a_broken_service_and_a_secret(tmp_path: Path) -> None:
+    """A service whose revisions do not resolve is named and the others still drawn (exit 2);
+    the report still gets written with the reason in place of the graph; a database URL's
+    password appears nowhere, and a database that does not answer is drawn as unknown."""
+    root = write_project(tmp_path / "p", {"good": ORDERS[:3], "bad": [("z1", None, None, None)]})
+    z1 = next((root / "migrations/versions/bad").glob("*_z1.py"))
+    z1.write_text(z1.read_text().replace("down_revision = None", "down_revision = compute()"))
+    ini = root / "alembic.ini"
+    ini.write_text(ini.read_text().replace(
+        "sqlalchemy.url = sqlite:///%(here)s/var/good.db", "sqlalchemy.url = postgresql://app:s3cret-pw@127.0.0.1:9/nowhere"
+    ))
+    out = monomig(root, "graph", "--status", "--connect-timeout", "2")
+    assert out.returncode == 2
+    assert "service 'bad'" in out.stderr and "Traceback" not in out.stderr
+    assert 'subgraph s0["good"]' in out.stdout and "unreachable (where it stands is unknown)" in out.stdout
+    page = tmp_path / "r.html"
+    out = monomig(root, "report", "--html", str(page), "--connect-timeout", "2")
+    assert out.returncode == 0, out.stderr
+    text = page.read_text()
+    assert "service &#x27;bad&#x27;" in text and "unreachable" in text
+    for produced in (text, out.stdout, out.stderr):
+        assert "s3cret-pw" not in produced

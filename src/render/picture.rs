@@ -185,7 +185,7 @@ impl Picture {
         if let Some(since) = &options.since {
             let found = g.get_revision(&Ident::str(since.as_str())).map_err(|e| {
                 crate::Error::revision_generic(format!(
-                    "service '{}': --since {since:?}: {} Give a revision id, a unique prefix of one, \
+                    "service '{}': --since {since:?}: {}; give a revision id, a unique prefix of one, \
                      or a branch label of this service.",
                     s.name,
                     e.message()

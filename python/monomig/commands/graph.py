@@ -61,6 +61,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
 
+def chosen_names(args: argparse.Namespace) -> list[str] | None:
+    """The services named with ``-n`` after the command, else with the global ``-n`` before it
+    (``monomig -n orders graph``; its default, ``alembic``, names none), else None (all)."""
+    if args.services:
+        return list(args.services)
+    name = getattr(args, "name", None)
+    return [name] if name and name != "alembic" else None
+
+
 class GraphError(Exception):
     """A service whose graph cannot be drawn (printed as one paragraph, exit status 2)."""
 
@@ -149,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         project = fleet.load_project(list(getattr(args, "config", None) or []), getattr(args, "toml_file", None))
         fleet.warn_project(project)
-        services = fleet.select_services(project, args.services)
+        services = fleet.select_services(project, chosen_names(args))
     except fleet.UsageError as e:
         print(f"monomig: error: {e}", file=sys.stderr)
         return 2

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         project = fleet.load_project(list(getattr(args, "config", None) or []), getattr(args, "toml_file", None))
         fleet.warn_project(project)
-        services = fleet.select_services(project, args.services)
+        services = fleet.select_services(project, graph.chosen_names(args))
         specs = [fleet.service_spec(project, s) for s in services]
         statuses = {s["service"]: s for s in fleet.fleet_status(specs, timeout=args.connect_timeout)}
         findings = check_findings(project, services)
