@@ -98,6 +98,7 @@ def test_mermaid_snapshots(project: Path) -> None:
     assert_snapshot("graph-orders-since-status.mmd", since.stdout)
 
 
+@pytest.mark.slow
 def test_dot_is_accepted_by_graphviz(project: Path) -> None:
     dot = shutil.which("dot")
     if dot is None:
@@ -136,6 +137,7 @@ def test_svg_is_valid_xml_with_every_revision_and_no_overlap(project: Path) -> N
     assert runs == [["r1", "r2", "r3", "r4", "r5"]]
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_paragraph_and_exit_2(project: Path) -> None:
     out = monomig(project, "graph", "-n", "orders", "--since", "nope")
     assert out.returncode == 2 and out.stdout == ""
@@ -218,6 +220,7 @@ def test_report_in_headless_chromium(project: Path, tmp_path: Path) -> None:
         browser.close()
 
 
+@pytest.mark.slow
 def test_a_broken_service_and_a_secret(tmp_path: Path) -> None:
     """A service whose revisions do not resolve is named and the others still drawn (exit 2);
     the report still gets written with the reason in place of the graph; a database URL's
