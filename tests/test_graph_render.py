@@ -11,6 +11,7 @@ stamped in the middle of its graph.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import sqlite3
@@ -96,6 +97,14 @@ def test_mermaid_snapshots(project: Path) -> None:
     since = monomig(project, "-n", "orders", "graph", "--since", "feature", "--status")  # the global -n
     assert since.returncode == 0, since.stderr
     assert_snapshot("graph-orders-since-status.mmd", since.stdout)
+
+
+def test_the_docs_example_is_what_monomig_prints() -> None:
+    doc = (REPO / "docs" / "graph.md").read_text()
+    block = doc.split("```mermaid\n", 1)[1].split("```\n", 1)[0]
+    out = monomig(REPO, "graph", "-n", "service_one")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == block
 
 
 @pytest.mark.slow
@@ -202,6 +211,14 @@ def test_report_in_headless_chromium(project: Path, tmp_path: Path) -> None:
             assert (w, h) == (width, height) and variety > 50, (width, variety)
             if os.environ.get("MONOMIG_UPDATE_SCREENSHOT") == "1" and not mobile:
                 (REPO / "docs" / "report.png").write_bytes(png)
+        # dark mode follows the reader's scheme; printing gives a document
+        browser.page("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        assert browser.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(11, 16, 32)"
+        assert browser.evaluate("getComputedStyle(document.querySelector('.mg rect')).fill") == "rgb(31, 41, 55)"
+        _, _, variety = png_size_and_variety(browser.screenshot(1280, 900))
+        assert variety > 50
+        pdf = base64.b64decode(browser.page("Page.printToPDF", {})["data"])
+        assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
         assert browser.errors() == []
         # Mermaid's own parser accepts every flowchart monomig writes
         if mermaid_js.exists():

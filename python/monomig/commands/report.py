@@ -70,10 +70,11 @@ def check_findings(project: Project, services: list[Service]) -> list[Finding]:
     return found
 
 
-def last_runs(project: Project, services: list[Service]) -> tuple[dict[str, str], str]:
+def last_runs(project: Project, services: list[Service], skip: set[str]) -> tuple[dict[str, str], str]:
     """The last ledger step of each service (``when: revision direction outcome``) and a note
     for the page. The hook for the ledger: used only when ``monomig._ledger`` exists (with its
-    ``service_table(svc)`` and ``read_rows(conn, table, schema, service=...)``)."""
+    ``service_table(svc)`` and ``read_rows(conn, table, schema, service=...)``). Services in
+    ``skip`` (their database did not answer ``status``) are not asked again."""
     import importlib.util
 
     if importlib.util.find_spec("monomig._ledger") is None:
@@ -90,7 +91,7 @@ def last_runs(project: Project, services: list[Service]) -> tuple[dict[str, str]
     problems: list[str] = []
     for svc in services:
         spec = fleet.service_spec(project, svc)
-        if spec["url"] is None:
+        if spec["url"] is None or svc.name in skip:
             continue
         try:
             _, table, schema = _ledger.service_table(svc)
@@ -130,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     except (fleet.UsageError, monomig.MonomigError) as e:
         print(f"monomig: error: {mask(str(e))}", file=sys.stderr)
         return 2
-    runs, ledger_note = last_runs(project, services)
+    unanswered = {name for name, st in statuses.items() if st["state"] in ("unreachable", "error")}
+    runs, ledger_note = last_runs(project, services, unanswered)
     per_service: dict[str, int] = {}
     for f in findings:
         per_service[f.service] = per_service.get(f.service, 0) + 1
