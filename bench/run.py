@@ -109,11 +109,17 @@ ROWS: tuple[Row, ...] = (
         "merges", "scan", target=5),
     Row("memory", "peak memory (max RSS): `monomig -n svc heads` vs `alembic -n svc heads`", "linear", "memory",
         target=1),
+    Row("graph-mermaid", "`monomig -n svc graph --full` (Mermaid, every revision) vs `alembic -n svc history`",
+        "merges", "cli", ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "graph", "--full"),
+        compare_output=False),
+    Row("graph-svg", "`monomig -n svc graph --format svg --full` (laid out) vs `alembic -n svc history`",
+        "merges", "cli", ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "graph", "--format", "svg", "--full"), compare_output=False),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
-             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop")
+             "graph-mermaid", "graph-svg", "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop")
 NOT_BUILT = "n/a (not built yet)"
 
 

@@ -7,6 +7,7 @@
 //! - [`graph`]: the revision graph with Alembic's semantics (heads, bases, labels, identifiers);
 //! - [`plan`]: upgrade, downgrade and stamp plans and their order;
 //! - [`pystr`]: Python's string semantics (`str.isspace`, `strip`, `repr`, `isidentifier`, `int`);
+//! - [`render`]: pictures of revision graphs: Mermaid, Graphviz DOT and laid-out SVG;
 //! - [`report`]: the text of Alembic's `heads`, `history`, `branches` and `show`;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
@@ -23,6 +24,7 @@ pub mod graph;
 pub mod hash;
 pub mod plan;
 pub mod pystr;
+pub mod render;
 pub mod report;
 pub mod scripts;
 

@@ -46,6 +46,7 @@ __all__ = [
     "read_ini",
     "read_revision_file",
     "read_versions",
+    "render_graphs",
     "report_branches",
     "report_heads",
     "report_history",
@@ -603,3 +604,19 @@ def report_history(
 ) -> str: ...
 def report_branches(graph: RevisionGraph, docstrings: Sequence[str | None], verbose: bool = False) -> str: ...
 def report_show(graph: RevisionGraph, docstrings: Sequence[str | None], rev: str) -> str: ...
+
+# --- pictures (src/render/): monomig graph and the graphs of monomig report --html ---
+
+def render_graphs(
+    services: Sequence[tuple[str, RevisionGraph, Sequence[str | None], tuple[Sequence[str], str] | None]],
+    format: Literal["mermaid", "dot", "svg"] = "mermaid",
+    *,
+    full: bool = False,
+    since: str | None = None,
+    id_prefix: str = "",
+) -> str:
+    """Each service ``(name, graph, messages in load order, (current revisions, state) of its
+    database or None)`` drawn as one Mermaid flowchart, Graphviz DOT digraph or SVG document.
+    Linear runs of plain revisions collapse into one node unless ``full``; ``since`` (an id, a
+    prefix or a branch label, resolved in each service) keeps that revision and what follows it
+    (RevisionError when it names none). ``id_prefix`` makes an SVG's ids unique in a page."""
