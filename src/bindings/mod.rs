@@ -12,6 +12,7 @@ mod report;
 mod runtime;
 mod scripts;
 mod syntax;
+mod tenants;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -24,5 +25,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     graph::register(m)?;
     fleet::register(m)?;
     report::register(m)?;
+    tenants::register(m)?;
     Ok(())
 }
