@@ -603,3 +603,25 @@ def report_history(
 ) -> str: ...
 def report_branches(graph: RevisionGraph, docstrings: Sequence[str | None], verbose: bool = False) -> str: ...
 def report_show(graph: RevisionGraph, docstrings: Sequence[str | None], rev: str) -> str: ...
+
+# --- tenants (src/tenants/): the schemas or databases of a multi-tenant service, and shards ---
+
+def tenant_name_error(name: str) -> str | None:
+    """Why ``name`` cannot be a tenant (schema or database) name, or None when it can."""
+
+def list_tenant_names(
+    url: str, kind: str, base_dir: _Path | None = None, connect_timeout: float = 5.0
+) -> list[str]:
+    """Every schema (``kind="schemas"``) or database (``"databases"``) of the server, system ones
+    left out, sorted; raises DatabaseError (with ``kind``) or ConfigError."""
+
+def query_tenants(
+    url: str, sql: str, base_dir: _Path | None = None, connect_timeout: float = 5.0
+) -> list[tuple[str, str]]:
+    """The rows (name, URL or schema) of ``sql`` on the control database ``url``."""
+
+def tenant_database_url(url: str, name: str) -> str:
+    """``url`` naming the database ``name`` instead (with its password: for connecting only)."""
+
+def shards_of(keys: list[str], shards: int) -> list[int]:
+    """The shard (0..shards) of each database key (rendezvous hashing)."""
