@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ def add_selection_arguments(parser: Any) -> None:
     parser.add_argument("--shards", type=int, metavar="N", help="with --shard-from-env: the number of shards")
 
 
-def shard_of_args(args: argparse.Namespace) -> tuple[int, int] | None:
+def shard_of_args(args: Any) -> tuple[int, int] | None:
     """(index, count) asked with ``--shard`` or ``--shard-from-env --shards``, or None."""
     text = getattr(args, "shard", None)
     from_env = getattr(args, "shard_from_env", False)
@@ -125,7 +124,7 @@ def _targets_of(project: monomig.Project, svc: monomig.Service, spec: dict[str, 
 def entries(
     project: monomig.Project,
     names: list[str] | None,
-    args: argparse.Namespace,
+    args: Any,
     select_services: Any,
     service_spec: Any,
     timeout: float = 5.0,

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import monomig
 from monomig import _native
@@ -400,7 +400,8 @@ class FleetRun:
                 target = o.target
             else:
                 target = "heads" if spec["allow_multiple_heads"] else "head"
-            job = Job(row.label, spec, target, svc=project.services[row.section], section=row.section, tenant=row.target)
+            job = Job(row.label, cast("_native.ServiceSpec", spec), target, svc=project.services[row.section],
+                      section=row.section, tenant=row.target)
             if row.error is not None:
                 job.result = "failed"
                 job.code = CODE_TARGETS

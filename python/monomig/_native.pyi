@@ -38,11 +38,13 @@ __all__ = [
     "fleet_check",
     "fleet_status",
     "last_scan_cache_stats",
+    "list_tenant_names",
     "load_project",
     "mask_password",
     "parse_ini",
     "parse_url",
     "ping",
+    "query_tenants",
     "read_ini",
     "read_revision_file",
     "read_versions",
@@ -52,6 +54,9 @@ __all__ = [
     "report_show",
     "scan_cache_dir",
     "scan_revisions",
+    "shards_of",
+    "tenant_database_url",
+    "tenant_name_error",
 ]
 
 __version__: str

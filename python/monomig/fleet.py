@@ -244,7 +244,7 @@ def _status(args: argparse.Namespace) -> int:
 
     targets = _fanout.entries(project, getattr(args, "services", None), args, select_services, service_spec,
                               timeout=getattr(args, "connect_timeout", 5.0))
-    specs = [e.spec for e in targets]
+    specs = [cast("_native.ServiceSpec", e.spec) for e in targets]
     max_connections = getattr(args, "max_connections", MAX_CONNECTIONS)
     if max_connections < 1:
         raise UsageError("--max-connections must be at least 1")

@@ -16,8 +16,9 @@ use sqlx::postgres::PgConnection;
 
 use super::postgres::lock::{holders, lock_key};
 
-/// Schemas per `UNION ALL` statement.
-const CHUNK: usize = 2000;
+/// Schemas per `UNION ALL` statement: each holds a lock on every table it reads until it ends,
+/// and the lock table is shared by the whole server (max_locks_per_transaction).
+const CHUNK: usize = 500;
 
 /// One schema's version table: its rows (None when the schema has no such table, or
 /// no such schema exists), or why they cannot be read.

@@ -8,6 +8,8 @@ reads the servers for ``schemas:``/``databases:``/``query:`` targets).
 
 from __future__ import annotations
 
+from typing import Any
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"monomig: error: {e}", file=sys.stderr)
         return 2
     index = _fanout.shard_indexes(rows, shards)
-    plan = []
+    plan: list[dict[str, Any]] = []
     for i in range(shards):
         mine = [r for r, s in zip(rows, index, strict=True) if s == i]
         plan.append({
@@ -70,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"shard {p['shard']}/{shards}: {n} target{'s' if n != 1 else ''} on {p['databases']} "
                   f"database{'s' if p['databases'] != 1 else ''}{': ' + first if n else ''}")
         for p in plan:
-            for e in p["errors"]:
-                print(f"{e['service']}: error: {e['error']}", file=sys.stderr)
+            for bad in p["errors"]:
+                print(f"{bad['service']}: error: {bad['error']}", file=sys.stderr)
     sys.stdout.flush()
     return 2 if any(p["errors"] for p in plan) else 0
 
