@@ -303,3 +303,48 @@ def test_resume_after_sigkill(tmp_path: Path, pg_database: ServerDb) -> None:
     with pg_admin(pg_database.name) as conn:
         (n,) = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'items_acme0001'").fetchone()
     assert n == len(names)
+
+
+@pytest.mark.slow
+def test_postgres_tenant_databases_within_a_connection_budget(tmp_path: Path, pg_database: ServerDb) -> None:
+    """databases:PATTERN on PostgreSQL: 12 tenant databases in status (each CREATE and DROP DATABASE
+    costs about 2 s here, so not the issue's 50); upgrading 6 of them with --max-connections 4 never
+    holds more than 4 connections to them (pg_stat_activity)."""
+    prefix = pg_database.name + "_t"
+    names = [f"{prefix}{i:02d}" for i in range(12)]
+    admin = pg_admin()
+    try:
+        for n in names:
+            admin.execute(f'CREATE DATABASE "{n}"')
+        tenant_repo(tmp_path, pg_database.url, f"databases:{prefix}*", revisions=1)
+        rows = status_rows(tmp_path, "--max-connections", "8")
+        assert sorted(r["tenant"] for r in rows) == names
+        assert all(r["state"] == "not_initialized" and r["database"].endswith(r["tenant"]) for r in rows)
+        peak = 0
+        stop = threading.Event()
+
+        def watch() -> None:
+            nonlocal peak
+            with pg_admin() as conn:
+                while not stop.is_set():
+                    (n,) = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE %s", (prefix + "%",)
+                    ).fetchone()
+                    peak = max(peak, n)
+                    time.sleep(0.01)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            r = monomig(tmp_path, "upgrade", "--all", "--tenant", f"{prefix}0[0-5]", "--max-connections", "4",
+                        "-j", "8", "--json")
+        finally:
+            stop.set()
+            watcher.join()
+        assert r.returncode == 0, r.stderr
+        assert sorted(i["tenant"] for i in json.loads(r.stdout) if i["result"] == "done") == names[:6]
+        assert 1 <= peak <= 4, peak
+    finally:
+        for n in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)')
+        admin.close()

@@ -88,7 +88,13 @@ fn all_graphs(specs: &[ServiceSpec]) -> Vec<Result<Graph, String>> {
         .iter()
         .map(|s| {
             *first.entry(key(s)).or_insert_with(|| {
-                unique.push(s.clone());
+                // A tenant (`service/tenant`): its revision files are the service's, and so
+                // is any error about them.
+                let mut spec = s.clone();
+                if let Some((service, _)) = spec.name.split_once('/') {
+                    spec.name = service.to_owned();
+                }
+                unique.push(spec);
                 unique.len() - 1
             })
         })
