@@ -151,6 +151,11 @@ def test_canary_stops_on_a_failing_tenant_and_on_error_continue(tmp_path: Path, 
     items = {i["tenant"]: i for i in json.loads(r.stdout)}
     assert r.returncode == 1 and items["t_00"]["result"] == "failed"
     assert all(items[n]["result"] in ("done", "up_to_date") for n in names[1:])
+    # the seed-style env.py (monomig.run_env()) follows Alembic's -x tenant=NAME
+    cur = alembic(tmp_path, "-n", "acme", "-x", "tenant=t_03", "current")
+    assert cur.returncode == 0 and cur.stdout.split()[0] == revs[0], cur.stderr
+    cur = alembic(tmp_path, "-n", "acme", "-x", "tenant=t_00", "current")
+    assert cur.returncode == 0 and cur.stdout.strip() == "", cur.stdout
 
 
 @pytest.mark.slow
@@ -348,3 +353,30 @@ def test_postgres_tenant_databases_within_a_connection_budget(tmp_path: Path, pg
         for n in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)')
         admin.close()
+
+
+def test_rollout_budgets() -> None:
+    """The runner's start rule: connections (two per running target), canaries first, failures."""
+    from monomig._fanout import Rollout
+
+    r = Rollout.from_args({"max_connections": 5, "canary": 2, "max_failures": 2})
+    assert r.max_running == 2 and r.may_start(0) and not r.may_start(2)
+    assert r.on_start() and r.on_start()  # two canaries
+    assert not r.may_start(1)  # the others wait for the canaries
+    r.on_finish(False, True)
+    r.on_finish(False, True)
+    assert r.may_start(0)
+    r.on_start()
+    r.on_finish(True, False)
+    assert r.may_start(0)  # one failure of two allowed
+    r.on_start()
+    r.on_finish(True, False)
+    assert not r.may_start(0) and "--max-failures 2" in (r.stop_reason or "")
+    stop = Rollout.from_args({"on_error": "stop"})
+    stop.on_start()
+    stop.on_finish(True, False)
+    assert not stop.may_start(0) and "--on-error stop" in (stop.stop_reason or "")
+    canary = Rollout.from_args({"canary": 1})
+    canary.on_start()
+    canary.on_finish(True, True)
+    assert not canary.may_start(0) and "canary" in (canary.stop_reason or "")
