@@ -380,3 +380,21 @@ def test_rollout_budgets() -> None:
     canary.on_start()
     canary.on_finish(True, True)
     assert not canary.may_start(0) and "canary" in (canary.stop_reason or "")
+
+
+def test_a_locked_tenant_schema_is_migrating(tmp_path: Path, pg_database: ServerDb) -> None:
+    """The batched read of tenant schemas finds a held migration lock: that tenant is migrating,
+    with the holder named, the others are not."""
+    from support.lock_holder import HOLDER, expect_line, kill, spawn
+
+    _, revs = tenant_repo(tmp_path, pg_database.url, "schemas:m_*", revisions=1)
+    names = [f"m_{i}" for i in range(5)]
+    create_schemas(pg_database, names, dict.fromkeys(names, revs[0]))
+    child = spawn(HOLDER, pg_database.url, "monomig:m_2.alembic_version", "acme")
+    try:
+        expect_line(child, "held")
+        rows = {r["tenant"]: r for r in status_rows(tmp_path)}
+        assert rows["m_2"]["state"] == "migrating" and str(child.pid) in rows["m_2"]["holder"]
+        assert all(rows[n]["state"] == "up_to_date" and "holder" not in rows[n] for n in names if n != "m_2")
+    finally:
+        kill(child)
