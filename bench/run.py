@@ -55,6 +55,7 @@ REPO_LABELS = {
     "linear": "{n:,} linear",
     "merges": "{n:,}, a merge every {k}",
     "fleet": "{s} services x {n:,}",
+    "tenants": "tenant schemas",
 }
 
 
@@ -115,11 +116,17 @@ ROWS: tuple[Row, ...] = (
     Row("graph-svg", "`monomig -n svc graph --format svg --full` (laid out) vs `alembic -n svc history`",
         "merges", "cli", ("alembic", "-n", "{svc}", "history"),
         ("monomig", "-n", "{svc}", "graph", "--format", "svg", "--full"), compare_output=False),
+    # PostgreSQL tenant schemas (bench/tenants_bench.py): a Dispatch-style env.py looping over them vs monomig
+    Row("tenants-status", "`monomig status` of tenant schemas vs a Dispatch-style loop of `alembic current` in "
+        "one env.py", "tenants", "tenants", target=2, compare_output=False),
+    Row("tenants-upgrade", "`monomig upgrade --all --jobs 4` of tenant schemas by one revision vs the "
+        "Dispatch-style sequential loop in one env.py", "tenants", "tenants", compare_output=False),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
-             "graph-mermaid", "graph-svg", "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop")
+             "graph-mermaid", "graph-svg", "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop",
+             "tenants-status", "tenants-upgrade")
 NOT_BUILT = "n/a (not built yet)"
 
 
@@ -465,6 +472,10 @@ class Bench:
     def run_row(self, row: Row) -> Result:
         if row.kind == "memory":
             return self.memory_row(row)
+        if row.kind == "tenants":
+            import tenants_bench
+
+            return tenants_bench.run_row(self, row, sys.modules[__name__])
         repo, manifest = self.repo(row.repo)
         result = Result(row, self.repo_label(row.repo), Side(), Side())
         if row.kind == "scan":

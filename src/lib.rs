@@ -11,6 +11,7 @@
 //! - [`report`]: the text of Alembic's `heads`, `history`, `branches` and `show`;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
+//! - [`tenants`]: the schemas or databases of a multi-tenant service, and shards;
 //! - [`hash`]: the stable hash behind lock keys and database keys;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
@@ -27,6 +28,7 @@ pub mod pystr;
 pub mod render;
 pub mod report;
 pub mod scripts;
+pub mod tenants;
 
 #[cfg(feature = "python")]
 mod bindings;

@@ -47,10 +47,16 @@ __all__ = [
     "ScriptError",
     "Service",
     "__version__",
+    "current_target",
     "load_project",
     "run_env",
     "url_for",
 ]
+
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monomig.tenants import Target as _Target
 
 
 def _activate_bridge_if_alembic_loaded() -> None:
@@ -76,6 +82,15 @@ def run_env(**kw: object) -> None:
     from monomig.env import run_env as _run_env
 
     _run_env(**kw)  # type: ignore[arg-type]
+
+
+def current_target(service: str | None = None) -> "_Target | None":
+    """The tenant the running command migrates (name, masked URL in ``display``, schema), for
+    env.py: the target of a ``monomig ... --all`` worker, or ``-x tenant=NAME`` of the section's
+    ``monomig.targets``; None when no tenant is named (see monomig.tenants)."""
+    from monomig.tenants import current_target as _current_target
+
+    return _current_target(service)
 
 
 def url_for(service: str | None = None, *, config: object = None) -> str:

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import monomig
 from monomig import _native
@@ -63,6 +63,7 @@ EXIT_SIGNAL: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 # Codes of the summary items (``code``): see the README's fleet section.
 CODE_MULTIPLE_HEADS = "multiple_heads"
 CODE_INTERRUPTED = "interrupted"
+CODE_TARGETS = "targets"  # a service's monomig.targets could not be resolved
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class RunOptions:
     x: tuple[str, ...] = ()
     config: tuple[str, ...] = ()
     toml_file: str | None = None
+    args: Any = None  # the parsed command line (tenant selection, shard, rollout: monomig._fanout)
 
     @classmethod
     def from_args(cls, command: str, args: argparse.Namespace) -> RunOptions:
@@ -130,6 +132,7 @@ class RunOptions:
             x=tuple(a.get("x") or ()),
             config=tuple(a.get("config") or ()),
             toml_file=a.get("toml_file"),
+            args=args,
         )
 
 
@@ -167,6 +170,9 @@ class Job:
     after_heads: list[str] | None = None  # the worker's "after" event
     interrupt_sent: bool = False
     traceback: str | None = None  # the worker's whole traceback of a failure (shown with --verbose)
+    section: str = ""  # the ini section (the service); ``service`` is ``service/tenant`` for a tenant
+    tenant: Any = None  # the monomig.tenants.Target, for a tenant
+    canary: bool = False
 
     @property
     def pid(self) -> str:
@@ -363,10 +369,18 @@ class FleetRun:
         self.waiting: dict[str, list[Job]] = {}
         self.workers: list[Worker] = []
         self.events: queue.Queue[tuple[Worker, dict[str, Any]]] = queue.Queue()
+        from monomig._fanout import Rollout
+
+        self.rollout = Rollout.from_args(vars(options.args) if options.args is not None else {})
+        self.quiet = False  # many targets: counts and a progress bar instead of a line per step
+        self.progress_bar: Any = None
+        self._revisions: dict[str, _Revisions] = {}
 
     # ------------------------------------------------------------ 1. read
 
     def say(self, job: Job | None, text: str) -> None:
+        if self.quiet and job is not None and not text.startswith(("FAILED", "INTERRUPTED", "warning")):
+            return
         prefix = f"[{job.service}] " if job is not None else f"{PROG}: "
         self.progress.write(f"{prefix}{text}\n")
         self.progress.flush()
@@ -376,14 +390,25 @@ class FleetRun:
         project = load_project(list(o.config), o.toml_file)
         self.ini, self.toml = project_paths(list(o.config), o.toml_file)
         warn_project(project)
-        for svc in select_services(project, list(o.services)):
-            spec = service_spec(project, svc)
+        from monomig import _fanout
+
+        rows = _fanout.entries(project, list(o.services) or None, o.args, select_services, service_spec)
+        for row in rows:
+            spec = row.spec
             target: str | tuple[str, ...]
             if o.target is not None:
                 target = o.target
             else:
                 target = "heads" if spec["allow_multiple_heads"] else "head"
-            self.jobs.append(Job(svc.name, spec, target, svc=svc))
+            job = Job(row.label, cast("_native.ServiceSpec", spec), target, svc=project.services[row.section],
+                      section=row.section, tenant=row.target)
+            if row.error is not None:
+                job.result = "failed"
+                job.code = CODE_TARGETS
+                job.message = row.error
+            self.jobs.append(job)
+        if len(self.jobs) > _fanout.MANY and _fanout.has_tenants(rows):
+            self.quiet = True
         if not o.sql:
             self._read_before()
 
@@ -392,7 +417,8 @@ class FleetRun:
         status_target = None
         if self.command == "upgrade":
             status_target = "heads" if o.target is None else target_label(o.target)
-        by_service = {s["service"]: s for s in fleet_status([j.spec for j in self.jobs], target=status_target)}
+        by_service = {s["service"]: s for s in fleet_status([j.spec for j in self.jobs], target=status_target,
+                                                             max_connections=self._read_connections())}
         for job in self.jobs:
             job.before = by_service.get(job.service)
             self._plan(job)
@@ -403,7 +429,8 @@ class FleetRun:
         before = job.before or {}
         state = before.get("state")
         try:
-            revisions = _Revisions(job.svc)
+            revisions = self._revisions.get(job.section) or _Revisions(job.svc)
+            self._revisions[job.section or job.service] = revisions
         except monomig.MonomigError as e:
             job.plan_error = f"service {job.service!r}: {mask(str(e))}"
             return
@@ -534,10 +561,17 @@ class FleetRun:
         if self.options.sql_dir is not None:
             os.makedirs(self.options.sql_dir, exist_ok=True)
         for job in self.jobs:
-            if job.code == CODE_MULTIPLE_HEADS:
+            if job.code in (CODE_MULTIPLE_HEADS, CODE_TARGETS):
                 self.failed = True
                 self.say(job, f"FAILED: {mask(job.message or '')}")
         self._group()
+        if self.quiet:
+            from monomig._fanout import Progress
+
+            queued = sum(len(v) for v in self.waiting.values())
+            at_target = sum(1 for j in self.jobs if j.result == "up_to_date")
+            self.say(None, f"{len(self.jobs)} targets: {at_target} already at the target, {queued} to {self.command}")
+            self.progress_bar = Progress(queued, self.progress, self.command)
         old = self._install_signals()
         try:
             self._loop()
@@ -546,6 +580,13 @@ class FleetRun:
                 w.close(timeout=KILL_GRACE if self.interrupted else 30)
             self._restore_signals(old)
         return self.summary()
+
+    def _read_connections(self) -> int:
+        """The connection budget of the status reads before and after the run."""
+        from monomig.fleet import MAX_CONNECTIONS
+
+        asked = getattr(self.options.args, "max_connections", None)
+        return max(1, min(MAX_CONNECTIONS, asked)) if asked else MAX_CONNECTIONS
 
     def _group(self) -> None:
         # Services on one database run one after another; a service without a readable URL
@@ -559,6 +600,8 @@ class FleetRun:
                 self.say(job, f"already at {target_label(job.target)}: {short(b['current'])}")
                 continue
             key = (b or {}).get("database_key") or f"service:{job.service}"
+            if job.tenant is not None and job.tenant.schema is not None:
+                key = f"{key}/{job.tenant.schema}"  # tenant schemas: a lock each, run side by side
             if self.options.sql:
                 key = "sql"  # offline SQL goes to one stream: one service at a time
             self.waiting.setdefault(key, []).append(job)
@@ -568,14 +611,15 @@ class FleetRun:
         spec = job.spec
         payload: dict[str, Any] = {
             "command": self.command,
-            "service": job.service,
+            "service": job.section or job.service,
             "ini": self.ini,
             "toml": self.toml,
             "target": job.target if isinstance(job.target, str) else list(job.target),
             "sql": o.sql,
             "tag": o.tag,
             "purge": o.purge,
-            "x": list(o.x) or None,
+            "x": (list(o.x) + ([f"tenant={job.tenant.name}"] if job.tenant is not None else [])) or None,
+            "tenant": job.tenant.as_json() if job.tenant is not None else None,
             "lock_timeout": o.lock_timeout,
             "url": spec["url"],
             "lock_name": lock_name(spec),
@@ -587,13 +631,14 @@ class FleetRun:
             dialect = dialect_of(spec["url"]) or "dialect unknown"
             payload["sql_header"] = f"-- monomig: service {job.service} ({dialect})"
             if o.sql_dir is not None:
-                payload["sql_out"] = os.path.abspath(os.path.join(o.sql_dir, f"{job.service}.sql"))
+                payload["sql_out"] = os.path.abspath(os.path.join(o.sql_dir, f"{job.service.replace('/', '.')}.sql"))
         return payload
 
     def _assign(self, worker: Worker, key: str, job: Job) -> None:
         job.started = time.monotonic()
         job.result = "running"
         job.key = key
+        job.canary = self.rollout.on_start()
         worker.job = job
         self.running[key] = job
         self.say(job, f"{self.command} to {target_label(job.target)}: started (pid {worker.proc.pid})")
@@ -608,6 +653,8 @@ class FleetRun:
                 return
             if key in self.running or not jobs:
                 continue
+            if not self.rollout.may_start(len(self.running)):
+                return
             worker = next((w for w in self.workers if w.job is None and w.alive), None)
             if worker is None:
                 if len([w for w in self.workers if w.alive]) >= self.options.jobs:
@@ -693,6 +740,12 @@ class FleetRun:
             self._fill()
 
     def _finish(self, job: Job, rc: int) -> None:
+        self._finish_job(job, rc)
+        self.rollout.on_finish(job.result == "failed", job.canary)
+        if self.progress_bar is not None:
+            self.progress_bar.add(job.result)
+
+    def _finish_job(self, job: Job, rc: int) -> None:
         job.elapsed = time.monotonic() - job.started
         self.running.pop(job.key, None)
         if rc == 0:
@@ -793,7 +846,9 @@ class FleetRun:
         return text
 
     def summary(self) -> int:
-        reason = "not started after an earlier failure (--fail-fast)"
+        if self.progress_bar is not None:
+            self.progress_bar.close()
+        reason = self.rollout.stop_reason or "not started after an earlier failure (--fail-fast)"
         for jobs in self.waiting.values():
             for job in jobs:
                 if self.interrupted is not None:
@@ -805,7 +860,8 @@ class FleetRun:
                     job.message = reason
         after: dict[str, dict[str, Any]] = {}
         if not self.options.sql:
-            after = {s["service"]: s for s in fleet_status([j.spec for j in self.jobs])}
+            after = {s["service"]: s for s in fleet_status([j.spec for j in self.jobs],
+                                                           max_connections=self._read_connections())}
         items: list[dict[str, Any]] = []
         for job in self.jobs:
             read_after = after.get(job.service, {})
@@ -829,8 +885,15 @@ class FleetRun:
                 "failed_revision": job.revision if job.result in ("failed", "interrupted") else None,
             })
         out = self.report
+        for item, job in zip(items, self.jobs, strict=True):
+            if job.tenant is not None:
+                item["tenant"] = job.tenant.name
         if self.as_json:
             out.write(json.dumps(items, indent=2) + "\n")
+        elif self.quiet:
+            from monomig._fanout import run_summary_lines
+
+            out.write("\n" + "\n".join(run_summary_lines(items)) + "\n")
         else:
             rows = [("SERVICE", "RESULT", "BEFORE", "AFTER", "STEPS", "TIME")]
             for s in items:

@@ -38,11 +38,13 @@ __all__ = [
     "fleet_check",
     "fleet_status",
     "last_scan_cache_stats",
+    "list_tenant_names",
     "load_project",
     "mask_password",
     "parse_ini",
     "parse_url",
     "ping",
+    "query_tenants",
     "read_ini",
     "read_revision_file",
     "read_versions",
@@ -53,6 +55,9 @@ __all__ = [
     "report_show",
     "scan_cache_dir",
     "scan_revisions",
+    "shards_of",
+    "tenant_database_url",
+    "tenant_name_error",
 ]
 
 __version__: str
@@ -620,3 +625,24 @@ def render_graphs(
     Linear runs of plain revisions collapse into one node unless ``full``; ``since`` (an id, a
     prefix or a branch label, resolved in each service) keeps that revision and what follows it
     (RevisionError when it names none). ``id_prefix`` makes an SVG's ids unique in a page."""
+# --- tenants (src/tenants/): the schemas or databases of a multi-tenant service, and shards ---
+
+def tenant_name_error(name: str) -> str | None:
+    """Why ``name`` cannot be a tenant (schema or database) name, or None when it can."""
+
+def list_tenant_names(
+    url: str, kind: str, base_dir: _Path | None = None, connect_timeout: float = 5.0
+) -> list[str]:
+    """Every schema (``kind="schemas"``) or database (``"databases"``) of the server, system ones
+    left out, sorted; raises DatabaseError (with ``kind``) or ConfigError."""
+
+def query_tenants(
+    url: str, sql: str, base_dir: _Path | None = None, connect_timeout: float = 5.0
+) -> list[tuple[str, str]]:
+    """The rows (name, URL or schema) of ``sql`` on the control database ``url``."""
+
+def tenant_database_url(url: str, name: str) -> str:
+    """``url`` naming the database ``name`` instead (with its password: for connecting only)."""
+
+def shards_of(keys: list[str], shards: int) -> list[int]:
+    """The shard (0..shards) of each database key (rendezvous hashing)."""

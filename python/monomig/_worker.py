@@ -166,6 +166,8 @@ def _run(spec: dict[str, Any]) -> int:
         os.environ[LOCK_HELD_ENV] = spec["lock_name"]
         os.environ[LOCK_TARGET_ENV] = _lock_target(spec)
     error: BaseException | None = None
+    if spec.get("tenant"):
+        os.environ["MONOMIG_TARGET"] = spec["tenant"]  # monomig.current_target() in env.py
     try:
         bridge: ModuleType | None
         try:
@@ -204,6 +206,7 @@ def _run(spec: dict[str, Any]) -> int:
     finally:
         os.environ.pop(LOCK_HELD_ENV, None)
         os.environ.pop(LOCK_TARGET_ENV, None)
+        os.environ.pop("MONOMIG_TARGET", None)
         if lock is not None:
             try:
                 lock.release()

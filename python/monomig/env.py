@@ -18,7 +18,11 @@ each convention overridable by a keyword argument:
 - the version table is the section's ``version_table`` / ``version_table_schema``
   (Alembic's ``alembic_version`` by default);
 - offline (``--sql``) or online, as Alembic was asked; the logging setup of the ini
-  file is applied first, as in the seed's env.py.
+  file is applied first, as in the seed's env.py;
+- a tenant (:func:`monomig.current_target`: the target of a ``monomig upgrade --all``
+  worker, or ``-x tenant=NAME`` for a service with ``monomig.targets``): a database
+  tenant's URL; a schema tenant's ``search_path`` and ``version_table_schema`` set to its
+  schema (see docs/tenants.md).
 """
 
 from __future__ import annotations
@@ -80,6 +84,11 @@ def run_env(
     svc = service or config.config_ini_section
     section = config.config_ini_section
 
+    from monomig.tenants import current_target
+
+    tenant = current_target(svc) if service is None or service == section else None
+    if tenant is not None and url is None:
+        url = tenant.url
     if url is None:
         # The resolution of monomig.url_for and `monomig upgrade --all`: env.py migrates
         # the database the fleet commands read and lock.
@@ -102,6 +111,8 @@ def run_env(
     opts: dict[str, Any] = {"target_metadata": target_metadata}
     vt = version_table or _option(config, section, "version_table")
     vts = version_table_schema or _option(config, section, "version_table_schema")
+    if tenant is not None and tenant.schema is not None and version_table_schema is None:
+        vts = tenant.schema
     if vt:
         opts["version_table"] = vt
     if vts:
@@ -129,6 +140,12 @@ def run_env(
     )
     try:
         with engine.connect() as connection:
+            if tenant is not None and tenant.schema is not None and connection.dialect.name == "postgresql":
+                # The tenant's schema first: unqualified names in the revisions are its tables.
+                quoted = connection.dialect.identifier_preparer.quote_identifier(tenant.schema)
+                connection.exec_driver_sql(f"SET search_path TO {quoted}")
+                if connection.in_transaction():
+                    connection.commit()
             context.configure(connection=connection, **opts)
             with context.begin_transaction():
                 context.run_migrations()

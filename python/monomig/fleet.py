@@ -222,6 +222,9 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"open at most N database connections at once (default {MAX_CONNECTIONS}); services on one "
         "database share one connection",
     )
+    from monomig._fanout import add_selection_arguments
+
+    add_selection_arguments(parser)
 
 
 def _state_label(s: dict[str, Any]) -> str:
@@ -237,14 +240,17 @@ def run_status(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     project = _load_project(args)
     warn_project(project)
-    services = select_services(project, getattr(args, "services", None))
-    specs = [service_spec(project, s) for s in services]
+    from monomig import _fanout
+
+    targets = _fanout.entries(project, getattr(args, "services", None), args, select_services, service_spec,
+                              timeout=getattr(args, "connect_timeout", 5.0))
+    specs = [cast("_native.ServiceSpec", e.spec) for e in targets]
     max_connections = getattr(args, "max_connections", MAX_CONNECTIONS)
     if max_connections < 1:
         raise UsageError("--max-connections must be at least 1")
     result = fleet_status(specs, timeout=getattr(args, "connect_timeout", 5.0), max_connections=max_connections)
     out = []
-    for s in result:
+    for e, s in zip(targets, result, strict=True):
         item = {k: s[k] for k in (
             "service", "database", "version_table", "version_table_schema", "current", "heads", "pending", "state",
         )}
@@ -255,11 +261,17 @@ def _status(args: argparse.Namespace) -> int:
         if s.get("error_kind"):
             item["error_kind"] = s["error_kind"]
         item["shared_with"] = s["shared_with"]
+        if e.target is not None:
+            item["tenant"] = e.target.name
         out.append(item)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     elif not out:
         print(f"no services in {project.config_file}")
+    elif len(out) > _fanout.MANY and _fanout.has_tenants(targets):
+        for line in _fanout.status_lines(out, _state_label):
+            print(line)
+        sys.stdout.flush()
     else:
         rows = [("SERVICE", "STATE", "CURRENT", "HEADS", "PENDING", "DATABASE")]
         for s in out:
@@ -432,6 +444,10 @@ def add_all_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "--sql-dir", metavar="DIR",
         help="with --sql (implied): write each service's SQL to DIR/<service>.sql instead of stdout",
     )
+    from monomig._fanout import add_rollout_arguments, add_selection_arguments
+
+    add_selection_arguments(group)  # tenants and shards (docs/tenants.md)
+    add_rollout_arguments(group)
 
 
 def run_all(command: str, args: argparse.Namespace) -> int:

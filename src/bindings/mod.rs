@@ -13,6 +13,7 @@ mod report;
 mod runtime;
 mod scripts;
 mod syntax;
+mod tenants;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -26,5 +27,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fleet::register(m)?;
     report::register(m)?;
     render::register(m)?;
+    tenants::register(m)?;
     Ok(())
 }

@@ -11,6 +11,8 @@
 //! - [`version_table`]: reading version tables (and whether their migration lock is
 //!   held), many databases at once within a connection budget;
 //! - [`identity`]: which database a URL reaches, as a password-free key;
+//! - `schemas`: the version tables of many PostgreSQL schemas of one database (tenant
+//!   schemas) read in a few statements;
 //! - [`lock`]: per-database migration locks on dedicated connections (or lock files):
 //!   one polling loop, the guard, and reading who holds a lock without taking it.
 //!
@@ -28,6 +30,7 @@ pub mod lock;
 pub mod mysql;
 mod options;
 pub mod postgres;
+mod schemas;
 pub mod sqlite;
 pub mod target;
 pub mod url;

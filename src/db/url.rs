@@ -403,6 +403,13 @@ impl SqlaUrl {
     pub fn database(&self) -> Option<&str> {
         self.database.as_deref()
     }
+    /// The same URL naming another database on the same server (a tenant database).
+    pub fn with_database(&self, database: &str) -> SqlaUrl {
+        SqlaUrl {
+            database: Some(database.to_owned()),
+            ..self.clone()
+        }
+    }
     /// The query keys and values, keys in first-seen order.
     pub fn query(&self) -> &[(String, QueryValue)] {
         &self.query

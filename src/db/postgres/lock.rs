@@ -72,6 +72,48 @@ pub(crate) async fn holder(conn: &mut PgConnection, key: i64) -> Option<String> 
     .ok()
     .flatten();
     let (pid, app, addr, since, xact) = row?;
+    Some(describe_holder(pid, app, addr, since, xact))
+}
+
+/// Every advisory lock granted in this connection's database, by key, with its holder
+/// described as [`holder`] does: one statement for any number of locks (the status of
+/// thousands of tenant schemas on one database).
+pub(crate) async fn holders(conn: &mut PgConnection) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    type Row = (
+        i64,
+        i64,
+        i32,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT l.classid::bigint, l.objid::bigint, a.pid, a.application_name, host(a.client_addr), \
+                to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+                to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+         FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+           AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = std::collections::HashMap::new();
+    for (classid, objid, pid, app, addr, since, xact) in rows {
+        let key = ((classid as u64) << 32 | (objid as u64 & 0xffff_ffff)) as i64;
+        out.entry(key)
+            .or_insert_with(|| describe_holder(pid, app, addr, since, xact));
+    }
+    Ok(out)
+}
+
+fn describe_holder(
+    pid: i32,
+    app: Option<String>,
+    addr: Option<String>,
+    since: Option<String>,
+    xact: Option<String>,
+) -> String {
     let mut s = match app.filter(|a| !a.is_empty()) {
         Some(a) => format!("'{a}'"),
         None => "a session without an application_name".to_owned(),
@@ -89,5 +131,5 @@ pub(crate) async fn holder(conn: &mut PgConnection, key: i64) -> Option<String> 
         s.push_str(&format!(", in a transaction since {xact}"));
     }
     s.push(')');
-    Some(s)
+    s
 }
