@@ -10,6 +10,7 @@
 //! - [`report`]: the text of Alembic's `heads`, `history`, `branches` and `show`;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
+//! - [`lint`]: `monomig lint`: rules over each revision's offline SQL (sqlparser);
 //! - [`hash`]: the stable hash behind lock keys and database keys;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
@@ -21,6 +22,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod hash;
+pub mod lint;
 pub mod plan;
 pub mod pystr;
 pub mod report;

@@ -8,6 +8,7 @@ mod db;
 mod errors;
 mod fleet;
 mod graph;
+mod lint;
 mod report;
 mod runtime;
 mod scripts;
@@ -24,5 +25,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     graph::register(m)?;
     fleet::register(m)?;
     report::register(m)?;
+    lint::register(m)?;
     Ok(())
 }
