@@ -109,11 +109,17 @@ ROWS: tuple[Row, ...] = (
         "merges", "scan", target=5),
     Row("memory", "peak memory (max RSS): `monomig -n svc heads` vs `alembic -n svc heads`", "linear", "memory",
         target=1),
+    # monomig lint (docs/lint.md): render + rules for 1,000 revisions vs the usual glue, Alembic's offline SQL
+    # piped into squawk (exit 1 is squawk's "findings", an answer; 2 and up, or Alembic failing, is a failure)
+    Row("lint-1000", "`monomig lint -n svc` vs `alembic -n svc upgrade base:head --sql | squawk`", "linear_small",
+        "cli", ("bash", "-c", "set -o pipefail; alembic -n {svc} upgrade base:head --sql | squawk --reporter json "
+                "> /dev/null; rc=$?; [ $rc -le 1 ]"),
+        ("monomig", "lint", "-n", "{svc}"), compare_output=False),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
-             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop")
+             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop", "lint-1000")
 NOT_BUILT = "n/a (not built yet)"
 
 

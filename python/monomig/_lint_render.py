@@ -98,7 +98,9 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
         cfg = Config(job["ini"], **kw)
     try:
         script = ScriptDirectory.from_config(cfg)
-        steps = script._upgrade_revs(job.get("destination") or "heads", job.get("current"))
+        # the current heads as Alembic's upgrade passes them: a revision, or () at base
+        current: Any = job.get("current") or ()
+        steps = script._upgrade_revs(job.get("destination") or "heads", current)
     except CommandError as e:
         return {"error": str(e)}
     capture = _Capture()

@@ -94,10 +94,9 @@ def lint_service(
         "ini": ini, "toml": toml, "service": svc.name, "dialect": dialect, "destination": destination,
         "current": current, "only_paths": only_paths, "cwd": os.getcwd(),
     }
-    env = dict(os.environ, MONOMIG_BRIDGE=os.environ.get("MONOMIG_BRIDGE", "1"))
     done = subprocess.run(
         [sys.executable, "-m", "monomig._lint_render"], input=json.dumps(job), capture_output=True, text=True,
-        env=env, check=False,
+        check=False,
     )
     try:
         answer = json.loads(done.stdout)

@@ -137,7 +137,7 @@ pub static RULES: &[Rule] = &[
         "concurrently_in_transaction",
         Error,
         PG,
-        Some("ban-concurrently-index-creation-in-transaction"),
+        Some("ban-concurrent-index-creation-in-transaction"),
         "CREATE/DROP INDEX CONCURRENTLY inside the migration's transaction",
         "PostgreSQL refuses CONCURRENTLY inside a transaction block (\"cannot run inside a transaction block\"), and Alembic runs PostgreSQL migrations in one: the upgrade fails in production.",
         "Wrap the operation in `with op.get_context().autocommit_block():`, which commits the migration's transaction first."
@@ -317,7 +317,7 @@ pub static RULES: &[Rule] = &[
         "require_lock_timeout",
         Warning,
         PG | MY,
-        Some("require-timeout-settings"),
+        Some("require-lock-timeout"),
         "locking DDL on an existing table with no lock_timeout",
         "Without a lock timeout, DDL queued behind one long transaction waits for ever, and every query on the table queues behind the DDL: the whole application stalls.",
         "Set `monomig.lock_timeout = 5s` in the service's section (monomig sets it on the migration's connection), or op.execute(\"SET lock_timeout = '5s'\") (MySQL/MariaDB: lock_wait_timeout) at the top of upgrade()."
@@ -326,7 +326,7 @@ pub static RULES: &[Rule] = &[
         "require_statement_timeout",
         Warning,
         PG | MY,
-        Some("require-timeout-settings"),
+        Some("require-statement-timeout"),
         "locking DDL on an existing table with no statement_timeout",
         "A statement that runs longer than expected (a rewrite, a scan) holds its lock for as long as it runs; a statement timeout bounds the outage.",
         "Set `monomig.statement_timeout = 60s` in the service's section, or op.execute(\"SET statement_timeout = '60s'\") (MariaDB: max_statement_time) at the top of upgrade()."
