@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from support.fleet_repo import Repo, monomig
 
+pytestmark = pytest.mark.slow  # each test runs monomig lint (Alembic renders in a child process)
+
 PG_URL = "postgresql://app@localhost/shop"
 MY_URL = "mysql+pymysql://app@localhost/shop"
 LITE_URL = "sqlite:///shop.db"

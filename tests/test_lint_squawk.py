@@ -20,10 +20,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support.fleet_repo import Repo
 from support.lint_corpus import upgrade_bodies, write_revisions
 
 import monomig._native as _native
+
+pytestmark = pytest.mark.slow
 
 SQUAWK = str(Path(sys.executable).parent / "squawk")
 

@@ -5,13 +5,13 @@ goes, and nothing of a failed try remains."""
 
 from __future__ import annotations
 
-import threading
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from support.databases import ServerDb, pg_admin
-from support.fleet_repo import Repo, monomig
+from support.databases import ServerDb, pg_admin, pg_database  # noqa: F401
+from support.fleet_repo import MONOMIG, Repo, env_without_urls, monomig
 
 pytestmark = pytest.mark.slow
 
@@ -49,16 +49,26 @@ def test_retried_after_lock_timeout_until_the_blocker_goes(tmp_path: Path, pg_da
         conn.execute("CREATE TABLE accounts (id bigint PRIMARY KEY)")
     repo = _project(tmp_path, pg_database.url, retries="6")
     blocker = _blocker(pg_database)
-    timer = threading.Timer(1.2, blocker.rollback)
-    timer.start()
+    # the blocker goes once the first retry is announced: the revision has failed on the lock by then
+    proc = subprocess.Popen([MONOMIG, "-n", "pg", "upgrade", "head"], cwd=repo.root, env=env_without_urls(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
     try:
-        done = monomig(repo.root, "-n", "pg", "upgrade", "head", timeout=60)
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "retry 1 of 6" in line:
+                blocker.rollback()
+        proc.wait(timeout=60)
     finally:
-        timer.cancel()
         blocker.close()
-    assert done.returncode == 0, done.stderr
+        if proc.poll() is None:
+            proc.kill()
+    stderr = "".join(lines)
+    assert proc.returncode == 0, stderr
     assert "monomig: service 'pg': revision r2 hit the lock timeout and was rolled back completely; retry 1 of 6" \
-        in done.stderr
+        in stderr
+    assert "retry 2 of 6" not in stderr
     with pg_admin(pg_database.name) as conn:
         cols = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'accounts'")
         assert {r[0] for r in cols.fetchall()} == {"id", "plan"}

@@ -159,6 +159,12 @@ class _RetryingStep:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._step, name)
 
+    def __str__(self) -> str:  # Alembic logs "Running %s" % step
+        return str(self._step)
+
+    def __repr__(self) -> str:
+        return repr(self._step)
+
     def _autocommits(self) -> bool:
         module = getattr(getattr(self._step, "revision", None), "module", None)
         path = getattr(module, "__file__", None)
