@@ -111,7 +111,7 @@ ROWS: tuple[Row, ...] = (
         target=1),
     # monomig lint (docs/lint.md): render + rules for 1,000 revisions vs the usual glue, Alembic's offline SQL
     # piped into squawk (exit 1 is squawk's "findings", an answer; 2 and up, or Alembic failing, is a failure)
-    Row("lint-1000", "`monomig lint -n svc` vs `alembic -n svc upgrade base:head --sql | squawk`", "linear_small",
+    Row("lint-1000", "`monomig lint -n svc` vs `alembic -n svc upgrade base:head --sql` piped into `squawk`", "linear_small",
         "cli", ("bash", "-c", "set -o pipefail; alembic -n {svc} upgrade base:head --sql | squawk --reporter json "
                 "> /dev/null; rc=$?; [ $rc -le 1 ]"),
         ("monomig", "lint", "-n", "{svc}"), compare_output=False),

@@ -38,6 +38,8 @@ __all__ = [
     "fleet_check",
     "fleet_status",
     "last_scan_cache_stats",
+    "lint_rules",
+    "lint_service",
     "load_project",
     "mask_password",
     "parse_ini",

@@ -140,6 +140,36 @@ fn strip_drop_concurrently(sql: &str) -> (String, bool) {
     }
 }
 
+/// What a statement the parser has no form for means, when monomig knows.
+enum Unparsed {
+    /// Nothing any rule looks at: SQLite's `PRAGMA`, MySQL's `ALTER TABLE t COMMENT '...'`
+    /// (Alembic's `create_table_comment`), a metadata-only change.
+    Nothing,
+    /// MySQL/MariaDB `ALTER TABLE t CONVERT TO CHARACTER SET ...`: a table copy.
+    TableCopy(String),
+}
+
+fn unparsed_form(dialect: Dialect, upper: &str) -> Option<Unparsed> {
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    if words.first() == Some(&"PRAGMA") {
+        return Some(Unparsed::Nothing);
+    }
+    if dialect == Dialect::Mysql && words.len() > 3 && words[0] == "ALTER" && words[1] == "TABLE" {
+        let table = words[2]
+            .rsplit('.')
+            .next()
+            .unwrap_or(words[2])
+            .trim_matches('`')
+            .to_lowercase();
+        match words[3] {
+            "COMMENT" => return Some(Unparsed::Nothing),
+            "CONVERT" if !upper.contains("ALGORITHM") => return Some(Unparsed::TableCopy(table)),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The findings of one service's revisions, or the lint settings that name no rule.
 pub fn lint(req: &LintRequest) -> Result<Vec<Finding>, UnknownRule> {
     for (option, list) in [
@@ -219,6 +249,22 @@ pub fn lint(req: &LintRequest) -> Result<Vec<Finding>, UnknownRule> {
             let (l, s) = sets_timeout(&upper);
             lock_set |= l;
             statement_set |= s;
+            match unparsed_form(dialect, &upper) {
+                Some(Unparsed::Nothing) => continue,
+                Some(Unparsed::TableCopy(table)) => {
+                    if !ctx.new_tables.contains(&table) {
+                        first_locking.get_or_insert((line, excerpt(sql)));
+                        push(
+                            "mysql_copying_alter",
+                            line,
+                            Some(excerpt(sql)),
+                            format!("CONVERT TO CHARACTER SET rebuilds table {table} by copying it"),
+                        );
+                    }
+                    continue;
+                }
+                None => {}
+            }
             let (text, concurrently) = strip_drop_concurrently(sql);
             ctx.raw = st.kind == "execute";
             ctx.drop_concurrently = concurrently;

@@ -201,6 +201,20 @@ fn mysql_and_sqlite_rules() {
     );
     assert_eq!(rules_of(&lint(&r).unwrap()), vec!["mysql_copying_alter"]);
     let r = req(
+        "mariadb",
+        vec![rev(
+            "a",
+            "",
+            &[
+                ("ALTER TABLE u COMMENT 'accounts'", 3, "op"),
+                ("ALTER TABLE `u` CONVERT TO CHARACTER SET utf8mb4", 4, "execute"),
+            ],
+        )],
+    );
+    let found = lint(&r).unwrap();
+    assert_eq!(rules_of(&found), vec!["mysql_copying_alter"]);
+    assert_eq!(found[0].line, 4);
+    let r = req(
         "sqlite",
         vec![rev(
             "a",
@@ -214,6 +228,7 @@ fn mysql_and_sqlite_rules() {
                 ("INSERT INTO _alembic_tmp_u (id, c) SELECT u.id, u.c FROM u", 3, "op"),
                 ("DROP TABLE u", 3, "op"),
                 ("ALTER TABLE _alembic_tmp_u RENAME TO u", 3, "op"),
+                ("PRAGMA foreign_keys=OFF", 4, "execute"),
             ],
         )],
     );
