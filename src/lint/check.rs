@@ -395,10 +395,8 @@ fn alter_table(h: &mut Hits, name: &ObjectName, ops: &[AlterTableOperation]) {
                     ),
                 );
             }
-            AlterTableOperation::RenameTable { table_name } if existing => {
-                if !table.starts_with("_alembic_tmp_") {
-                    h.lock("renaming_table", format!("table {table} renamed to {table_name}"));
-                }
+            AlterTableOperation::RenameTable { table_name } if existing && !table.starts_with("_alembic_tmp_") => {
+                h.lock("renaming_table", format!("table {table} renamed to {table_name}"));
             }
             AlterTableOperation::AlterColumn { column_name, op } if existing => {
                 let col = &column_name.value;
@@ -429,13 +427,11 @@ fn alter_table(h: &mut Hits, name: &ObjectName, ops: &[AlterTableOperation]) {
             }
             AlterTableOperation::ModifyColumn {
                 col_name, data_type, ..
-            } if existing && h.my() => {
-                if !algorithm_given {
-                    h.lock(
-                        "mysql_copying_alter",
-                        format!("MODIFY {table}.{} {data_type} may copy the table", col_name.value),
-                    );
-                }
+            } if existing && h.my() && !algorithm_given => {
+                h.lock(
+                    "mysql_copying_alter",
+                    format!("MODIFY {table}.{} {data_type} may copy the table", col_name.value),
+                );
             }
             AlterTableOperation::ChangeColumn { old_name, new_name, .. } if existing && h.my() => {
                 if old_name.value != new_name.value {
@@ -484,11 +480,9 @@ pub fn statement(stmt: &Statement, ctx: &Context) -> Vec<Hit> {
                 }
             }
         }
-        Statement::Truncate(t) if h.pg() => {
-            if stmt.to_string().to_uppercase().contains(" CASCADE") {
-                let names: Vec<String> = t.table_names.iter().map(|n| n.name.to_string()).collect();
-                h.add("ban_truncate_cascade", format!("TRUNCATE {} CASCADE", names.join(", ")));
-            }
+        Statement::Truncate(t) if h.pg() && stmt.to_string().to_uppercase().contains(" CASCADE") => {
+            let names: Vec<String> = t.table_names.iter().map(|n| n.name.to_string()).collect();
+            h.add("ban_truncate_cascade", format!("TRUNCATE {} CASCADE", names.join(", ")));
         }
         Statement::StartTransaction { .. } | Statement::Commit { .. } | Statement::Rollback { .. }
             if ctx.raw && h.pg() =>
