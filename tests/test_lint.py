@@ -334,7 +334,7 @@ def test_since_lints_only_what_changed_on_a_real_git_history(tmp_path: Path) -> 
     assert done.returncode == 2 and "--since no-such-ref" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_output_formats(tmp_path: Path) -> None:
+def test_output_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = Repo(tmp_path)
     repo.add_service("pg", PG_URL, **{"monomig.lock_timeout": "5s", "monomig.statement_timeout": "60s"})
     repo.revision("pg", "a1", None, upgrade='op.create_index("ix_a", "accounts", ["email"])',
@@ -345,8 +345,6 @@ def test_output_formats(tmp_path: Path) -> None:
     assert text.stdout.startswith(f"{path}:12: error require_concurrent_index_creation [pg a1]: CREATE INDEX ix_a")
     assert "    fix: op.create_index(..., postgresql_concurrently=True)" in text.stdout
     assert "monomig lint: 1 service, 1 revision, 1 error" in text.stderr
-    gh = monomig(tmp_path, "lint", "--format", "github").stdout
-    assert gh.startswith(f"::error file={path},line=12,title=monomig lint require_concurrent_index_creation (pg)::")
     sarif = json.loads(monomig(tmp_path, "lint", "--format", "sarif").stdout)
     (result,) = sarif["runs"][0]["results"]
     assert sarif["version"] == "2.1.0"
@@ -354,7 +352,19 @@ def test_output_formats(tmp_path: Path) -> None:
     assert result["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": path}, "region": {"startLine": 12}}
     rules = sarif["runs"][0]["tool"]["driver"]["rules"]
     assert rules[result["ruleIndex"]]["id"] == "require_concurrent_index_creation"
-    clean = Repo(tmp_path / "clean")
+    # the GitHub form from the same findings, in this process (the command prints lint.github's text)
+    from monomig import lint
+
+    monkeypatch.chdir(tmp_path)
+    findings, errors, services, revisions = lint.run([], None, None, None, None)
+    assert (errors, services, revisions) == ([], 1, 1)
+    assert lint.github(findings).startswith(
+        f"::error file={path},line=12,title=monomig lint require_concurrent_index_creation (pg)::")
+    assert lint.text(findings) == text.stdout
+
+
+def test_clean_revisions_exit_0(tmp_path: Path) -> None:
+    clean = Repo(tmp_path)
     clean.add_service("pg", PG_URL)
     clean.revision("pg", "b1", None, upgrade='op.create_table("t", sa.Column("id", sa.BigInteger(), '
                    'sa.Identity(), primary_key=True))', downgrade='op.drop_table("t")')
