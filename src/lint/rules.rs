@@ -255,8 +255,8 @@ pub static RULES: &[Rule] = &[
         Error,
         ANY,
         Some("ban-drop-database"),
-        "a database dropped",
-        "Dropping a database from a migration destroys every table in it.",
+        "a database or schema dropped",
+        "Dropping a database or a schema from a migration destroys every table in it.",
         "Drop databases by hand, never from a revision."
     ),
     rule!(
@@ -273,7 +273,7 @@ pub static RULES: &[Rule] = &[
         Warning,
         PG | MY,
         Some("prefer-bigint-over-int"),
-        "an int/serial primary or foreign key column",
+        "an int/serial primary key column",
         "A 32-bit key runs out at 2,147,483,647 rows, and widening the key later rewrites the table and every table referencing it.",
         "Use sa.BigInteger() (bigint / bigserial / identity) for keys."
     ),
