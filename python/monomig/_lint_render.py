@@ -18,7 +18,6 @@ is reported with the exception and its line, and the next revision is rendered.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import sys
@@ -57,20 +56,15 @@ class _Capture:
         pass
 
 
-def _irreversible(path: str) -> bool:
-    """``downgrade()`` is missing, or its body is only ``pass``, ``...`` and a docstring."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read(), path)
-    except (OSError, SyntaxError, ValueError):
-        return False
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "downgrade":
-            return all(
-                isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
-                for s in node.body
-            )
-    return True
+def _irreversible(module: Any) -> bool:
+    """``downgrade()`` is missing, or does nothing: its body is only ``pass``, ``...`` or a
+    docstring (its code names nothing and keeps no local), read from the imported
+    function instead of parsing the file again."""
+    fn = getattr(module, "downgrade", None)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return fn is None
+    return not code.co_names and not code.co_varnames and not code.co_freevars
 
 
 def _error_line(tb: Any, path: str) -> int | None:
@@ -113,20 +107,15 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
     revisions = []
     for step in steps:
         rev = step.revision
-        path = os.path.realpath(rev.path)
-        if only_set is not None and path not in only_set:
+        if only_set is not None and os.path.realpath(rev.path) not in only_set:
             continue
-        entry: dict[str, Any] = {
-            "revision": rev.revision,
-            "path": rev.path,
-            "irreversible": _irreversible(rev.path),
-            "statements": [],
-        }
+        entry: dict[str, Any] = {"revision": rev.revision, "path": rev.path, "irreversible": False, "statements": []}
         # frames of the revision's code carry the name Python imported it by
         capture.path = rev.path
         capture.statements = []
         try:
             module = rev.module
+            entry["irreversible"] = _irreversible(module)
             capture.path = module.__file__ or rev.path
             with Operations.context(context):
                 module.upgrade()
