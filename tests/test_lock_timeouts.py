@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.databases import ServerDb, pg_admin, pg_database  # noqa: F401
+from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import MONOMIG, Repo, env_without_urls, monomig
 
 pytestmark = pytest.mark.slow
@@ -104,3 +104,19 @@ def test_bad_duration_fails_with_the_option_named(tmp_path: Path, pg_database: S
     done = monomig(repo.root, "-n", "pg", "upgrade", "head", timeout=60)
     assert done.returncode != 0
     assert "monomig.lock_timeout = five seconds in the [pg] section is not a duration" in done.stderr
+
+
+def test_mariadb_session_settings_on_the_migration_connection(tmp_path: Path, mysql_database: ServerDb) -> None:
+    repo = Repo(tmp_path)
+    repo.add_service("my", mysql_database.url, **{"monomig.lock_timeout": "2500ms", "monomig.statement_timeout": "30s"})
+    repo.revision("my", "m1", None, upgrade=(
+        'op.execute("CREATE TABLE probe AS SELECT @@SESSION.lock_wait_timeout AS l, '
+        '@@SESSION.max_statement_time AS s")'
+    ))
+    done = monomig(repo.root, "-n", "my", "upgrade", "head", timeout=60)
+    assert done.returncode == 0, done.stderr
+    with my_admin(mysql_database.name) as conn, conn.cursor() as cur:
+        cur.execute("SELECT l, s FROM probe")
+        (lock, statement), = cur.fetchall()
+    assert int(lock) == 3  # whole seconds, rounded up
+    assert float(statement) == 30.0
