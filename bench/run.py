@@ -121,12 +121,18 @@ ROWS: tuple[Row, ...] = (
         "one env.py", "tenants", "tenants", target=2, compare_output=False),
     Row("tenants-upgrade", "`monomig upgrade --all --jobs 4` of tenant schemas by one revision vs the "
         "Dispatch-style sequential loop in one env.py", "tenants", "tenants", compare_output=False),
+    # monomig lint (docs/lint.md): render + rules for 1,000 revisions vs the usual glue, Alembic's offline SQL
+    # piped into squawk (exit 1 is squawk's "findings", an answer; 2 and up, or Alembic failing, is a failure)
+    Row("lint-1000", "`monomig lint -n svc` vs `alembic -n svc upgrade base:head --sql` piped into `squawk`", "linear_small",
+        "cli", ("bash", "-c", "set -o pipefail; alembic -n {svc} upgrade base:head --sql | squawk --reporter json "
+                "> /dev/null; rc=$?; [ $rc -le 1 ]"),
+        ("monomig", "lint", "-n", "{svc}"), compare_output=False),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
              "graph-mermaid", "graph-svg", "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop",
-             "tenants-status", "tenants-upgrade")
+             "tenants-status", "tenants-upgrade", "lint-1000")
 NOT_BUILT = "n/a (not built yet)"
 
 

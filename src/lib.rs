@@ -12,6 +12,7 @@
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
 //! - [`tenants`]: the schemas or databases of a multi-tenant service, and shards;
+//! - [`lint`]: `monomig lint`: rules over each revision's offline SQL (sqlparser);
 //! - [`hash`]: the stable hash behind lock keys and database keys;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
@@ -23,6 +24,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod hash;
+pub mod lint;
 pub mod plan;
 pub mod pystr;
 pub mod render;

@@ -39,6 +39,8 @@ __all__ = [
     "fleet_status",
     "last_scan_cache_stats",
     "list_tenant_names",
+    "lint_rules",
+    "lint_service",
     "load_project",
     "mask_password",
     "parse_ini",
@@ -646,3 +648,6 @@ def tenant_database_url(url: str, name: str) -> str:
 
 def shards_of(keys: list[str], shards: int) -> list[int]:
     """The shard (0..shards) of each database key (rendezvous hashing)."""
+# monomig lint (src/lint/, src/bindings/lint.rs): JSON in, JSON out.
+def lint_service(request: str) -> str: ...
+def lint_rules() -> str: ...

@@ -41,7 +41,7 @@ from alembic.util import CommandError
 
 import monomig._native as _native
 from monomig import _lock as _lock_module
-from monomig import _preload
+from monomig import _preload, _timeouts
 from monomig._lock import (
     LOCK_HELD_ENV,
     LOCK_TARGET_ENV,
@@ -296,6 +296,7 @@ def install() -> None:
         if run is None:
             return original_run(self, **kw)
         try:
+            _timeouts.apply(self)  # monomig.lock_timeout / statement_timeout / lock_retries, once the lock is held
             original_run(self, **kw)
             if event_sink is not None:
                 run.after = _heads(self)

@@ -9,6 +9,7 @@ mod errors;
 mod fleet;
 mod graph;
 mod render;
+mod lint;
 mod report;
 mod runtime;
 mod scripts;
@@ -28,5 +29,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     report::register(m)?;
     render::register(m)?;
     tenants::register(m)?;
+    lint::register(m)?;
     Ok(())
 }
