@@ -11,6 +11,7 @@
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
 //! - [`hash`]: the stable hash behind lock keys and database keys;
+//! - [`sum`]: `monomig.sum`, the checksum file of a service's revision files;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
 //! Every fallible operation returns [`Error`].
@@ -25,6 +26,7 @@ pub mod plan;
 pub mod pystr;
 pub mod report;
 pub mod scripts;
+pub mod sum;
 
 #[cfg(feature = "python")]
 mod bindings;

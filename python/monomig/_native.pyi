@@ -603,3 +603,42 @@ def report_history(
 ) -> str: ...
 def report_branches(graph: RevisionGraph, docstrings: Sequence[str | None], verbose: bool = False) -> str: ...
 def report_show(graph: RevisionGraph, docstrings: Sequence[str | None], rev: str) -> str: ...
+
+# --- monomig.sum (src/sum/): the checksum file of a service's revision files ---
+
+class SumEntry(TypedDict):
+    """One line of a service's monomig.sum: a revision file and its hash."""
+
+    path: str
+    hash: str
+    revision: str | None
+
+class SumWritten(TypedDict):
+    """What ``sum_write`` did."""
+
+    path: str
+    files: int
+    changed: bool
+
+def sum_file_hash(path: str | os.PathLike[str]) -> str:
+    """``sha256:<hex>`` of a file's contents, line endings normalised."""
+
+def sum_entries(
+    name: str, version_locations: Sequence[str], recursive: bool = False, sourceless: bool = False
+) -> list[SumEntry]:
+    """The service's revision files in sum order (upgrade order, then unplaced files)."""
+
+def sum_write(
+    name: str, version_locations: Sequence[str], recursive: bool = False, sourceless: bool = False
+) -> SumWritten:
+    """Write the service's monomig.sum in its first version location."""
+
+def sum_check(
+    name: str,
+    version_locations: Sequence[str],
+    recursive: bool = False,
+    sourceless: bool = False,
+    strict: bool = False,
+    sum_required: bool = False,
+) -> list[CheckFinding]:
+    """The ``check --all`` findings of the service's monomig.sum."""

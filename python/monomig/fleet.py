@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import monomig
-from monomig import _native
+from monomig import _native, _sumfile
 from monomig._values import asbool, mask
 from monomig.urls import env_var_name, resolve_url
 
@@ -58,6 +58,7 @@ CHECK_CODES = (
     "missing_version_location",
     "not_a_service",
     "unreadable_revision",
+    *_sumfile.CHECK_CODES,
 )
 
 
@@ -319,6 +320,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "github"), default="text",
         help="'github' prints GitHub Actions annotations (::error file=...,line=...::message)",
     )
+    _sumfile.add_strict_argument(parser)
 
 
 def _section_line(config_file: str, section: str) -> int:
@@ -358,6 +360,7 @@ def _check(args: argparse.Namespace) -> int:
         for name, why in broken
     ]
     findings += _native.fleet_check(specs, all_specs)
+    findings += _sumfile.findings(selected, strict=getattr(args, "strict", False))
     for f in findings:
         f["message"] = mask(f["message"])
     if getattr(args, "json", False):
@@ -422,6 +425,12 @@ def add_all_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         help="print, for each service, the revisions that would run, in order, with their messages, and "
         "change nothing (reads the databases; imports no revision file; with --json a JSON list)",
     )
+    if command == "upgrade":
+        group.add_argument(
+            "--verify", action="store_true",
+            help="run `monomig verify` first and start no service whose verify fails (a revision changed "
+            "after it ran, a missing file, a step left half-way)",
+        )
     if command == "downgrade":
         group.add_argument(
             "--yes", action="store_true",

@@ -11,6 +11,7 @@ mod graph;
 mod report;
 mod runtime;
 mod scripts;
+mod sum;
 mod syntax;
 
 #[pymodule]
@@ -24,5 +25,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     graph::register(m)?;
     fleet::register(m)?;
     report::register(m)?;
+    sum::register(m)?;
     Ok(())
 }
