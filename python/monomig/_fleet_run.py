@@ -86,6 +86,7 @@ class RunOptions:
     x: tuple[str, ...] = ()
     config: tuple[str, ...] = ()
     toml_file: str | None = None
+    verify: bool = False  # upgrade --verify: refuse a service whose `monomig verify` fails
 
     @classmethod
     def from_args(cls, command: str, args: argparse.Namespace) -> RunOptions:
@@ -130,6 +131,7 @@ class RunOptions:
             x=tuple(a.get("x") or ()),
             config=tuple(a.get("config") or ()),
             toml_file=a.get("toml_file"),
+            verify=bool(a.get("verify")),
         )
 
 
@@ -537,6 +539,10 @@ class FleetRun:
             if job.code == CODE_MULTIPLE_HEADS:
                 self.failed = True
                 self.say(job, f"FAILED: {mask(job.message or '')}")
+        if self.options.verify and not self.options.sql:
+            from monomig import _drift
+
+            _drift.refuse_drifted(self)
         self._group()
         old = self._install_signals()
         try:
