@@ -76,6 +76,8 @@ class Row:
     target: float | None = None  # None: shown for context only
     compare_output: bool = True
     monomig_env: tuple[tuple[str, str], ...] = ()  # extra environment of the monomig side
+    stock_env: tuple[tuple[str, str], ...] = ()  # extra environment of the stock side
+    stock_bridged: bool = False  # "bridge" rows: the stock side runs with the bridge too
 
 
 ROWS: tuple[Row, ...] = (
@@ -109,11 +111,19 @@ ROWS: tuple[Row, ...] = (
         "merges", "scan", target=5),
     Row("memory", "peak memory (max RSS): `monomig -n svc heads` vs `alembic -n svc heads`", "linear", "memory",
         target=1),
+    Row("ledger-upgrade-200", "the ledger's cost: `alembic -n svc upgrade head` of 200 revisions from an empty "
+        "SQLite file, bridged, without the ledger (`MONOMIG_LOG=0`) vs with it", "fleet", "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"), state="empty", stock_env=(("MONOMIG_LOG", "0"),),
+        stock_bridged=True),
+    Row("ledger-noop", "the ledger's cost: `alembic -n svc upgrade head`, nothing to do, bridged, without the "
+        "ledger (`MONOMIG_LOG=0`) vs with it", "fleet", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="head", stock_env=(("MONOMIG_LOG", "0"),), stock_bridged=True),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
-             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop")
+             "scan", "upgrade-empty", "upgrade-all-empty", "ledger-upgrade-200", "status", "upgrade-all-noop",
+             "ledger-noop")
 NOT_BUILT = "n/a (not built yet)"
 
 
@@ -213,7 +223,7 @@ def base_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONHASHSEED"] = HASH_SEED
-    for name in ("MONOMIG_BENCH_BRIDGE", "PYTHONDONTWRITEBYTECODE", "ALEMBIC_CONFIG", "MONOMIG_CACHE",
+    for name in ("MONOMIG_BENCH_BRIDGE", "MONOMIG_LOG", "PYTHONDONTWRITEBYTECODE", "ALEMBIC_CONFIG", "MONOMIG_CACHE",
                  "MONOMIG_CACHE_DIR"):
         env.pop(name, None)
     if SCAN_CACHE is not None:
@@ -300,7 +310,8 @@ def fingerprint(repo: Path, manifest: dict) -> dict[str, dict]:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             schema = con.execute(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                "AND tbl_name != 'alembic_version_log' ORDER BY type, name"  # monomig's ledger: its own rows
             ).fetchall()
             try:
                 versions = sorted(r[0] for r in con.execute("SELECT version_num FROM alembic_version"))
@@ -484,6 +495,7 @@ class Bench:
         stock_env = base_env()
         mono_env = base_env()
         mono_env.update(row.monomig_env)
+        stock_env.update(row.stock_env)
         if row.kind == "bridge":
             bridge = self.bridge_status()
             if not bridge["active"]:
@@ -491,6 +503,8 @@ class Bench:
                 if bridge.get("error"):
                     result.notes.append(f"`import {bridge['module']}` failed: {bridge['error']}")
             mono_env["MONOMIG_BENCH_BRIDGE"] = self.args.bridge_module
+            if row.stock_bridged:
+                stock_env["MONOMIG_BENCH_BRIDGE"] = self.args.bridge_module
         sides = {"stock": (result.stock, stock_cmds, stock_env), "monomig": (result.monomig, mono_cmds, mono_env)}
         fingerprints: dict[str, list] = {"stock": [], "monomig": []}
 
