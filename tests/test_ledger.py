@@ -105,8 +105,7 @@ def test_sqlite_ledger_through_alembic_monomig_and_all(tmp_path: Path) -> None:
     assert first["service"] == "shop" and first["file_hash"].startswith("sha256:")
     assert first["run_pid"] and first["run_host"] and first["alembic_version"] and first["python_version"]
     assert first["finished_at"] >= first["started_at"] and first["duration_ms"] >= 0
-    assert [r["revision"] for r in log(repo, "-n", "shop")][:1] == ["w3"]
-    text = ok(monomig(repo.root, "log", "--limit", "2"))
+    text = ok(monomig(repo.root, "log", "-n", "shop", "--limit", "2"))
     assert "upgrade" in text and "w3" in text and "done" in text
     assert verify(repo) == (0, [])
 

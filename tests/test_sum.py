@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from support.fleet_repo import Repo, monomig
 
-pytestmark = pytest.mark.slow  # each test runs the monomig command a few times (about 1-3 s)
-
 
 def project(tmp_path: Path) -> Repo:
     repo = Repo(tmp_path / "proj")
@@ -28,22 +26,46 @@ def versions(repo: Repo, svc: str) -> Path:
     return repo.root / "migrations" / "versions" / svc
 
 
+class Out:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def cli(repo: Repo, *args: str) -> Out:
+    """The installed `monomig` command in this process (hash and check --all import neither
+    Alembic nor SQLAlchemy): many checks without a process each."""
+    import contextlib
+    import io
+
+    from monomig.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(repo.root)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(list(args))
+    finally:
+        os.chdir(cwd)
+    return Out(status, out.getvalue(), err.getvalue())
+
+
 def check(repo: Repo, *args: str) -> tuple[int, list[dict]]:
-    r = monomig(repo.root, "check", "--all", "--json", *args)
+    r = cli(repo, "check", "--all", "--json", *args)
     assert r.returncode in (0, 1), r.stderr
     return r.returncode, json.loads(r.stdout)
 
 
 def test_hash_writes_a_sum_per_service_in_upgrade_order(tmp_path: Path) -> None:
     repo = project(tmp_path)
-    r = monomig(repo.root, "hash")
+    r = cli(repo, "hash")
     assert r.returncode == 0, r.stderr
     assert "orders: migrations/versions/orders/monomig.sum written (3 revision files)" in r.stdout
     lines = (versions(repo, "orders") / "monomig.sum").read_text().splitlines()
     assert lines[0].startswith("monomig-sum v1 sha256:")
     assert [line.split()[0] for line in lines[1:]] == ["ord0000_rev.py", "ord0001_rev.py", "ord0002_rev.py"]
     # Written again from the same files: the same bytes, reported unchanged.
-    r = monomig(repo.root, "hash", "-n", "orders", "--json")
+    r = cli(repo, "hash", "-n", "orders", "--json")
     assert json.loads(r.stdout)[0]["changed"] is False
     assert check(repo) == (0, [])
     # CRLF line endings (a Windows checkout) hash alike.
@@ -54,7 +76,7 @@ def test_hash_writes_a_sum_per_service_in_upgrade_order(tmp_path: Path) -> None:
 
 def test_check_names_modified_renamed_deleted_and_unhashed_files(tmp_path: Path) -> None:
     repo = project(tmp_path)
-    assert monomig(repo.root, "hash").returncode == 0
+    assert cli(repo, "hash").returncode == 0
     v = versions(repo, "orders")
     with open(v / "ord0000_rev.py", "a") as f:
         f.write("# edited after it ran\n")
@@ -74,13 +96,13 @@ def test_check_names_modified_renamed_deleted_and_unhashed_files(tmp_path: Path)
     status, strict = check(repo, "--strict")
     assert [f["code"] for f in strict if f["service"] == "users"] == ["unhashed_revision"]
     # The text and GitHub formats carry the same file and line.
-    text = monomig(repo.root, "check", "--all")
+    text = cli(repo, "check", "--all")
     assert text.returncode == 1
     assert "migrations/versions/orders/monomig.sum:4: deleted_revision: service 'orders'" in text.stdout
-    gh = monomig(repo.root, "check", "--all", "--format", "github")
+    gh = cli(repo, "check", "--all", "--format", "github")
     assert "::error file=migrations/versions/orders/ord0000_rev.py,line=1,title=monomig modified_revision" in gh.stdout
     # Writing the sum again accepts the changes.
-    assert monomig(repo.root, "hash").returncode == 0
+    assert cli(repo, "hash").returncode == 0
     assert check(repo, "--strict") == (0, [])
 
 
@@ -91,7 +113,7 @@ def test_sum_required_and_a_hand_edited_sum(tmp_path: Path) -> None:
     _, found = check(repo)
     assert [(f["service"], f["code"]) for f in found] == [("users", "stale_sum")]
     assert "monomig hash -n users" in found[0]["message"]
-    assert monomig(repo.root, "hash").returncode == 0
+    assert cli(repo, "hash").returncode == 0
     s = versions(repo, "orders") / "monomig.sum"
     lines = s.read_text().splitlines()
     s.write_text("\n".join([lines[0], lines[2], lines[1], "garbage", *lines[3:]]) + "\n")
@@ -100,17 +122,20 @@ def test_sum_required_and_a_hand_edited_sum(tmp_path: Path) -> None:
     assert "header hash does not match" in found[0]["message"]
 
 
+@pytest.mark.slow  # runs Alembic's revision and merge through the monomig command
 def test_drop_in_revision_and_merge_update_an_existing_sum(tmp_path: Path) -> None:
     repo = project(tmp_path)
     (repo.root / "migrations" / "script.py.mako").write_text(
         '"""${message}"""\nrevision = ${repr(up_revision)}\ndown_revision = ${repr(down_revision)}\n'
         "branch_labels = None\ndepends_on = None\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n"
     )
-    assert monomig(repo.root, "hash", "-n", "orders").returncode == 0
+    assert cli(repo, "hash", "-n", "orders").returncode == 0
     r = monomig(repo.root, "-n", "orders", "revision", "-m", "add orders", "--rev-id", "ord9001")
     assert r.returncode == 0, r.stderr
     assert "monomig.sum ... done (4 revision files)" in r.stdout
-    r = monomig(repo.root, "-n", "orders", "revision", "-m", "branch", "--rev-id", "ord9002", "--head", "ord0002", "--splice")
+    r = monomig(
+        repo.root, "-n", "orders", "revision", "-m", "branch", "--rev-id", "ord9002", "--head", "ord0002", "--splice"
+    )
     assert r.returncode == 0, r.stderr
     r = monomig(repo.root, "-n", "orders", "merge", "-m", "merge", "--rev-id", "ord9003", "heads")
     assert r.returncode == 0, r.stderr
@@ -126,7 +151,7 @@ def test_drop_in_revision_and_merge_update_an_existing_sum(tmp_path: Path) -> No
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_two_branches_adding_a_revision_conflict_in_git(tmp_path: Path) -> None:
     repo = project(tmp_path)
-    assert monomig(repo.root, "hash").returncode == 0
+    assert cli(repo, "hash").returncode == 0
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -143,7 +168,7 @@ def test_two_branches_adding_a_revision_conflict_in_git(tmp_path: Path) -> None:
     for branch, rev in (("one", "ord1001"), ("two", "ord2001")):
         git("checkout", "-qb", branch, "main")
         repo.revision("orders", rev, "ord0002")
-        assert monomig(repo.root, "hash", "-n", "orders").returncode == 0
+        assert cli(repo, "hash", "-n", "orders").returncode == 0
         git("add", "-A")
         assert git("commit", "-qm", rev).returncode == 0
     git("checkout", "-q", "one")

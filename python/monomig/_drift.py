@@ -140,8 +140,8 @@ def verify_service(project: monomig.Project | None, svc: monomig.Service, spec: 
         if row["direction"] == "upgrade" and row["outcome"] == "done":
             ran.setdefault(row["revision"], row)
     for rev in applied:
-        row = ran.get(rev)
-        if row is None:
+        last = ran.get(rev)
+        if last is None:
             out.append(_finding(
                 name, "applied_without_ledger",
                 f"service {name!r}: revision {rev!r} is applied but {where} has no row of it (applied before "
@@ -149,6 +149,7 @@ def verify_service(project: monomig.Project | None, svc: monomig.Service, spec: 
                 rev,
             ))
             continue
+        row = last
         path, now_hash = hashes.get(rev, (None, None))
         if row["file_hash"] and now_hash and row["file_hash"] != now_hash:
             out.append(_finding(

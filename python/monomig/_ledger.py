@@ -124,6 +124,7 @@ def clean_error(text: str, password: str | None = None) -> str:
 def _who() -> dict[str, Any]:
     import alembic
 
+    user: str | None
     try:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name in this environment
@@ -152,9 +153,7 @@ def _section_option(ctx: Any, option: str) -> str | None:
 
 def settings(ctx: Any) -> tuple[bool, str]:
     """Whether the ledger is on for this context's service, and its table."""
-    from monomig._values import asbool
-
-    from monomig._values import env_off
+    from monomig._values import asbool, env_off
 
     raw = _section_option(ctx, LOG_OPTION)
     on = asbool(raw, True) and not env_off(LOG_ENV)
@@ -250,7 +249,9 @@ class _Ledger:
         conn = self.ctx.connection
         if not self.transactional:
             conn.execute(self.table.insert().values(id=row_id, started_at=started, outcome="running", **values))
-            if not self.ctx._in_external_transaction and conn.in_transaction():
+            # (SQLAlchemy 1.4's legacy connections committed the INSERT themselves)
+            external = getattr(self.ctx, "_in_external_transaction", False)
+            if not external and hasattr(conn, "commit") and conn.in_transaction():
                 conn.commit()
         fn = step.migration_fn
         ledger = self
@@ -300,7 +301,8 @@ class _Ledger:
                         conn.execute(
                             self.table.insert().values(id=f["id"], started_at=f["started_at"], **f["values"], **row)
                         )
-                conn.commit()
+                if hasattr(conn, "commit"):  # SQLAlchemy 2 (1.4's legacy connections autocommit)
+                    conn.commit()
         except Exception as e:  # noqa: BLE001 - the migration's own error is the one to report
             print(
                 f"monomig: warning: the failure could not be recorded in the ledger {self.qualified()}: "

@@ -52,6 +52,10 @@ __all__ = [
     "report_show",
     "scan_cache_dir",
     "scan_revisions",
+    "sum_check",
+    "sum_entries",
+    "sum_file_hash",
+    "sum_write",
 ]
 
 __version__: str

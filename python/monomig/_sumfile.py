@@ -41,9 +41,9 @@ def write(svc: monomig.Service) -> dict[str, Any]:
     return dict(_native.sum_write(**_where(svc)))
 
 
-def entries(svc: monomig.Service) -> list[dict[str, Any]]:
+def entries(svc: monomig.Service) -> list[_native.SumEntry]:
     """The service's revision files in sum order, each ``{"path", "hash", "revision"}``."""
-    return list(_native.sum_entries(**_where(svc)))
+    return _native.sum_entries(**_where(svc))
 
 
 def file_hash(path: str) -> str:

@@ -105,7 +105,11 @@ pub fn findings(svc: &SumService, required: bool, sum_required: bool) -> Vec<Fin
             return out;
         }
     };
-    let base = svc.version_locations.first().map(|p| p.as_path()).unwrap_or(Path::new("."));
+    let base = svc
+        .version_locations
+        .first()
+        .map(|p| p.as_path())
+        .unwrap_or(Path::new("."));
     let now: HashMap<&str, &super::Entry> = current.iter().map(|e| (e.path.as_str(), e)).collect();
     let summed: HashSet<&str> = parsed.entries.iter().map(|(_, e)| e.path.as_str()).collect();
     let mut unsummed: Vec<&super::Entry> = current.iter().filter(|e| !summed.contains(e.path.as_str())).collect();

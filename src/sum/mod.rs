@@ -276,7 +276,9 @@ pub fn parse(text: &str) -> Parsed {
                 }
             }
             _ => {
-                out.header_problem = Some(format!("its first line is not a header `{MAGIC} sha256:<64 hex digits>`"));
+                out.header_problem = Some(format!(
+                    "its first line is not a header `{MAGIC} sha256:<64 hex digits>`"
+                ));
             }
         },
     }

@@ -55,11 +55,18 @@ fn findings_name_every_kind_of_drift() {
     let svc = service(d.path());
     write(&svc).unwrap();
     assert!(check::findings(&svc, true, true).is_empty());
-    std::fs::write(d.path().join("a.py"), "revision = 'aaa1'\ndown_revision = None\n# edited\n").unwrap();
+    std::fs::write(
+        d.path().join("a.py"),
+        "revision = 'aaa1'\ndown_revision = None\n# edited\n",
+    )
+    .unwrap();
     std::fs::rename(d.path().join("b.py"), d.path().join("b2.py")).unwrap();
     std::fs::remove_file(d.path().join("c.py")).unwrap();
     write_rev(d.path(), "d.py", "ddd4", Some("bbb2"));
-    let codes: Vec<String> = check::findings(&svc, false, false).into_iter().map(|f| f.code).collect();
+    let codes: Vec<String> = check::findings(&svc, false, false)
+        .into_iter()
+        .map(|f| f.code)
+        .collect();
     assert_eq!(codes, ["modified_revision", "renamed_revision", "deleted_revision"]);
     let strict: Vec<String> = check::findings(&svc, true, false).into_iter().map(|f| f.code).collect();
     assert_eq!(strict.last().map(String::as_str), Some("unhashed_revision"));
