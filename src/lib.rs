@@ -11,6 +11,7 @@
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
 //! - [`hash`]: the stable hash behind lock keys and database keys;
+//! - [`ledger`]: the ledger table the bridge writes, read for `status`;
 //! - [`sum`]: `monomig.sum`, the checksum file of a service's revision files;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
@@ -22,6 +23,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod hash;
+pub mod ledger;
 pub mod plan;
 pub mod pystr;
 pub mod report;

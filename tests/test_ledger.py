@@ -174,6 +174,9 @@ def test_postgres_failed_step_leaves_no_done_row_and_no_password(tmp_path: Path,
     assert "RuntimeError: cannot finish on" in rows[0][2] and "s3cretpw" not in rows[0][2]
     assert "half" not in tables and "widgets" not in tables
     assert "s3cretpw" not in ok(monomig(repo.root, "log"))
+    r = monomig(repo.root, "status")
+    assert "shop: last step failed (upgrade of p2 started " in r.stdout and "RuntimeError" in r.stdout, r.stdout
+    assert "s3cretpw" not in r.stdout + r.stderr
     assert verify(repo) == (0, [])
     repo.revision("shop", "p2", "p1")
     ok(monomig(repo.root, "upgrade", "--all"))
@@ -204,5 +207,8 @@ def test_mariadb_killed_worker_leaves_a_running_row_verify_reports(tmp_path: Pat
     assert status == 1
     assert [(f["code"], f["revision"]) for f in found] == [("partial_apply", "m2")]
     assert "MySQL/MariaDB commit every DDL statement at once" in found[0]["message"]
+    (st,) = json.loads(monomig(repo.root, "status", "--json").stdout)
+    assert st["state"] == "behind" and st["last_problem"]["outcome"] == "partial", st
+    assert "shop: last step never finished (upgrade of m2" in monomig(repo.root, "status").stdout
     r = monomig(repo.root, "upgrade", "--all", "--verify")
     assert r.returncode == 1 and "partial_apply" in r.stdout + r.stderr

@@ -435,3 +435,47 @@ def read_rows(conn: Any, name: str, schema: str | None, service: str | None = No
     query = query.order_by(table.c.started_at.desc(), table.c.id.desc())
     rows = [dict(r._mapping) for r in conn.execute(query)]
     return rows
+
+
+# --------------------------------------------------------------------------- status
+
+
+def annotate_status(
+    out: list[dict[str, Any]], services: list[Any], specs: list[Any], timeout: float, max_connections: int
+) -> None:
+    """``monomig status``: add ``last_problem`` to each service whose last ledger step failed,
+    or is still ``running`` while no process holds its migration lock (``partial``). Read in
+    Rust (``_native.ledger_last_steps``): no SQLAlchemy; a ledger that cannot be read adds
+    nothing (the service's state says why when its database is the cause)."""
+    targets: list[tuple[str, str, str, str | None, str]] = []
+    index: list[int] = []
+    for i, (svc, spec) in enumerate(zip(services, specs, strict=True)):
+        on, table, schema = service_table(svc)
+        if not on or spec.get("url") is None or out[i]["state"] == "unreachable":
+            continue
+        targets.append((spec["url"], spec["base_dir"], table, schema, svc.name))
+        index.append(i)
+    if not targets:
+        return
+    from monomig._values import mask
+
+    for i, step in zip(index, _native.ledger_last_steps(targets, timeout, max_connections), strict=True):
+        if not isinstance(step, dict):
+            continue
+        if step["outcome"] == "failed" or (step["outcome"] == "running" and out[i]["state"] != "migrating"):
+            error = step["error"]
+            out[i]["last_problem"] = {
+                **step,
+                "outcome": "partial" if step["outcome"] == "running" else step["outcome"],
+                "error": mask(error) if error else error,
+            }
+
+
+def status_note(s: dict[str, Any]) -> str:
+    """The line ``status`` prints under its table for a service's ``last_problem``."""
+    p = s["last_problem"]
+    what = f"{p['direction']} of {p['revision']} started {p['started_at']}"
+    if p["outcome"] == "partial":
+        return f"{s['service']}: last step never finished ({what}): run `monomig verify -n {s['service']}`"
+    first = (p.get("error") or "").splitlines()[0] if p.get("error") else ""
+    return f"{s['service']}: last step failed ({what})" + (f": {first}" if first else "")

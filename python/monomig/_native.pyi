@@ -38,6 +38,7 @@ __all__ = [
     "fleet_check",
     "fleet_status",
     "last_scan_cache_stats",
+    "ledger_last_steps",
     "load_project",
     "mask_password",
     "parse_ini",
@@ -646,3 +647,22 @@ def sum_check(
     sum_required: bool = False,
 ) -> list[CheckFinding]:
     """The ``check --all`` findings of the service's monomig.sum."""
+
+# --- the ledger (src/ledger/): each service's newest ledger row, for `status` ---
+
+class LedgerStep(TypedDict):
+    """A service's newest ledger row, as ``ledger_last_steps`` returns it."""
+
+    revision: str
+    direction: str
+    outcome: str
+    started_at: str
+    error: str | None
+
+def ledger_last_steps(
+    targets: Sequence[tuple[str, str | os.PathLike[str], str, str | None, str]],
+    connect_timeout: float = 5.0,
+    concurrency: int = 16,
+) -> list[LedgerStep | str | None]:
+    """For each ``(url, base_dir, table, schema, service)``: the newest row, None without one,
+    or the error text when the ledger could not be read."""

@@ -257,6 +257,9 @@ def _status(args: argparse.Namespace) -> int:
             item["error_kind"] = s["error_kind"]
         item["shared_with"] = s["shared_with"]
         out.append(item)
+    from monomig import _ledger
+
+    _ledger.annotate_status(out, services, specs, getattr(args, "connect_timeout", 5.0), max_connections)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     elif not out:
@@ -280,6 +283,8 @@ def _status(args: argparse.Namespace) -> int:
                 notes.append(f"{s['service']}: {_state_label(s)}: its migration lock is held by {s['holder']}")
             if s.get("error"):
                 notes.append(f"{s['service']}: {_state_label(s)}: {s['error']}")
+            if s.get("last_problem"):
+                notes.append(_ledger.status_note(s))
             if s["shared_with"]:
                 others = ", ".join(s["shared_with"])
                 notes.append(

@@ -8,6 +8,7 @@ mod db;
 mod errors;
 mod fleet;
 mod graph;
+mod ledger;
 mod report;
 mod runtime;
 mod scripts;
@@ -26,5 +27,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fleet::register(m)?;
     report::register(m)?;
     sum::register(m)?;
+    ledger::register(m)?;
     Ok(())
 }
