@@ -77,6 +77,8 @@ class Row:
     target: float | None = None  # None: shown for context only
     compare_output: bool = True
     monomig_env: tuple[tuple[str, str], ...] = ()  # extra environment of the monomig side
+    stock_env: tuple[tuple[str, str], ...] = ()  # extra environment of the stock side
+    stock_bridged: bool = False  # "bridge" rows: the stock side runs with the bridge too
 
 
 ROWS: tuple[Row, ...] = (
@@ -127,12 +129,19 @@ ROWS: tuple[Row, ...] = (
         "cli", ("bash", "-c", "set -o pipefail; alembic -n {svc} upgrade base:head --sql | squawk --reporter json "
                 "> /dev/null; rc=$?; [ $rc -le 1 ]"),
         ("monomig", "lint", "-n", "{svc}"), compare_output=False),
+    Row("ledger-upgrade-200", "the ledger's cost: `alembic -n svc upgrade head` of 200 revisions from an empty "
+        "SQLite file, bridged, without the ledger (`MONOMIG_LOG=0`) vs with it", "fleet", "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"), state="empty", stock_env=(("MONOMIG_LOG", "0"),),
+        stock_bridged=True),
+    Row("ledger-noop", "the ledger's cost: `alembic -n svc upgrade head`, nothing to do, bridged, without the "
+        "ledger (`MONOMIG_LOG=0`) vs with it", "fleet", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="head", stock_env=(("MONOMIG_LOG", "0"),), stock_bridged=True),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
              "graph-mermaid", "graph-svg", "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop",
-             "tenants-status", "tenants-upgrade", "lint-1000")
+             "tenants-status", "tenants-upgrade", "lint-1000", "ledger-upgrade-200", "ledger-noop")
 NOT_BUILT = "n/a (not built yet)"
 
 
@@ -232,7 +241,7 @@ def base_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONHASHSEED"] = HASH_SEED
-    for name in ("MONOMIG_BENCH_BRIDGE", "PYTHONDONTWRITEBYTECODE", "ALEMBIC_CONFIG", "MONOMIG_CACHE",
+    for name in ("MONOMIG_BENCH_BRIDGE", "MONOMIG_LOG", "PYTHONDONTWRITEBYTECODE", "ALEMBIC_CONFIG", "MONOMIG_CACHE",
                  "MONOMIG_CACHE_DIR"):
         env.pop(name, None)
     if SCAN_CACHE is not None:
@@ -319,7 +328,8 @@ def fingerprint(repo: Path, manifest: dict) -> dict[str, dict]:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             schema = con.execute(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                "AND tbl_name != 'alembic_version_log' ORDER BY type, name"  # monomig's ledger: its own rows
             ).fetchall()
             try:
                 versions = sorted(r[0] for r in con.execute("SELECT version_num FROM alembic_version"))
@@ -507,6 +517,7 @@ class Bench:
         stock_env = base_env()
         mono_env = base_env()
         mono_env.update(row.monomig_env)
+        stock_env.update(row.stock_env)
         if row.kind == "bridge":
             bridge = self.bridge_status()
             if not bridge["active"]:
@@ -514,6 +525,8 @@ class Bench:
                 if bridge.get("error"):
                     result.notes.append(f"`import {bridge['module']}` failed: {bridge['error']}")
             mono_env["MONOMIG_BENCH_BRIDGE"] = self.args.bridge_module
+            if row.stock_bridged:
+                stock_env["MONOMIG_BENCH_BRIDGE"] = self.args.bridge_module
         sides = {"stock": (result.stock, stock_cmds, stock_env), "monomig": (result.monomig, mono_cmds, mono_env)}
         fingerprints: dict[str, list] = {"stock": [], "monomig": []}
 
@@ -595,6 +608,8 @@ class Bench:
             if fingerprints["stock"] and fingerprints["monomig"] and fingerprints["stock"][0] != fingerprints["monomig"][0]:
                 result.notes.append("MISMATCH: monomig left the databases in another state than stock Alembic")
             heads = {svc: sorted(info["heads"]) for svc, info in manifest["services"].items()}
+            if not row.per_service:  # the row's commands migrate the first service only
+                heads = dict(list(heads.items())[:1])
             for name in ("stock", "monomig"):
                 if any(fp[svc].get("versions") != heads[svc] for fp in fingerprints[name] for svc in heads):
                     result.notes.append(f"MISMATCH: after {name} runs a version table is not at head")

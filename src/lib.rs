@@ -14,6 +14,8 @@
 //! - [`tenants`]: the schemas or databases of a multi-tenant service, and shards;
 //! - [`lint`]: `monomig lint`: rules over each revision's offline SQL (sqlparser);
 //! - [`hash`]: the stable hash behind lock keys and database keys;
+//! - [`ledger`]: the ledger table the bridge writes, read for `status`;
+//! - [`sum`]: `monomig.sum`, the checksum file of a service's revision files;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
 //!
 //! Every fallible operation returns [`Error`].
@@ -25,12 +27,14 @@ pub mod fleet;
 pub mod graph;
 pub mod hash;
 pub mod lint;
+pub mod ledger;
 pub mod plan;
 pub mod pystr;
 pub mod render;
 pub mod report;
 pub mod scripts;
 pub mod tenants;
+pub mod sum;
 
 #[cfg(feature = "python")]
 mod bindings;

@@ -103,7 +103,8 @@ def db_state(url: str) -> tuple[Any, ...]:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            tables = sorted(sa.inspect(conn).get_table_names())
+            # monomig's ledger (docs/ledger.md) is the bridge's own table: not part of what is compared
+            tables = sorted(t for t in sa.inspect(conn).get_table_names() if t != "alembic_version_log")
             rows = None
             if "alembic_version" in tables:
                 rows = sorted(r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version")))
@@ -215,6 +216,20 @@ def canon_labels(text: str) -> str:
     return _BRANCH_NAMES.sub(lambda m: m.group(1) + ", ".join(sorted(m.group(2).split(", "))), text)
 
 
+_CHECK_OPS = re.compile(r"(FAILED: New upgrade operations detected: )\[(.*)\]\n?$", re.S)
+
+
+def canon_ops(text: str) -> str:
+    """Alembic's check lists the operations it found in the order of a Python set of table
+    names, which also depends on the names that were in the set before filtering (the bridge's
+    ledger table, left out by its include_name hook): compare them as a multiset."""
+    m = _CHECK_OPS.match(text)
+    if m is None:
+        return text
+    items = re.split(r", (?=\(')", m.group(2))
+    return m.group(1) + "[" + ", ".join(sorted(items)) + "]\n"
+
+
 def _stderr(text: str, urls: dict[str, str]) -> str:
     for svc, url in urls.items():
         text = text.replace(url, f"<{svc} url>").replace(url.rsplit("/", 1)[-1], f"<{svc} db>")
@@ -237,7 +252,9 @@ def compare(
             assert a[4] == b[4]
             continue
         assert a[1] == b[1], f"exit status of `alembic {argv}`: stock {a[1]}, bridge {b[1]}\n{a[3]}\n---\n{b[3]}"
-        if "current" in a[0] and "history" not in a[0]:
+        if "check" in a[0]:
+            assert canon_ops(a[2]) == canon_ops(b[2]), f"stdout of `alembic {argv}` differs"
+        elif "current" in a[0] and "history" not in a[0]:
             # several heads come out of a set of Script objects: address order in Alembic
             assert sorted(a[2].splitlines()) == sorted(b[2].splitlines()), f"stdout of `alembic {argv}` differs"
         else:

@@ -88,6 +88,7 @@ class RunOptions:
     config: tuple[str, ...] = ()
     toml_file: str | None = None
     args: Any = None  # the parsed command line (tenant selection, shard, rollout: monomig._fanout)
+    verify: bool = False  # upgrade --verify: refuse a service whose `monomig verify` fails
 
     @classmethod
     def from_args(cls, command: str, args: argparse.Namespace) -> RunOptions:
@@ -133,6 +134,7 @@ class RunOptions:
             config=tuple(a.get("config") or ()),
             toml_file=a.get("toml_file"),
             args=args,
+            verify=bool(a.get("verify")),
         )
 
 
@@ -564,6 +566,10 @@ class FleetRun:
             if job.code in (CODE_MULTIPLE_HEADS, CODE_TARGETS):
                 self.failed = True
                 self.say(job, f"FAILED: {mask(job.message or '')}")
+        if self.options.verify and not self.options.sql:
+            from monomig import _drift
+
+            _drift.refuse_drifted(self)
         self._group()
         if self.quiet:
             from monomig._fanout import Progress

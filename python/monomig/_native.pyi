@@ -41,6 +41,7 @@ __all__ = [
     "list_tenant_names",
     "lint_rules",
     "lint_service",
+    "ledger_last_steps",
     "load_project",
     "mask_password",
     "parse_ini",
@@ -60,6 +61,10 @@ __all__ = [
     "shards_of",
     "tenant_database_url",
     "tenant_name_error",
+    "sum_check",
+    "sum_entries",
+    "sum_file_hash",
+    "sum_write",
 ]
 
 __version__: str
@@ -651,3 +656,60 @@ def shards_of(keys: list[str], shards: int) -> list[int]:
 # monomig lint (src/lint/, src/bindings/lint.rs): JSON in, JSON out.
 def lint_service(request: str) -> str: ...
 def lint_rules() -> str: ...
+# --- monomig.sum (src/sum/): the checksum file of a service's revision files ---
+
+class SumEntry(TypedDict):
+    """One line of a service's monomig.sum: a revision file and its hash."""
+
+    path: str
+    hash: str
+    revision: str | None
+
+class SumWritten(TypedDict):
+    """What ``sum_write`` did."""
+
+    path: str
+    files: int
+    changed: bool
+
+def sum_file_hash(path: str | os.PathLike[str]) -> str:
+    """``sha256:<hex>`` of a file's contents, line endings normalised."""
+
+def sum_entries(
+    name: str, version_locations: Sequence[str], recursive: bool = False, sourceless: bool = False
+) -> list[SumEntry]:
+    """The service's revision files in sum order (upgrade order, then unplaced files)."""
+
+def sum_write(
+    name: str, version_locations: Sequence[str], recursive: bool = False, sourceless: bool = False
+) -> SumWritten:
+    """Write the service's monomig.sum in its first version location."""
+
+def sum_check(
+    name: str,
+    version_locations: Sequence[str],
+    recursive: bool = False,
+    sourceless: bool = False,
+    strict: bool = False,
+    sum_required: bool = False,
+) -> list[CheckFinding]:
+    """The ``check --all`` findings of the service's monomig.sum."""
+
+# --- the ledger (src/ledger/): each service's newest ledger row, for `status` ---
+
+class LedgerStep(TypedDict):
+    """A service's newest ledger row, as ``ledger_last_steps`` returns it."""
+
+    revision: str
+    direction: str
+    outcome: str
+    started_at: str
+    error: str | None
+
+def ledger_last_steps(
+    targets: Sequence[tuple[str, str | os.PathLike[str], str, str | None, str]],
+    connect_timeout: float = 5.0,
+    concurrency: int = 16,
+) -> list[LedgerStep | str | None]:
+    """For each ``(url, base_dir, table, schema, service)``: the newest row, None without one,
+    or the error text when the ledger could not be read."""

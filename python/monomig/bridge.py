@@ -108,8 +108,9 @@ def _install_target() -> None:
     ready = ready and (migration is None or hasattr(migration, "MigrationContext"))
     if not ready:
         return
-    from monomig import _target
+    from monomig import _ledger, _target
 
+    _ledger.install()  # inside the lock: _target's hooks wrap the ledger's
     _target.install()
     _state["target"] = True
 
@@ -141,6 +142,9 @@ def deactivate() -> None:
     target = sys.modules.get("monomig._target")
     if target is not None:
         target.uninstall()
+    ledger = sys.modules.get("monomig._ledger")
+    if ledger is not None:
+        ledger.uninstall()
     _state["target"] = False
     _state["active"] = False
     _state["original_init"] = None

@@ -245,7 +245,7 @@ def _prescan(argv: list[str]) -> tuple[str | None, bool]:
 
 
 #: The fleet check's own options (after ``check``); stock ``alembic check`` takes none of them.
-FLEET_CHECK_OPTIONS = ("--all", "--name", "--json", "--format")
+FLEET_CHECK_OPTIONS = ("--all", "--name", "--json", "--format", "--strict")
 
 
 def wants_fleet_check(argv: list[str]) -> bool:
@@ -746,6 +746,10 @@ def _alembic_command(argv: list[str], args: Any) -> int:
         raise
     if status != 0:
         _hint(args)
+    else:
+        from monomig import _sumfile
+
+        _sumfile.after_new_revision(args)  # a new revision file: the service's monomig.sum follows
     return status
 
 

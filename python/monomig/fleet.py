@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import monomig
-from monomig import _native
+from monomig import _native, _sumfile
 from monomig._values import asbool, mask
 from monomig.urls import env_var_name, resolve_url
 
@@ -58,6 +58,7 @@ CHECK_CODES = (
     "missing_version_location",
     "not_a_service",
     "unreadable_revision",
+    *_sumfile.CHECK_CODES,
 )
 
 
@@ -264,6 +265,9 @@ def _status(args: argparse.Namespace) -> int:
         if e.target is not None:
             item["tenant"] = e.target.name
         out.append(item)
+    from monomig import _ledger
+
+    _ledger.annotate_status(out, services, specs, getattr(args, "connect_timeout", 5.0), max_connections)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     elif not out:
@@ -291,6 +295,8 @@ def _status(args: argparse.Namespace) -> int:
                 notes.append(f"{s['service']}: {_state_label(s)}: its migration lock is held by {s['holder']}")
             if s.get("error"):
                 notes.append(f"{s['service']}: {_state_label(s)}: {s['error']}")
+            if s.get("last_problem"):
+                notes.append(_ledger.status_note(s))
             if s["shared_with"]:
                 others = ", ".join(s["shared_with"])
                 notes.append(
@@ -331,6 +337,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "github"), default="text",
         help="'github' prints GitHub Actions annotations (::error file=...,line=...::message)",
     )
+    _sumfile.add_strict_argument(parser)
 
 
 def _section_line(config_file: str, section: str) -> int:
@@ -370,6 +377,7 @@ def _check(args: argparse.Namespace) -> int:
         for name, why in broken
     ]
     findings += _native.fleet_check(specs, all_specs)
+    findings += _sumfile.findings(selected, strict=getattr(args, "strict", False))
     for f in findings:
         f["message"] = mask(f["message"])
     if getattr(args, "json", False):
@@ -434,6 +442,12 @@ def add_all_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         help="print, for each service, the revisions that would run, in order, with their messages, and "
         "change nothing (reads the databases; imports no revision file; with --json a JSON list)",
     )
+    if command == "upgrade":
+        group.add_argument(
+            "--verify", action="store_true",
+            help="run `monomig verify` first and start no service whose verify fails (a revision changed "
+            "after it ran, a missing file, a step left half-way)",
+        )
     if command == "downgrade":
         group.add_argument(
             "--yes", action="store_true",

@@ -175,7 +175,7 @@ fn status_dict<'py>(py: Python<'py>, st: status::ServiceStatus) -> PyResult<Boun
 }
 
 /// A `CheckFinding` struct into its TypedDict.
-fn finding_dict<'py>(py: Python<'py>, f: check::Finding) -> PyResult<Bound<'py, PyDict>> {
+pub(super) fn finding_dict<'py>(py: Python<'py>, f: check::Finding) -> PyResult<Bound<'py, PyDict>> {
     let check::Finding {
         service,
         code,

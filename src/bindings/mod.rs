@@ -10,9 +10,11 @@ mod fleet;
 mod graph;
 mod render;
 mod lint;
+mod ledger;
 mod report;
 mod runtime;
 mod scripts;
+mod sum;
 mod syntax;
 mod tenants;
 
@@ -30,5 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     render::register(m)?;
     tenants::register(m)?;
     lint::register(m)?;
+    sum::register(m)?;
+    ledger::register(m)?;
     Ok(())
 }

@@ -118,8 +118,12 @@ def run_cli(tool: str, args: list[str], cwd: Path, env: dict[str, str] | None = 
 def normalize(text: str) -> str:
     """monomig's program name where argparse prints it, read as alembic's."""
     text = text.replace("usage: monomig", "usage: alembic")
-    # the list of commands in the top-level usage: Alembic's plus monomig's own
-    text = re.sub(r",(?:services|doctor|status)\b", "", text)
+    # the list of commands in the top-level usage: Alembic's plus monomig's own (those of
+    # the parser and every module of monomig.commands)
+    from monomig import commands
+
+    own = ["services", "doctor", "status", *(re.escape(m.NAME) for m in commands.modules())]
+    text = re.sub(rf",(?:{'|'.join(own)})\b", "", text)
     return re.sub(r"(?m)^monomig((?: \w+)?: error:)", r"alembic\1", text)
 
 
