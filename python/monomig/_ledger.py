@@ -453,6 +453,8 @@ def annotate_status(
         on, table, schema = service_table(svc)
         if not on or spec.get("url") is None or out[i]["state"] == "unreachable":
             continue
+        # A tenant schema keeps its ledger beside its own version table.
+        schema = spec.get("version_table_schema") or schema
         targets.append((spec["url"], spec["base_dir"], table, schema, svc.name))
         index.append(i)
     if not targets:

@@ -267,6 +267,7 @@ def _status(args: argparse.Namespace) -> int:
         out.append(item)
     from monomig import _ledger
 
+    services = [project.services[e.section] for e in targets]
     _ledger.annotate_status(out, services, specs, getattr(args, "connect_timeout", 5.0), max_connections)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
