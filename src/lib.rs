@@ -9,6 +9,7 @@
 //! - [`pystr`]: Python's string semantics (`str.isspace`, `strip`, `repr`, `isidentifier`, `int`);
 //! - [`report`]: the text of Alembic's `heads`, `history`, `branches` and `show`;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
+//! - [`schema`]: a database's schema read from its catalog, and the differences between two reads;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
 //! - [`hash`]: the stable hash behind lock keys and database keys;
 //! - `bindings` (feature `python`): the PyO3 module `monomig._native`.
@@ -24,6 +25,7 @@ pub mod hash;
 pub mod plan;
 pub mod pystr;
 pub mod report;
+pub mod schema;
 pub mod scripts;
 
 #[cfg(feature = "python")]

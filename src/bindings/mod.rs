@@ -10,6 +10,7 @@ mod fleet;
 mod graph;
 mod report;
 mod runtime;
+mod schema;
 mod scripts;
 mod syntax;
 
@@ -24,5 +25,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     graph::register(m)?;
     fleet::register(m)?;
     report::register(m)?;
+    schema::register(m)?;
     Ok(())
 }
