@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         restore()
+        for leftover in runner.leftovers:
+            print(f"monomig: warning: {leftover}", file=sys.stderr)
     if args.junit:
         with open(args.junit, "wb") as f:
             f.write(report.junit(results))

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,18 +136,60 @@ class Runner:
         self._dbs: set[Throwaway] = set()
         self._lock = threading.Lock()
         self._stopping = False
+        self._dropper = ThreadPoolExecutor(max_workers=2, thread_name_prefix="monomig-test-drop")
+        #: What could not be dropped (one sentence each), for the command to say.
+        self.leftovers: list[str] = []
 
-    # ------------------------------------------------------------------ one service
-    def _one(self, spec: dict[str, Any]) -> ServiceResult:
+    # ------------------------------------------------------------------ one worker
+    def _start_worker(self) -> tuple[subprocess.Popen[bytes], Any]:
+        read_fd, write_fd = os.pipe()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monomig.migtest.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "MONOMIG_TEST_RESULT_FD": str(write_fd)},
+            pass_fds=(write_fd,),
+        )
+        os.close(write_fd)
+        with self._lock:
+            self._procs.add(proc)
+        return proc, os.fdopen(read_fd, "r", encoding="utf-8")
+
+    def _worker_loop(self, queue: list[dict[str, Any]], done: Callable[[ServiceResult], None]) -> None:
+        """One worker process, taking services from ``queue`` until it is empty."""
+        proc = results = None
+        tmp = tempfile.mkdtemp(prefix="monomig-testrun-")
+        try:
+            while True:
+                with self._lock:
+                    if not queue or self._stopping:
+                        return
+                    spec = queue.pop(0)
+                if proc is None or proc.poll() is not None:
+                    proc, results = self._start_worker()
+                assert proc.stdin is not None and results is not None
+                done(self._one(spec, proc, results, tmp))
+        finally:
+            if proc is not None:
+                if proc.stdin is not None:
+                    try:
+                        proc.stdin.close()
+                    except OSError:
+                        pass
+                proc.wait()
+                with self._lock:
+                    self._procs.discard(proc)
+            if results is not None:
+                results.close()
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _one(self, spec: dict[str, Any], proc: subprocess.Popen[bytes], results: Any, tmp: str) -> ServiceResult:
         start = time.perf_counter()
         result = ServiceResult(spec["service"], spec["backend"])
         db = Throwaway(spec["backend"], spec["server"])
         with self._lock:
-            if self._stopping:
-                result.error = "interrupted"
-                return result
             self._dbs.add(db)
-        tmp = tempfile.mkdtemp(prefix="monomig-testrun-")
         try:
             try:
                 url = db.create()
@@ -156,31 +197,24 @@ class Runner:
                 result.error = mask(f"cannot create a throwaway database on {mask(spec['server'] or '')}: {e}")
                 return result
             job = {k: v for k, v in spec.items() if k != "server"}
-            job.update(url=url, result=os.path.join(tmp, "result.json"))
-            log_path = os.path.join(tmp, "log")
-            with open(log_path, "wb") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "monomig.migtest.worker"],
-                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                )
-                with self._lock:
-                    self._procs.add(proc)
-                try:
-                    assert proc.stdin is not None
-                    proc.stdin.write(json.dumps(job).encode())
-                    proc.stdin.close()
-                    proc.wait()
-                finally:
-                    with self._lock:
-                        self._procs.discard(proc)
-            with open(log_path, encoding="utf-8", errors="replace") as f:
-                result.log = mask(f.read())
+            job.update(url=url, log=os.path.join(tmp, f"{spec['service']}.log"))
+            line = ""
             try:
-                with open(job["result"], encoding="utf-8") as f:
-                    out = json.load(f)
-            except (OSError, ValueError):
-                result.error = f"the worker ended with status {proc.returncode} before reporting"
+                assert proc.stdin is not None
+                proc.stdin.write((json.dumps(job) + "\n").encode())
+                proc.stdin.flush()
+                line = results.readline()
+            except (BrokenPipeError, OSError):
+                pass
+            try:
+                with open(job["log"], encoding="utf-8", errors="replace") as f:
+                    result.log = mask(f.read())
+            except OSError:
+                pass
+            try:
+                out = json.loads(line)
+            except ValueError:
+                result.error = f"the worker ended (status {proc.poll()}) before reporting"
             else:
                 result.checks = out.get("checks", [])
                 if out.get("error"):
@@ -191,20 +225,19 @@ class Runner:
                         c[key] = mask(c[key])
                 c["details"] = [mask(d) for d in c.get("details") or []]
         finally:
-            try:
-                db.drop()
-            except Exception as e:  # noqa: BLE001 - the run's answer stands; say what is left
-                result.error = (result.error or "") + mask(
-                    f" (the throwaway database {db.name} could not be dropped: {e}; the next monomig test "
-                    f"drops it, or drop it yourself)"
-                )
-            with self._lock:
-                self._dbs.discard(db)
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
             result.duration = time.perf_counter() - start
+            # Dropped beside the next service's work: PostgreSQL's DROP DATABASE waits for a checkpoint.
+            self._dropper.submit(self._drop, db)
         return result
+
+    def _drop(self, db: Throwaway) -> None:
+        try:
+            db.drop()
+        except Exception as e:  # noqa: BLE001 - the run's answer stands; say what is left
+            self.leftovers.append(mask(f"the throwaway database {db.name} could not be dropped: {e}; the next "
+                                       f"monomig test drops it, or drop it yourself"))
+        with self._lock:
+            self._dbs.discard(db)
 
     # ------------------------------------------------------------------ all
     def sweep(self) -> list[str]:
@@ -234,33 +267,36 @@ class Runner:
         with self._lock:
             dbs = list(self._dbs)
         for db in dbs:
-            try:
-                db.drop()
-            except Exception:  # noqa: BLE001 - the next run's sweep drops it
-                pass
+            self._drop(db)
 
     def run(self) -> list[ServiceResult]:
         self.sweep()
         results: dict[str, ServiceResult] = {}
-        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="monomig-test")
-        try:
-            futures = [pool.submit(self._one, spec) for spec in self.specs]
-            for fut in futures:
-                while True:
-                    try:
-                        r = fut.result(timeout=0.2)  # wakes up for Ctrl-C
-                        break
-                    except FutureTimeout:
-                        continue
+        queue = list(self.specs)
+
+        def done(r: ServiceResult) -> None:
+            with self._lock:
                 results[r.service] = r
-                if self.on_result:
-                    self.on_result(r)
+            if self.on_result:
+                self.on_result(r)
+
+        threads = [threading.Thread(target=self._worker_loop, args=(queue, done), name=f"monomig-test-{i}", daemon=True)
+                   for i in range(self.jobs)]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.2)  # wakes up for Ctrl-C and SIGTERM
         except BaseException:
             self.stop()
-            pool.shutdown(wait=True, cancel_futures=True)
+            for t in threads:
+                t.join(10)
             raise
-        pool.shutdown(wait=True)
-        return [results[s["service"]] for s in self.specs]
+        finally:
+            self._dropper.shutdown(wait=True)
+        return [results.get(s["service"]) or ServiceResult(s["service"], s["backend"], error="not run")
+                for s in self.specs]
 
 
 def sigterm_as_interrupt() -> Callable[[], None]:

@@ -22,6 +22,7 @@ import re
 import shutil
 import socket
 import tempfile
+import threading
 import uuid
 from typing import Any
 
@@ -80,6 +81,7 @@ class Throwaway:
         self.url = ""
         self._dir: str | None = None
         self.created = False
+        self._drop_lock = threading.Lock()
 
     def create(self) -> str:
         if self.backend == "sqlite":
@@ -106,15 +108,17 @@ class Throwaway:
         return self.url
 
     def drop(self) -> None:
-        if not self.created:
-            return
-        self.created = False
-        if self.backend == "sqlite":
-            if self._dir:
-                shutil.rmtree(self._dir, ignore_errors=True)
-            return
-        assert self.server_url is not None
-        drop_database(self.server_url, self.name)
+        """Drop the database; safe to call from several threads and more than once."""
+        with self._drop_lock:
+            if not self.created:
+                return
+            if self.backend == "sqlite":
+                if self._dir:
+                    shutil.rmtree(self._dir, ignore_errors=True)
+            else:
+                assert self.server_url is not None
+                drop_database(self.server_url, self.name)
+            self.created = False
 
 
 def drop_database(server_url: str, name: str) -> None:

@@ -1,12 +1,13 @@
 """One service's checks on its throwaway database, in a process of its own.
 
-``python -m monomig.migtest.worker`` reads one JSON spec on stdin (see
+``python -m monomig.migtest.worker`` reads a JSON spec per service on stdin (see
 :func:`monomig.migtest.runner.service_spec`: ``service``, ``ini``, ``toml``, ``url``,
 ``checks``, ``skip``, ``minimum_downgrade``, ``heads_allowed``, ``data_module``,
-``version_table``, ``version_table_schema``, ``base_dir``, ``result``), runs the checks
+``version_table``, ``version_table_schema``, ``base_dir``, ``log``) a line, runs its checks
 through Alembic's own commands (``alembic -n SERVICE upgrade/downgrade/check``, env.py
-included) with monomig's bridge, and writes the result (JSON) to the file ``result``.
-Alembic's own output goes to this process's stdout/stderr (the parent keeps it in a log).
+included) with monomig's bridge, and writes the result (JSON, a line) to the file
+descriptor ``MONOMIG_TEST_RESULT_FD``; Alembic is imported once for all of them.
+Alembic's own output goes to the file ``log`` of the service.
 
 env.py must migrate the throwaway database: ``MONOMIG_URL_<SERVICE>`` names it (the
 first place ``monomig.run_env()`` and ``monomig.url_for`` look), and the bridge
@@ -304,7 +305,8 @@ def run_checks(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
     os.environ[LOCK_HELD_ENV] = name
     os.environ[LOCK_TARGET_ENV] = _worker._lock_target({**spec, "lock_name": name})
     bridge.activate()
-    _worker._instrument()
+    if not _worker._instrumented:
+        _worker._instrument()
     svc = Service(spec)
     wanted = [c for c in CHECKS if c in spec["checks"]]
     at_heads = False
@@ -339,23 +341,52 @@ def run_checks(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield result
 
 
-def main() -> int:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    spec = json.loads(sys.stdin.read())
+def _one(spec: dict[str, Any]) -> dict[str, Any]:
+    """One service, its output (Alembic's logging, env.py's prints) in the file ``spec["log"]``."""
     out: dict[str, Any] = {"service": spec["service"], "checks": []}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
     try:
         for r in run_checks(spec):
             out["checks"].append(r)
-            print(f"monomig-test: {spec['service']} {r['check']} {r['status']}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         out["error"] = "interrupted"
     except BaseException as e:  # noqa: BLE001 - the parent reports it for the service
         out["error"] = last_line(e)
         out["traceback"] = traceback.format_exc()
-    with open(spec["result"], "w", encoding="utf-8") as f:
-        json.dump(out, f)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+    return out
+
+
+def main() -> int:
+    """One service per line of stdin; one result per line on the file descriptor
+    ``MONOMIG_TEST_RESULT_FD``, until stdin closes or an interruption."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    results = os.fdopen(int(os.environ["MONOMIG_TEST_RESULT_FD"]), "w", buffering=1)
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            out = _one(json.loads(line))
+            results.write(json.dumps(out) + "\n")
+            results.flush()
+            if out.get("error") == "interrupted":
+                return 130
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
