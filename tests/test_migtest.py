@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -201,3 +200,46 @@ def test_schema_snapshot_binding(tmp_path: Path) -> None:
     assert a.to_dict()["tables"]["t"]["columns"][1] == {"name": "v", "type": "TEXT", "nullable": False, "default": "'x'"}
     with pytest.raises(_native.DatabaseError):
         _native.schema_snapshot(f"sqlite:///{tmp_path / 'absent.db'}")
+
+
+DATA_HOOKS = '''import sqlalchemy as sa
+
+before_revision_data = {"hh2": {"users": [{"id": 1, "name": "ann"}, {"id": 2, "name": "bob"}]}}
+
+
+def after_email(conn):
+    rows = conn.execute(sa.text("SELECT name, email FROM users ORDER BY id")).fetchall()
+    assert [tuple(r) for r in rows] == [("ann", None), ("bob", None)], rows
+    {extra}
+
+
+at_revision_data = {"hh2": after_email, "hh3": {"orders": {"id": 1, "user_id": 1}}}
+'''
+
+
+def test_data_hooks_insert_before_and_check_after(tmp_path: Path) -> None:
+    write_repo(tmp_path, faults=(), extra_ini={"healthy": {"monomig.test.data": "services.healthy.migdata"}})
+    hooks = tmp_path / "services" / "healthy" / "migdata.py"
+    hooks.write_text(DATA_HOOKS.replace("{extra}", "pass"))
+    ok = monomig_test(tmp_path, "--backend", "sqlite", "--only", "upgrade", "--json")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    hooks.write_text(DATA_HOOKS.replace("{extra}", 'assert False, "the rows lost their names"'))
+    bad = monomig_test(tmp_path, "--backend", "sqlite", "--only", "upgrade", "--json")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    check = json.loads(bad.stdout)["services"][0]["checks"][0]
+    assert check["status"] == "failed" and check["revision"] == "hh2", check
+    assert "the data hook at revision hh2 failed: AssertionError: the rows lost their names" in check["message"]
+
+
+def test_pytest_plugin_a_test_per_service_and_check(tmp_path: Path) -> None:
+    write_repo(tmp_path, faults=("forgot_index",))
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    env = env_without_urls()
+    cmd = [os.path.join(os.path.dirname(MONOMIG), "python"), "-m", "pytest", "-p", "no:cacheprovider", "-q",
+           "-p", "no:xdist", "--monomig", "--monomig-backend", "sqlite", "-k", "forgot_index or (healthy and stairway)"]
+    r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=180, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 failed, 5 passed" in r.stdout, r.stdout
+    assert "FAILED alembic.ini::forgot_index::stairway" in r.stdout, r.stdout
+    off = subprocess.run(cmd[:-6] + ["--collect-only"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    assert "alembic.ini::" not in off.stdout  # off unless asked for

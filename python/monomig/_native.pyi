@@ -26,6 +26,7 @@ __all__ = [
     "RevisionEntry",
     "RevisionError",
     "RevisionGraph",
+    "SchemaSnapshot",
     "ScriptError",
     "Service",
     "VersionRead",
@@ -52,6 +53,7 @@ __all__ = [
     "report_show",
     "scan_cache_dir",
     "scan_revisions",
+    "schema_snapshot",
 ]
 
 __version__: str
@@ -615,7 +617,7 @@ class SchemaSnapshot:
     def tables(self) -> list[str]: ...
     def diff(self, other: SchemaSnapshot, left: str = "before", right: str = "after") -> list[str]: ...
     def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 def schema_snapshot(
     url: str, exclude: list[str] = ..., base_dir: str | os.PathLike[str] | None = None, connect_timeout: float = 10.0

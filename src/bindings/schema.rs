@@ -93,7 +93,10 @@ fn schema_snapshot(
             .map_err(|e| PyValueError::new_err(format!("the working directory cannot be read: {e}")))?,
     };
     let url = url.to_owned();
-    let r = runtime::block_on(py, async move { schema::snapshot(&url, &base, timeout, &exclude).await })?;
+    let r = runtime::block_on(
+        py,
+        async move { schema::snapshot(&url, &base, timeout, &exclude).await },
+    )?;
     r.map(|snap| PySchemaSnapshot { snap }).map_err(errors::py_err(py))
 }
 

@@ -20,13 +20,26 @@ pub fn diff(a: &Snapshot, b: &Snapshot, left: &str, right: &str) -> Vec<String> 
             out.push(format!("table {name}: missing {left}, present {right}"));
         }
     }
-    named("enum type", "", &join_map(&a.enums), &join_map(&b.enums), left, right, &mut out);
+    named(
+        "enum type",
+        "",
+        &join_map(&a.enums),
+        &join_map(&b.enums),
+        left,
+        right,
+        &mut out,
+    );
     out
 }
 
 fn join_map(m: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, String> {
     m.iter()
-        .map(|(k, v)| (k.clone(), v.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", ")))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", "),
+            )
+        })
         .collect()
 }
 
@@ -44,10 +57,17 @@ fn table(name: &str, a: &Table, b: &Table, left: &str, right: &str, out: &mut Ve
     let prefix = format!("table {name}: ");
     for ca in &a.columns {
         match b.columns.iter().find(|c| c.name == ca.name) {
-            None => out.push(format!("{prefix}column {} ({}): present {left}, missing {right}", ca.name, describe(ca))),
+            None => out.push(format!(
+                "{prefix}column {} ({}): present {left}, missing {right}",
+                ca.name,
+                describe(ca)
+            )),
             Some(cb) => {
                 if ca.type_ != cb.type_ {
-                    out.push(format!("{prefix}column {}: type {} {left}, {} {right}", ca.name, ca.type_, cb.type_));
+                    out.push(format!(
+                        "{prefix}column {}: type {} {left}, {} {right}",
+                        ca.name, ca.type_, cb.type_
+                    ));
                 }
                 if ca.nullable != cb.nullable {
                     let n = |x: bool| if x { "nullable" } else { "NOT NULL" };
@@ -72,7 +92,11 @@ fn table(name: &str, a: &Table, b: &Table, left: &str, right: &str, out: &mut Ve
     }
     for cb in &b.columns {
         if !a.columns.iter().any(|c| c.name == cb.name) {
-            out.push(format!("{prefix}column {} ({}): missing {left}, present {right}", cb.name, describe(cb)));
+            out.push(format!(
+                "{prefix}column {} ({}): missing {left}, present {right}",
+                cb.name,
+                describe(cb)
+            ));
         }
     }
     named("index", &prefix, &a.indexes, &b.indexes, left, right, out);
@@ -91,14 +115,20 @@ fn named(
     let show = |k: &String, v: &String| if k == v { k.clone() } else { format!("{k} ({v})") };
     for (k, va) in a {
         match b.get(k) {
-            None => out.push(format!("{prefix}{what} {}: present {left}, missing {right}", show(k, va))),
+            None => out.push(format!(
+                "{prefix}{what} {}: present {left}, missing {right}",
+                show(k, va)
+            )),
             Some(vb) if vb != va => out.push(format!("{prefix}{what} {k}: {va} {left}, {vb} {right}")),
             _ => {}
         }
     }
     for (k, vb) in b {
         if !a.contains_key(k) {
-            out.push(format!("{prefix}{what} {}: missing {left}, present {right}", show(k, vb)));
+            out.push(format!(
+                "{prefix}{what} {}: missing {left}, present {right}",
+                show(k, vb)
+            ));
         }
     }
 }

@@ -98,7 +98,11 @@ pub(crate) async fn text_rows(conn: &mut DbConn, target: &DbTarget, sql: &str) -
         DbConn::Postgres(c) => {
             let rows = sqlx::raw_sql(sql).fetch_all(&mut *c).await.map_err(err)?;
             rows.iter()
-                .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).ok().flatten()).collect())
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| r.try_get::<Option<String>, _>(i).ok().flatten())
+                        .collect()
+                })
                 .collect()
         }
         DbConn::MySql(c) => {
@@ -121,10 +125,35 @@ pub(crate) async fn text_rows(conn: &mut DbConn, target: &DbTarget, sql: &str) -
         DbConn::Sqlite(c) => {
             let rows = sqlx::raw_sql(sql).fetch_all(&mut *c).await.map_err(err)?;
             rows.iter()
-                .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).ok().flatten()).collect())
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| r.try_get::<Option<String>, _>(i).ok().flatten())
+                        .collect()
+                })
                 .collect()
         }
     })
+}
+
+/// A foreign key gathered row by row from a catalog (one row per column pair).
+#[derive(Debug, Default)]
+pub(crate) struct ForeignKey {
+    pub referred: String,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    pub rules: String,
+}
+
+impl ForeignKey {
+    pub(crate) fn definition(&self) -> String {
+        format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({}) {}",
+            self.from.join(", "),
+            self.referred,
+            self.to.join(", "),
+            self.rules
+        )
+    }
 }
 
 /// The text of column `i` ("" for NULL).

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Column, Snapshot, col, opt, text_rows};
+use super::{Column, ForeignKey, Snapshot, col, opt, text_rows};
 use crate::db::{DbConn, DbResult, DbTarget};
 
 fn c(expr: &str) -> String {
@@ -58,7 +58,9 @@ pub async fn read(conn: &mut DbConn, target: &DbTarget) -> DbResult<Snapshot> {
     );
     let mut indexes: BTreeMap<(String, String), (bool, Vec<String>)> = BTreeMap::new();
     for r in text_rows(conn, target, &stats).await? {
-        let entry = indexes.entry((col(&r, 0), col(&r, 1))).or_insert((col(&r, 2) == "0", Vec::new()));
+        let entry = indexes
+            .entry((col(&r, 0), col(&r, 1)))
+            .or_insert((col(&r, 2) == "0", Vec::new()));
         let mut part = col(&r, 3);
         if let Some(len) = opt(&r, 4) {
             part = format!("{part}({len})");
@@ -86,23 +88,19 @@ pub async fn read(conn: &mut DbConn, target: &DbTarget) -> DbResult<Snapshot> {
         c("r.update_rule"),
         c("r.delete_rule"),
     );
-    let mut fk: BTreeMap<(String, String), (Vec<String>, String, Vec<String>, String)> = BTreeMap::new();
+    let mut fk: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
     for r in text_rows(conn, target, &fks).await? {
-        let e = fk.entry((col(&r, 0), col(&r, 1))).or_insert_with(|| {
-            (
-                Vec::new(),
-                col(&r, 3),
-                Vec::new(),
-                format!("ON UPDATE {} ON DELETE {}", col(&r, 5), col(&r, 6)),
-            )
+        let e = fk.entry((col(&r, 0), col(&r, 1))).or_insert_with(|| ForeignKey {
+            referred: col(&r, 3),
+            rules: format!("ON UPDATE {} ON DELETE {}", col(&r, 5), col(&r, 6)),
+            ..ForeignKey::default()
         });
-        e.0.push(col(&r, 2));
-        e.2.push(col(&r, 4));
+        e.from.push(col(&r, 2));
+        e.to.push(col(&r, 4));
     }
-    for ((table, name), (from, to_table, to, rules)) in fk {
+    for ((table, name), key) in fk {
         if let Some(t) = snap.tables.get_mut(&table) {
-            let def = format!("FOREIGN KEY ({}) REFERENCES {to_table} ({}) {rules}", from.join(", "), to.join(", "));
-            t.constraints.insert(name, def);
+            t.constraints.insert(name, key.definition());
         }
     }
 

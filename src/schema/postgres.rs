@@ -17,7 +17,10 @@ fn qualified(schema: &str, current: &str, name: &str) -> String {
 
 pub async fn read(conn: &mut DbConn, target: &DbTarget) -> DbResult<Snapshot> {
     let current = text_rows(conn, target, "SELECT current_schema()::text").await?;
-    let current = current.first().map(|r| col(r, 0)).unwrap_or_else(|| "public".to_owned());
+    let current = current
+        .first()
+        .map(|r| col(r, 0))
+        .unwrap_or_else(|| "public".to_owned());
     let mut snap = Snapshot::default();
 
     let tables = format!(
@@ -39,12 +42,14 @@ pub async fn read(conn: &mut DbConn, target: &DbTarget) -> DbResult<Snapshot> {
          ORDER BY 1, 2, a.attnum"
     );
     for r in text_rows(conn, target, &columns).await? {
-        snap.table(&qualified(&col(&r, 0), &current, &col(&r, 1))).columns.push(Column {
-            name: col(&r, 2),
-            type_: col(&r, 3),
-            nullable: col(&r, 4) == "t",
-            default: opt(&r, 5),
-        });
+        snap.table(&qualified(&col(&r, 0), &current, &col(&r, 1)))
+            .columns
+            .push(Column {
+                name: col(&r, 2),
+                type_: col(&r, 3),
+                nullable: col(&r, 4) == "t",
+                default: opt(&r, 5),
+            });
     }
 
     let indexes = format!(

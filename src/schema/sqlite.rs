@@ -5,8 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use super::{Column, Snapshot, col, opt, text_rows};
+use super::{Column, ForeignKey, Snapshot, col, opt, text_rows};
 use crate::db::{DbConn, DbResult, DbTarget};
+
+/// One index gathered row by row from `pragma_index_list` and `pragma_index_info`.
+struct Index {
+    unique: bool,
+    origin: String,
+    sql: Option<String>,
+    columns: Vec<String>,
+}
 
 const TABLES: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
@@ -51,26 +59,32 @@ pub async fn read(conn: &mut DbConn, target: &DbTarget) -> DbResult<Snapshot> {
          FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
          WHERE {TABLES} ORDER BY m.name, il.name, ii.seqno"
     );
-    let mut idx: BTreeMap<(String, String), (String, String, Option<String>, Vec<String>)> = BTreeMap::new();
+    let mut idx: BTreeMap<(String, String), Index> = BTreeMap::new();
     for r in text_rows(conn, target, &indexes).await? {
-        let e = idx
-            .entry((col(&r, 0), col(&r, 1)))
-            .or_insert_with(|| (col(&r, 2), col(&r, 3), opt(&r, 6), Vec::new()));
-        e.3.push(opt(&r, 5).unwrap_or_else(|| "<expression>".to_owned()));
+        let e = idx.entry((col(&r, 0), col(&r, 1))).or_insert_with(|| Index {
+            unique: col(&r, 2) == "1",
+            origin: col(&r, 3),
+            sql: opt(&r, 6),
+            columns: Vec::new(),
+        });
+        e.columns.push(opt(&r, 5).unwrap_or_else(|| "<expression>".to_owned()));
     }
-    for ((table, name), (unique, origin, sql, cols)) in idx {
+    for ((table, name), index) in idx {
         let t = snap.table(&table);
-        let cols = cols.join(", ");
-        match origin.as_str() {
+        let cols = index.columns.join(", ");
+        match index.origin.as_str() {
             // The primary key's own index is the primary key constraint above.
             "pk" => {}
             // UNIQUE in the table definition: named by SQLite (sqlite_autoindex_<table>_<n>,
             // renumbered when the table is rebuilt), so keyed by what it covers.
             "u" => {
-                t.constraints.insert(format!("UNIQUE ({cols})"), format!("UNIQUE ({cols})"));
+                t.constraints
+                    .insert(format!("UNIQUE ({cols})"), format!("UNIQUE ({cols})"));
             }
             _ => {
-                let def = sql.unwrap_or_else(|| format!("{}INDEX ({cols})", if unique == "1" { "UNIQUE " } else { "" }));
+                let def = index
+                    .sql
+                    .unwrap_or_else(|| format!("{}INDEX ({cols})", if index.unique { "UNIQUE " } else { "" }));
                 t.indexes.insert(name, def);
             }
         }
@@ -81,21 +95,18 @@ pub async fn read(conn: &mut DbConn, target: &DbTarget) -> DbResult<Snapshot> {
          FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE {TABLES} \
          ORDER BY m.name, f.id, f.seq"
     );
-    let mut fk: BTreeMap<(String, String), (String, Vec<String>, Vec<String>, String)> = BTreeMap::new();
+    let mut fk: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
     for r in text_rows(conn, target, &fks).await? {
-        let e = fk.entry((col(&r, 0), col(&r, 1))).or_insert_with(|| {
-            (
-                col(&r, 2),
-                Vec::new(),
-                Vec::new(),
-                format!("ON UPDATE {} ON DELETE {}", col(&r, 5), col(&r, 6)),
-            )
+        let e = fk.entry((col(&r, 0), col(&r, 1))).or_insert_with(|| ForeignKey {
+            referred: col(&r, 2),
+            rules: format!("ON UPDATE {} ON DELETE {}", col(&r, 5), col(&r, 6)),
+            ..ForeignKey::default()
         });
-        e.1.push(col(&r, 3));
-        e.2.push(opt(&r, 4).unwrap_or_default());
+        e.from.push(col(&r, 3));
+        e.to.push(opt(&r, 4).unwrap_or_default());
     }
-    for ((table, _), (to_table, from, to, rules)) in fk {
-        let def = format!("FOREIGN KEY ({}) REFERENCES {to_table} ({}) {rules}", from.join(", "), to.join(", "));
+    for ((table, _), key) in fk {
+        let def = key.definition();
         snap.table(&table).constraints.insert(def.clone(), def);
     }
     Ok(snap)
@@ -119,7 +130,10 @@ pub fn checks(sql: &str) -> Vec<String> {
             continue;
         }
         let word_start = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
-        if word_start && i + 5 <= chars.len() && chars[i..i + 5].iter().collect::<String>().eq_ignore_ascii_case("check") {
+        if word_start
+            && i + 5 <= chars.len()
+            && chars[i..i + 5].iter().collect::<String>().eq_ignore_ascii_case("check")
+        {
             let mut j = i + 5;
             while j < chars.len() && chars[j].is_whitespace() {
                 j += 1;

@@ -18,7 +18,10 @@ fn diff_names_each_difference() {
     let t = a.table("users");
     t.columns.push(col("id", "INTEGER"));
     t.columns.push(col("email", "VARCHAR(50)"));
-    t.indexes.insert("ix_users_email".into(), "CREATE INDEX ix_users_email ON users (email)".into());
+    t.indexes.insert(
+        "ix_users_email".into(),
+        "CREATE INDEX ix_users_email ON users (email)".into(),
+    );
     let mut b = a.clone();
     b.tables.get_mut("users").unwrap().columns[1].type_ = "VARCHAR(80)".into();
     b.tables.get_mut("users").unwrap().indexes.clear();
@@ -38,7 +41,8 @@ fn diff_names_each_difference() {
 
 #[test]
 fn sqlite_checks_are_found_outside_quotes() {
-    let sql = "CREATE TABLE t (a INT CHECK (a > 0), b TEXT DEFAULT 'check (x)', CONSTRAINT c CHECK ((b) IN ('x', 'y)')))";
+    let sql =
+        "CREATE TABLE t (a INT CHECK (a > 0), b TEXT DEFAULT 'check (x)', CONSTRAINT c CHECK ((b) IN ('x', 'y)')))";
     assert_eq!(
         sqlite::checks(sql),
         vec!["CHECK (a > 0)".to_owned(), "CHECK ((b) IN ('x', 'y)'))".to_owned()]
@@ -51,10 +55,15 @@ fn sqlite_snapshot_reads_the_catalog() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("s.db");
     let _ = std::fs::remove_file(&path);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         use sqlx::{Connection, Executor};
-        let o = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+        let o = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
         let mut c = sqlx::SqliteConnection::connect_with(&o).await.unwrap();
         c.execute(
             "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(50) NOT NULL DEFAULT 'x' UNIQUE, \
@@ -66,9 +75,14 @@ fn sqlite_snapshot_reads_the_catalog() {
         .unwrap();
         c.close().await.unwrap();
         let url = format!("sqlite:///{}", path.display());
-        let s = snapshot(&url, Path::new("/"), Duration::from_secs(5), &["alembic_version".into()])
-            .await
-            .unwrap();
+        let s = snapshot(
+            &url,
+            Path::new("/"),
+            Duration::from_secs(5),
+            &["alembic_version".into()],
+        )
+        .await
+        .unwrap();
         assert_eq!(s.tables.keys().collect::<Vec<_>>(), vec!["orders", "users"]);
         let users = &s.tables["users"];
         assert_eq!(users.columns[1].type_, "VARCHAR(50)");
@@ -79,9 +93,11 @@ fn sqlite_snapshot_reads_the_catalog() {
         assert_eq!(users.constraints["check #1"], "CHECK (length(email) > 1)");
         assert_eq!(users.indexes["ix_email"], "CREATE INDEX ix_email ON users (email)");
         let orders = &s.tables["orders"];
-        assert!(orders.constraints.contains_key(
-            "FOREIGN KEY (user_id) REFERENCES users (id) ON UPDATE NO ACTION ON DELETE CASCADE"
-        ));
+        assert!(
+            orders
+                .constraints
+                .contains_key("FOREIGN KEY (user_id) REFERENCES users (id) ON UPDATE NO ACTION ON DELETE CASCADE")
+        );
     });
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -139,8 +139,6 @@ def drop_database(server_url: str, name: str) -> None:
 def sweep(server_urls: list[str]) -> list[str]:
     """Drop the throwaway databases (and SQLite folders) that processes of this machine
     which no longer run left behind; the names dropped."""
-    import sqlalchemy as sa
-
     dropped: list[str] = []
     tmp = tempfile.gettempdir()
     for entry in os.listdir(tmp):
@@ -157,6 +155,8 @@ def sweep(server_urls: list[str]) -> list[str]:
             sql = "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'monomig\\_test\\_%'"
         else:
             continue
+        import sqlalchemy as sa
+
         engine = _admin_engine(server)
         try:
             with engine.connect() as conn:
