@@ -74,9 +74,14 @@ import pytest
 import sqlalchemy as sa
 
 
+def pytest_addoption(parser):
+    parser.addoption("--bench-service", help="the service (ini section) to test")
+
+
 @pytest.fixture
-def alembic_config():
-    return alembic.config.Config("alembic.ini", ini_section=os.environ["BENCH_SERVICE"])
+def alembic_config(request):
+    service = request.config.getoption("--bench-service") or os.environ["BENCH_SERVICE"]
+    return alembic.config.Config("alembic.ini", ini_section=service)
 
 
 @pytest.fixture
@@ -113,6 +118,34 @@ def build(dest: Path, services: int, revisions: int) -> list[str]:
                        capture_output=True)
         (dest / "services" / name / "models.py").write_text(MODELS_PY)
     return list(names)
+
+
+#: bench/run.py's repositories for its `test-*` rows, by mode: role -> (services, revisions).
+SIZES = {
+    "full": {"migtest": (1, 200), "migtest_fleet": (5, 200)},
+    "quick": {"migtest": (1, 20), "migtest_fleet": (2, 20)},
+    "tiny": {"migtest": (1, 3), "migtest_fleet": (2, 3)},
+}
+ROLES = ("migtest", "migtest_fleet")
+#: The two sides of bench/run.py's rows: pytest-alembic once per service, monomig once.
+STOCK_ROW = ("python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:monomig",
+             "--bench-service={svc}")
+MONOMIG_ROW = ("monomig", "test", "--backend", "sqlite", *(a for c in CHECKS for a in ("--only", c)))
+
+
+def ensure(role: str, mode: str, cache: Path) -> tuple[Path, dict]:
+    """bench/run.py's repository for ``role``: built once (kept while its size is the same)."""
+    count, n = SIZES[mode][role]
+    repo = cache / f"migtest-{count}x{n}"
+    stamp = repo / ".migtest.json"
+    manifest = {"spec": {"name": repo.name, "services": count, "revisions": n},
+                "services": {f"svc{i:02d}": {} for i in range(1, count + 1)}}
+    import json
+
+    if not (stamp.exists() and json.loads(stamp.read_text()) == manifest):
+        build(repo, count, n)
+        stamp.write_text(json.dumps(manifest))
+    return repo, manifest
 
 
 def stock_cmds(services: list[str]) -> list[tuple[list[str], dict[str, str]]]:

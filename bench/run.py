@@ -44,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
+import migtest
 
 ROOT = generate.ROOT
 RESULTS = ROOT / "bench" / "results"
@@ -55,6 +56,8 @@ REPO_LABELS = {
     "linear": "{n:,} linear",
     "merges": "{n:,}, a merge every {k}",
     "fleet": "{s} services x {n:,}",
+    "migtest": "{s} service x {n:,}",
+    "migtest_fleet": "{s} services x {n:,}",
 }
 
 
@@ -109,11 +112,17 @@ ROWS: tuple[Row, ...] = (
         "merges", "scan", target=5),
     Row("memory", "peak memory (max RSS): `monomig -n svc heads` vs `alembic -n svc heads`", "linear", "memory",
         target=1),
+    Row("test-200", "`monomig test` (single_head, upgrade, models_match, roundtrip) vs pytest-alembic's default "
+        "tests, on SQLite (bench/migtest.py)", "migtest", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
+        per_service=True, target=5, compare_output=False),
+    Row("test-fleet", "`monomig test`, every service in parallel, vs pytest-alembic's default tests service after "
+        "service (bench/migtest.py)", "migtest_fleet", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
+        per_service=True, target=5, compare_output=False),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
-             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop")
+             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop", "test-200", "test-fleet")
 NOT_BUILT = "n/a (not built yet)"
 
 
@@ -416,6 +425,8 @@ class Bench:
 
     # -- repositories -----------------------------------------------------
     def repo(self, role: str) -> tuple[Path, dict]:
+        if role in migtest.ROLES and role not in self.repos:  # `monomig test` beside pytest-alembic
+            self.repos[role], self.manifests[role] = migtest.ensure(role, self.mode(), self.args.cache)
         if role not in self.repos:
             spec = self.specs[role]
             t0 = time.perf_counter()
@@ -431,7 +442,13 @@ class Bench:
             self.manifests[role] = generate.load_manifest(path)
         return self.repos[role], self.manifests[role]
 
+    def mode(self) -> str:
+        return "tiny" if self.args.tiny else "quick" if self.args.quick else "full"
+
     def repo_label(self, role: str) -> str:
+        if role in migtest.ROLES:
+            s, n = migtest.SIZES[self.mode()][role]
+            return REPO_LABELS[role].format(s=s, n=n)
         spec = self.specs[role]
         return REPO_LABELS[role].format(n=spec.revisions, k=spec.merge_every, s=len(spec.services))
 

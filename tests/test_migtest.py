@@ -53,7 +53,9 @@ def throwaway_names(backend: str) -> list[str]:
                 return [r[0] for r in cur.fetchall()]
         finally:
             c.close()
-    return [p for p in os.listdir("/tmp") if p.startswith("monomig-test-")]
+    from monomig.migtest.throwaway import scratch_dir
+
+    return [p for p in os.listdir(scratch_dir()) if p.startswith("monomig-test-")]
 
 
 def owned_by(names: list[str], pid: int) -> list[str]:
@@ -103,6 +105,7 @@ def test_healthy_passes_and_each_fault_fails_its_check(tmp_path: Path, backend: 
     assert owned_by(throwaway_names(backend), proc.pid) == []
 
 
+@pytest.mark.slow
 def test_human_output_and_only(tmp_path: Path) -> None:
     write_repo(tmp_path, faults=("forgot_index",))
     r = monomig_test(tmp_path, "--backend", "sqlite", "-n", "forgot_index", "--only", "stairway")
@@ -117,6 +120,7 @@ def test_human_output_and_only(tmp_path: Path) -> None:
     assert "5 passed, 0 failed" in ok.stdout
 
 
+@pytest.mark.slow
 def test_section_options_skip_and_minimum_downgrade(tmp_path: Path) -> None:
     write_repo(tmp_path, faults=("forgot_index", "down_raises"),
                extra_ini={"forgot_index": {"monomig.test.skip": "fi2"},
@@ -128,6 +132,7 @@ def test_section_options_skip_and_minimum_downgrade(tmp_path: Path) -> None:
                   "down_raises": {"roundtrip": "passed", "stairway": "passed"}}, r.stdout
 
 
+@pytest.mark.slow
 def test_env_py_that_ignores_the_throwaway_database_is_refused(tmp_path: Path) -> None:
     write_repo(tmp_path, faults=())
     other = tmp_path / "real.db"
@@ -217,6 +222,7 @@ at_revision_data = {"hh2": after_email, "hh3": {"orders": {"id": 1, "user_id": 1
 '''
 
 
+@pytest.mark.slow
 def test_data_hooks_insert_before_and_check_after(tmp_path: Path) -> None:
     write_repo(tmp_path, faults=(), extra_ini={"healthy": {"monomig.test.data": "services.healthy.migdata"}})
     hooks = tmp_path / "services" / "healthy" / "migdata.py"
@@ -231,6 +237,7 @@ def test_data_hooks_insert_before_and_check_after(tmp_path: Path) -> None:
     assert "the data hook at revision hh2 failed: AssertionError: the rows lost their names" in check["message"]
 
 
+@pytest.mark.slow
 def test_pytest_plugin_a_test_per_service_and_check(tmp_path: Path) -> None:
     write_repo(tmp_path, faults=("forgot_index",))
     (tmp_path / "pytest.ini").write_text("[pytest]\n")

@@ -1,7 +1,9 @@
 """Throwaway databases for ``monomig test``: created for one service's checks, dropped after.
 
-- SQLite: a file in a temporary folder ``monomig-test-<pid>-*`` (the folder is removed);
-- PostgreSQL: ``CREATE DATABASE`` on the server of the given URL, as its user;
+- SQLite: a file in a temporary folder ``monomig-test-<pid>-*`` under ``/dev/shm`` (memory)
+  where it exists, else the temporary folder (the folder is removed);
+- PostgreSQL: ``CREATE DATABASE`` on the server of the given URL, as its user, with
+  ``synchronous_commit = off`` for its sessions;
 - MySQL/MariaDB: ``CREATE DATABASE`` likewise.
 
 Names are ``monomig_test_<host>_<pid>_<random>``: ``<host>`` is a short hash of this
@@ -29,6 +31,16 @@ from typing import Any
 PREFIX = "monomig_test_"
 _NAME = re.compile(rf"^{PREFIX}([0-9a-f]{{6}})_(\d+)_[0-9a-f]+$")
 _DIR = re.compile(r"^monomig-test-(\d+)-")
+
+
+def scratch_dir() -> str:
+    """Where throwaway SQLite files go: memory-backed ``/dev/shm`` when this machine has it
+    (a throwaway database needs no fsync: every DDL statement of a migration commits),
+    else the temporary folder."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+        return shm
+    return tempfile.gettempdir()
 
 
 def host_tag() -> str:
@@ -85,7 +97,7 @@ class Throwaway:
 
     def create(self) -> str:
         if self.backend == "sqlite":
-            self._dir = tempfile.mkdtemp(prefix=f"monomig-test-{os.getpid()}-")
+            self._dir = tempfile.mkdtemp(prefix=f"monomig-test-{os.getpid()}-", dir=scratch_dir())
             path = os.path.join(self._dir, f"{self.name}.db")
             open(path, "wb").close()  # an empty file is an empty SQLite database
             self.url = f"sqlite:///{path}"
@@ -102,6 +114,9 @@ class Throwaway:
                 ddl = f"CREATE DATABASE {_quote(self.backend, self.name)}"
                 self.created = True  # from here on, drop() tries
                 conn.execute(sa.text(ddl))
+                if self.backend == "postgresql":
+                    # every session of the throwaway database: commits do not wait for the WAL flush
+                    conn.execute(sa.text(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off'))
         finally:
             engine.dispose()
         self.url = sa.engine.make_url(self.server_url).set(database=self.name).render_as_string(hide_password=False)
@@ -140,12 +155,12 @@ def sweep(server_urls: list[str]) -> list[str]:
     """Drop the throwaway databases (and SQLite folders) that processes of this machine
     which no longer run left behind; the names dropped."""
     dropped: list[str] = []
-    tmp = tempfile.gettempdir()
-    for entry in os.listdir(tmp):
-        m = _DIR.match(entry)
-        if m and not pid_alive(int(m.group(1))):
-            shutil.rmtree(os.path.join(tmp, entry), ignore_errors=True)
-            dropped.append(entry)
+    for tmp in dict.fromkeys((scratch_dir(), tempfile.gettempdir())):
+        for entry in os.listdir(tmp):
+            m = _DIR.match(entry)
+            if m and not pid_alive(int(m.group(1))):
+                shutil.rmtree(os.path.join(tmp, entry), ignore_errors=True)
+                dropped.append(entry)
     tag = host_tag()
     for server in dict.fromkeys(server_urls):
         backend = backend_of(server)
