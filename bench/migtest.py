@@ -92,6 +92,13 @@ def alembic_engine(tmp_path):
 '''
 
 
+TEST_FILE = (
+    "from pytest_alembic.tests import (  # noqa: F401\n"
+    "    test_model_definitions_match_ddl,\n    test_single_head_revision,\n"
+    "    test_up_down_consistency,\n    test_upgrade,\n)\n"
+)
+
+
 def build(dest: Path, services: int, revisions: int) -> list[str]:
     """The repository: the generator's, with the env.py, models and conftest above."""
     names = tuple(f"svc{i:02d}" for i in range(1, services + 1))
@@ -106,11 +113,7 @@ def build(dest: Path, services: int, revisions: int) -> list[str]:
     (dest / "tests" / "conftest.py").write_text(CONFTEST)
     # pytest-alembic's default tests, imported as its docs show (its `--test-alembic`
     # collector fails on pytest 9: 'TestCollector' object has no attribute '_nodeid')
-    (dest / "tests" / "test_migrations.py").write_text(
-        "from pytest_alembic.tests import (  # noqa: F401\n"
-        "    test_model_definitions_match_ddl,\n    test_single_head_revision,\n"
-        "    test_up_down_consistency,\n    test_upgrade,\n)\n"
-    )
+    (dest / "tests" / "test_migrations.py").write_text(TEST_FILE)
     for name in names:
         head = dest / "services" / name / "head.db"
         env = {**os.environ, f"MONOMIG_URL_{name.upper()}": f"sqlite:///{head}"}
@@ -126,21 +129,44 @@ SIZES = {
     "quick": {"migtest": (1, 20), "migtest_fleet": (2, 20)},
     "tiny": {"migtest": (1, 3), "migtest_fleet": (2, 3)},
 }
-ROLES = ("migtest", "migtest_fleet")
+ROLES = ("migtest", "migtest_fleet", "migtest_demo")
 #: The two sides of bench/run.py's rows: pytest-alembic once per service, monomig once.
 STOCK_ROW = ("python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:monomig",
              "--bench-service={svc}")
 MONOMIG_ROW = ("monomig", "test", "--backend", "sqlite", *(a for c in CHECKS for a in ("--only", c)))
 
 
+def demo(dest: Path) -> list[str]:
+    """The demo monorepo of this repository (its alembic.ini, migrations, models), with the
+    env.py and conftest above: the same services for both sides."""
+    root = generate.ROOT
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copy(root / "alembic.ini", dest / "alembic.ini")
+    shutil.copytree(root / "migrations", dest / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "services", dest / "services", ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "migrations" / "env.py").write_text(ENV_PY)
+    (dest / "pytest.ini").write_text("[pytest]\npytest_alembic_tests_path = tests/none.py\n")
+    (dest / "tests").mkdir()
+    (dest / "tests" / "conftest.py").write_text(CONFTEST)
+    (dest / "tests" / "test_migrations.py").write_text(TEST_FILE)
+    return ["service_one", "service_two"]
+
+
 def ensure(role: str, mode: str, cache: Path) -> tuple[Path, dict]:
     """bench/run.py's repository for ``role``: built once (kept while its size is the same)."""
+    import json
+
+    if role == "migtest_demo":
+        repo = cache / "migtest-demo"
+        services = demo(repo)
+        return repo, {"spec": {"name": repo.name, "services": len(services)}, "services": dict.fromkeys(services, {})}
     count, n = SIZES[mode][role]
     repo = cache / f"migtest-{count}x{n}"
     stamp = repo / ".migtest.json"
     manifest = {"spec": {"name": repo.name, "services": count, "revisions": n},
                 "services": {f"svc{i:02d}": {} for i in range(1, count + 1)}}
-    import json
 
     if not (stamp.exists() and json.loads(stamp.read_text()) == manifest):
         build(repo, count, n)

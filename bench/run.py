@@ -58,6 +58,7 @@ REPO_LABELS = {
     "fleet": "{s} services x {n:,}",
     "migtest": "{s} service x {n:,}",
     "migtest_fleet": "{s} services x {n:,}",
+    "migtest_demo": "the demo monorepo",
 }
 
 
@@ -118,11 +119,15 @@ ROWS: tuple[Row, ...] = (
     Row("test-fleet", "`monomig test`, every service in parallel, vs pytest-alembic's default tests service after "
         "service (bench/migtest.py)", "migtest_fleet", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
         per_service=True, target=5, compare_output=False),
+    Row("test-demo", "`monomig test` vs pytest-alembic's default tests on the demo monorepo's two services "
+        "(bench/migtest.py)", "migtest_demo", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
+        per_service=True, target=5, compare_output=False),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
-             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop", "test-200", "test-fleet")
+             "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop", "test-200", "test-fleet",
+             "test-demo")
 NOT_BUILT = "n/a (not built yet)"
 
 
@@ -446,6 +451,8 @@ class Bench:
         return "tiny" if self.args.tiny else "quick" if self.args.quick else "full"
 
     def repo_label(self, role: str) -> str:
+        if role == "migtest_demo":
+            return REPO_LABELS[role]
         if role in migtest.ROLES:
             s, n = migtest.SIZES[self.mode()][role]
             return REPO_LABELS[role].format(s=s, n=n)
