@@ -161,7 +161,7 @@ def ensure(role: str, mode: str, cache: Path) -> tuple[Path, dict]:
     if role == "migtest_demo":
         repo = cache / "migtest-demo"
         services = demo(repo)
-        return repo, {"spec": {"name": repo.name, "services": len(services)}, "services": dict.fromkeys(services, {})}
+        return repo, {"spec": {"name": repo.name, "services": len(services)}, "services": {s: {} for s in services}}
     count, n = SIZES[mode][role]
     repo = cache / f"migtest-{count}x{n}"
     stamp = repo / ".migtest.json"

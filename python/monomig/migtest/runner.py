@@ -194,7 +194,11 @@ class Runner:
             try:
                 url = db.create()
             except Exception as e:  # noqa: BLE001 - reported for the service
-                result.error = mask(f"cannot create a throwaway database on {mask(spec['server'] or '')}: {e}")
+                why = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                result.error = mask(
+                    f"cannot create a throwaway database on {mask(spec['server'] or '')}: {why}; check that the "
+                    f"server answers and that its user may create databases (or test on SQLite: --backend sqlite)"
+                )
                 return result
             job = {k: v for k, v in spec.items() if k != "server"}
             job.update(url=url, log=os.path.join(tmp, f"{spec['service']}.log"))
