@@ -17,7 +17,20 @@ import time
 from pathlib import Path
 
 import pytest
-from support.databases import MY_HOST, MY_PORT, MY_USER, PG_HOST, PG_PORT, PG_USER, my_admin, pg_admin, require_server
+from support.databases import (  # noqa: F401 (fixtures)
+    MY_HOST,
+    MY_PORT,
+    MY_USER,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    ServerDb,
+    my_admin,
+    mysql_database,
+    pg_admin,
+    pg_database,
+    require_server,
+)
 from support.fleet_repo import MONOMIG, env_without_urls
 from support.migtest_repo import write_repo
 
@@ -250,3 +263,50 @@ def test_pytest_plugin_a_test_per_service_and_check(tmp_path: Path) -> None:
     assert "FAILED alembic.ini::forgot_index::stairway" in r.stdout, r.stdout
     off = subprocess.run(cmd[:-6] + ["--collect-only"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
     assert "alembic.ini::" not in off.stdout  # off unless asked for
+
+
+def test_schema_snapshot_reads_server_catalogs(pg_database: ServerDb, mysql_database: ServerDb) -> None:
+    """Every kind of object the stairway compares, on PostgreSQL and MariaDB, and a change of each named."""
+    import sqlalchemy as sa
+
+    from monomig import _native
+
+    ddl = {
+        "pg": ["CREATE TYPE mood AS ENUM ('ok', 'sad')",
+               "CREATE TABLE a (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x' UNIQUE, m mood, "
+               "CONSTRAINT positive CHECK (id > 0))",
+               "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON DELETE CASCADE)",
+               "CREATE INDEX ix_b_a ON b (a_id)"],
+        "my": ["CREATE TABLE a (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x' UNIQUE, "
+               "m ENUM('ok', 'sad'), CONSTRAINT positive CHECK (id > 0))",
+               "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER, CONSTRAINT fk_b_a FOREIGN KEY (a_id) "
+               "REFERENCES a (id) ON DELETE CASCADE)",
+               "CREATE INDEX ix_b_a ON b (a_id)"],
+    }
+    change = {
+        "pg": ["ALTER TYPE mood ADD VALUE 'glad'", "DROP INDEX ix_b_a", "ALTER TABLE a ALTER COLUMN code DROP DEFAULT"],
+        "my": ["ALTER TABLE a MODIFY m ENUM('ok', 'sad', 'glad')", "ALTER TABLE b DROP FOREIGN KEY fk_b_a",
+               "ALTER TABLE a ALTER COLUMN code DROP DEFAULT"],
+    }
+    expected = {
+        "pg": ["table a: column code: default 'x'::character varying before, no default after",
+               "table b: index ix_b_a (CREATE INDEX ix_b_a ON public.b USING btree (a_id)): present before, missing after",
+               "enum type mood: 'ok', 'sad' before, 'ok', 'sad', 'glad' after"],
+        "my": ["table a: column m: type enum('ok','sad') before, enum('ok','sad','glad') after",
+               "table a: column code: default 'x' before, no default after",
+               "table b: constraint fk_b_a (FOREIGN KEY (a_id) REFERENCES a (id) ON UPDATE RESTRICT ON DELETE CASCADE): "
+               "present before, missing after"],
+    }
+    for key, db in (("pg", pg_database), ("my", mysql_database)):
+        engine = sa.create_engine(db.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as c:
+            for stmt in ddl[key]:
+                c.execute(sa.text(stmt))
+            before = _native.schema_snapshot(db.url)
+            assert before.tables == ["a", "b"]
+            assert any("CHECK" in v for v in before.to_dict()["tables"]["a"]["constraints"].values()), before.to_dict()
+            for stmt in change[key]:
+                c.execute(sa.text(stmt))
+            after = _native.schema_snapshot(db.url)
+        engine.dispose()
+        assert sorted(before.diff(after)) == sorted(expected[key]), (key, before.diff(after))
