@@ -80,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
 
     runner = Runner(project, services, checks=args.only or report.CHECKS, backend=args.backend, url=args.url,
                     jobs=args.jobs, max_connections=args.max_connections, on_result=progress)
+    if not args.json:
+        backends = ", ".join(sorted({s["backend"] for s in runner.specs})) or "-"
+        print(f"monomig test: {len(runner.specs)} service{'s' if len(runner.specs) != 1 else ''} on {backends}, "
+              f"{runner.jobs} at once; checks: {', '.join(runner.checks)}", file=sys.stderr, flush=True)
     restore = sigterm_as_interrupt()
     try:
         results = runner.run()
