@@ -117,8 +117,10 @@ def build(dest: Path, services: int, revisions: int) -> list[str]:
     for name in names:
         head = dest / "services" / name / "head.db"
         env = {**os.environ, f"MONOMIG_URL_{name.upper()}": f"sqlite:///{head}"}
-        subprocess.run([str(BIN / "alembic"), "-n", name, "upgrade", "heads"], cwd=dest, env=env, check=True,
-                       capture_output=True)
+        p = subprocess.run([str(BIN / "alembic"), "-n", name, "upgrade", "heads"], cwd=dest, env=env,
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit(f"`alembic -n {name} upgrade heads` failed in {dest}:\n{p.stderr[-3000:]}")
         (dest / "services" / name / "models.py").write_text(MODELS_PY)
     return list(names)
 
