@@ -120,14 +120,16 @@ def test_healthy_passes_and_each_fault_fails_its_check(tmp_path: Path, backend: 
 
 @pytest.mark.slow
 def test_human_output_and_only(tmp_path: Path) -> None:
-    write_repo(tmp_path, faults=("forgot_index",))
-    r = monomig_test(tmp_path, "--backend", "sqlite", "-n", "forgot_index", "--only", "stairway")
+    write_repo(tmp_path, faults=("forgot_index", "empty_down"))
+    r = monomig_test(tmp_path, "--backend", "sqlite", "-n", "forgot_index", "-n", "empty_down", "--only", "stairway")
     assert r.returncode == 1, r.stderr + r.stdout
     assert "forgot_index stairway      FAIL" in r.stdout
     assert "revision fi2 (add users.email): the schema after its downgrade differs" in r.stdout
     assert "index ix_users_name" in r.stdout
-    assert "command: alembic -n forgot_index upgrade" in r.stdout
-    assert "0 passed, 1 failed" in r.stdout
+    assert "command: alembic -n forgot_index upgrade fi2; alembic -n forgot_index downgrade fi2@fi1" in r.stdout
+    assert "revision ed2 (add users.email)'s downgrade changes nothing: it has no real downgrade" in r.stdout
+    assert "0 passed, 2 failed" in r.stdout
+    assert "monomig test: 2 services on sqlite" in r.stderr
     ok = monomig_test(tmp_path, "--backend", "sqlite", "-n", "healthy")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "5 passed, 0 failed" in ok.stdout

@@ -9,7 +9,8 @@ whatever ``monomig test`` gives it, and ``services/<name>/models.py`` is its
 - ``model_drift``: the models have a column ``users.nickname`` no revision creates;
 - ``forgot_index``: revision ``fi2``'s downgrade leaves its index ``ix_users_name`` behind;
 - ``wrong_column``: revision ``wc2`` adds ``users.email`` and its downgrade drops ``users.name``;
-- ``down_raises``: revision ``dr2``'s downgrade raises ``RuntimeError``.
+- ``down_raises``: revision ``dr2``'s downgrade raises ``RuntimeError``;
+- ``empty_down`` (not in :data:`FAULTS`): revision ``ed2``'s downgrade is ``pass``.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ format = %(levelname)-5.5s [%(name)s] %(message)s
 
 #: Each service's revisions are <prefix>1, <prefix>2, <prefix>3 (and <prefix>3b).
 PREFIX = {"healthy": "hh", "two_heads": "th", "bad_step": "bs", "model_drift": "md", "forgot_index": "fi",
-          "wrong_column": "wc", "down_raises": "dr"}
+          "wrong_column": "wc", "down_raises": "dr", "empty_down": "ed"}
 
 FAULTS = ("two_heads", "bad_step", "model_drift", "forgot_index", "wrong_column", "down_raises")
 
@@ -134,6 +135,8 @@ op.drop_index("ix_users_email", table_name="users")
 with op.batch_alter_table("users") as b:
     b.drop_column("name")
 """
+    elif fault == "empty_down":
+        steps[1][2] = "pass"
     elif fault == "down_raises":
         steps[1][2] = 'raise RuntimeError("this downgrade was never written")'
     down = None
