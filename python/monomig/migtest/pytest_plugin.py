@@ -4,7 +4,8 @@ Off unless asked for: ``pytest --monomig`` or ``monomig = true`` in the ini file
 ``[pytest]`` section (``[tool.pytest.ini_options]``). The tests are named
 ``alembic.ini::<service>::<check>`` so ``-k orders``, ``-k stairway`` select them. The
 first of them to run tests every selected service at once (in parallel, each on its own
-throwaway database); each test then reports its check. Options: ``--monomig-config``
+throwaway database); each test then reports its check. Under pytest-xdist (``-n``), each
+service is tested by the process that runs its first test. Options: ``--monomig-config``
 (default ``alembic.ini``; ini ``monomig_config``), ``--monomig-backend``,
 ``--monomig-url``, ``--monomig-jobs``.
 """
@@ -66,14 +67,19 @@ class MonomigItem(pytest.Item):
         self.check = check
 
     def _results(self) -> dict[str, Any]:
+        """Every selected service's results, tested at once by the first item to run; under
+        pytest-xdist (items spread over processes), the item's own service only."""
         config = self.config
-        if _RESULTS not in config.stash:
+        results = config.stash.setdefault(_RESULTS, {})
+        if self.service not in results:
             from monomig import fleet
             from monomig.migtest.runner import Runner
 
             items = [i for i in self.session.items if isinstance(i, MonomigItem)]
-            services = list(dict.fromkeys(i.service for i in items))
-            checks = list(dict.fromkeys(i.check for i in items))
+            services = [s for s in dict.fromkeys(i.service for i in items) if s not in results]
+            if hasattr(config, "workerinput"):
+                services = [self.service]
+            checks = list(dict.fromkeys(i.check for i in items if i.service in services))
             ini = str(self.path)
             cwd = os.getcwd()
             os.chdir(self.path.parent)  # Alembic's relative paths are relative to the working directory
@@ -82,10 +88,10 @@ class MonomigItem(pytest.Item):
                 runner = Runner(project, [project.services[s] for s in services], checks=checks,
                                 backend=config.getoption("--monomig-backend"), url=config.getoption("--monomig-url"),
                                 jobs=config.getoption("--monomig-jobs"))
-                config.stash[_RESULTS] = {r.service: r for r in runner.run()}
+                results.update({r.service: r for r in runner.run()})
             finally:
                 os.chdir(cwd)
-        return config.stash[_RESULTS]
+        return results
 
     def runtest(self) -> None:
         r = self._results()[self.service]
