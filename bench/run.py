@@ -121,7 +121,7 @@ ROWS: tuple[Row, ...] = (
         per_service=True, target=5, compare_output=False),
     Row("test-demo", "`monomig test` vs pytest-alembic's default tests on the demo monorepo's two services "
         "(bench/migtest.py)", "migtest_demo", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
-        per_service=True, target=5, compare_output=False),
+        per_service=True, compare_output=False),  # context: 3 to 6 revisions a service, start-up dominates
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
