@@ -44,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
+import migtest
 
 ROOT = generate.ROOT
 RESULTS = ROOT / "bench" / "results"
@@ -56,6 +57,9 @@ REPO_LABELS = {
     "merges": "{n:,}, a merge every {k}",
     "fleet": "{s} services x {n:,}",
     "tenants": "tenant schemas",
+    "migtest": "{s} service x {n:,}",
+    "migtest_fleet": "{s} services x {n:,}",
+    "migtest_demo": "the demo monorepo",
 }
 
 
@@ -136,12 +140,22 @@ ROWS: tuple[Row, ...] = (
     Row("ledger-noop", "the ledger's cost: `alembic -n svc upgrade head`, nothing to do, bridged, without the "
         "ledger (`MONOMIG_LOG=0`) vs with it", "fleet", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"),
         state="head", stock_env=(("MONOMIG_LOG", "0"),), stock_bridged=True),
+    Row("test-200", "`monomig test` (single_head, upgrade, models_match, roundtrip) vs pytest-alembic's default "
+        "tests, on SQLite (bench/migtest.py)", "migtest", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
+        per_service=True, target=5, compare_output=False),
+    Row("test-fleet", "`monomig test`, every service in parallel, vs pytest-alembic's default tests service after "
+        "service (bench/migtest.py)", "migtest_fleet", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
+        per_service=True, target=5, compare_output=False),
+    Row("test-demo", "`monomig test` vs pytest-alembic's default tests on the demo monorepo's two services "
+        "(bench/migtest.py)", "migtest_demo", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
+        per_service=True, compare_output=False),  # context: 3 to 6 revisions a service, start-up dominates
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
 RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
              "graph-mermaid", "graph-svg", "scan", "upgrade-empty", "upgrade-all-empty", "status", "upgrade-all-noop",
-             "tenants-status", "tenants-upgrade", "lint-1000", "ledger-upgrade-200", "ledger-noop")
+             "tenants-status", "tenants-upgrade", "lint-1000", "ledger-upgrade-200", "ledger-noop", "test-200",
+             "test-fleet", "test-demo")
 NOT_BUILT = "n/a (not built yet)"
 
 
@@ -445,6 +459,8 @@ class Bench:
 
     # -- repositories -----------------------------------------------------
     def repo(self, role: str) -> tuple[Path, dict]:
+        if role in migtest.ROLES and role not in self.repos:  # `monomig test` beside pytest-alembic
+            self.repos[role], self.manifests[role] = migtest.ensure(role, self.mode(), self.args.cache)
         if role not in self.repos:
             spec = self.specs[role]
             t0 = time.perf_counter()
@@ -460,7 +476,15 @@ class Bench:
             self.manifests[role] = generate.load_manifest(path)
         return self.repos[role], self.manifests[role]
 
+    def mode(self) -> str:
+        return "tiny" if self.args.tiny else "quick" if self.args.quick else "full"
+
     def repo_label(self, role: str) -> str:
+        if role == "migtest_demo":
+            return REPO_LABELS[role]
+        if role in migtest.ROLES:
+            s, n = migtest.SIZES[self.mode()][role]
+            return REPO_LABELS[role].format(s=s, n=n)
         spec = self.specs[role]
         return REPO_LABELS[role].format(n=spec.revisions, k=spec.merge_every, s=len(spec.services))
 

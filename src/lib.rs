@@ -10,6 +10,7 @@
 //! - [`render`]: pictures of revision graphs: Mermaid, Graphviz DOT and laid-out SVG;
 //! - [`report`]: the text of Alembic's `heads`, `history`, `branches` and `show`;
 //! - [`db`]: database URLs, connections, version tables and locks over sqlx and tokio;
+//! - [`schema`]: a database's schema read from its catalog, and the differences between two reads;
 //! - [`fleet`]: every service at once: `monomig status` and `monomig check`;
 //! - [`tenants`]: the schemas or databases of a multi-tenant service, and shards;
 //! - [`lint`]: `monomig lint`: rules over each revision's offline SQL (sqlparser);
@@ -32,6 +33,7 @@ pub mod plan;
 pub mod pystr;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod scripts;
 pub mod tenants;
 pub mod sum;

@@ -215,17 +215,17 @@ def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     keys = [row["key"] for row in raw["rows"]]
     assert keys == ["heads", "history", "current", "upgrade-noop", "upgrade-empty", "status",
                     "upgrade-all-noop", "upgrade-all-empty", "heads-cold", "heads-1000", "current-1000", "scan",
-                    "memory"]
+                    "memory", "test-200", "test-fleet", "test-demo"]
     for row in raw["rows"]:
         assert row["stock"]["status"] == "ok" and row["stock"]["runs"], row
         # monomig sides: measured once they exist, "not built yet" before; never a crash
         assert row["monomig"]["status"] in ("ok", "n/a (not built yet)"), row
         assert not [n for n in row["notes"] if n.startswith("MISMATCH")], row
-    assert raw["rows"][-1]["stock"]["maxrss_kb"][0] > 10_000
+    assert raw["rows"][keys.index("memory")]["stock"]["maxrss_kb"][0] > 10_000
     table = p.stdout
     assert "| Work | Repository | n | Stock Alembic | monomig | Ratio | Target | Result |" in table
     assert f"Alembic {raw['meta']['machine']['alembic']}" in table and "cores" in table
-    assert table.count("\n| `") + table.count("\n| Rust") + table.count("\n| peak") == 13
+    assert table.count("\n| `") + table.count("\n| Rust") + table.count("\n| peak") == 16
     assert raw["meta"]["mode"] == "tiny"
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "RevisionEntry",
     "RevisionError",
     "RevisionGraph",
+    "SchemaSnapshot",
     "ScriptError",
     "Service",
     "VersionRead",
@@ -65,6 +66,7 @@ __all__ = [
     "sum_entries",
     "sum_file_hash",
     "sum_write",
+    "schema_snapshot",
 ]
 
 __version__: str
@@ -713,3 +715,19 @@ def ledger_last_steps(
 ) -> list[LedgerStep | str | None]:
     """For each ``(url, base_dir, table, schema, service)``: the newest row, None without one,
     or the error text when the ledger could not be read."""
+# --- schema snapshots (src/schema/): a database's schema read from its catalog ---
+
+@final
+class SchemaSnapshot:
+    """A database's schema as read from its catalog (tables, columns, indexes, constraints,
+    enum types). Compare two with ``==`` or ``diff``."""
+
+    @property
+    def tables(self) -> list[str]: ...
+    def diff(self, other: SchemaSnapshot, left: str = "before", right: str = "after") -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+def schema_snapshot(
+    url: str, exclude: list[str] = ..., base_dir: str | os.PathLike[str] | None = None, connect_timeout: float = 10.0
+) -> SchemaSnapshot: ...

@@ -13,6 +13,7 @@ mod lint;
 mod ledger;
 mod report;
 mod runtime;
+mod schema;
 mod scripts;
 mod sum;
 mod syntax;
@@ -34,5 +35,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     lint::register(m)?;
     sum::register(m)?;
     ledger::register(m)?;
+    schema::register(m)?;
     Ok(())
 }
