@@ -59,9 +59,11 @@ mod lexer;
 mod literal;
 mod pysource;
 mod reach;
+mod resolve;
 pub mod syntax;
 
 pub(crate) use literal::alembic_docs;
+pub use resolve::resolve;
 
 use std::fs;
 use std::io::{self, Read};
