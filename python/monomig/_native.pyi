@@ -37,6 +37,7 @@ __all__ = [
     "discover_revision_files",
     "fleet_check",
     "fleet_status",
+    "import_statements",
     "last_scan_cache_stats",
     "load_project",
     "mask_password",
@@ -356,6 +357,9 @@ def last_scan_cache_stats() -> dict[str, int | bool]:
     ``hits``, ``reads`` and ``written`` (for diagnostics and tests)."""
 def scan_cache_dir() -> str | None:
     """The scan cache's folder in this environment, or None when it is off."""
+def import_statements(path: str | os.PathLike[str]) -> list[tuple[str, list[str]]]:
+    """The absolute imports of a revision file that run at import, in order: ``(module,
+    names)``, the names of ``from module import names`` (empty for ``import module``)."""
 def read_revision_file(
     path: str | os.PathLike[str], search_path: Sequence[str | os.PathLike[str]] = ()
 ) -> RevisionEntry: ...

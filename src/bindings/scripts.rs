@@ -241,6 +241,14 @@ fn read_revision_file(py: Python<'_>, path: PathBuf, search_path: Vec<PathBuf>) 
     Ok(RevisionEntry { source })
 }
 
+/// The absolute imports of a revision file that run at import, in order: `(module,
+/// names)` with the names of `from module import names` (see `scripts::import_statements`).
+#[pyfunction]
+fn import_statements(py: Python<'_>, path: PathBuf) -> PyResult<Vec<(String, Vec<String>)>> {
+    py.detach(|| scripts::import_statements(&path))
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display())))
+}
+
 /// Only the discovery: the resolved paths Alembic would load, and its warnings.
 #[pyfunction]
 #[pyo3(signature = (version_locations, recursive = false, sourceless = false))]
@@ -290,6 +298,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(last_scan_cache_stats, m)?)?;
     m.add_function(wrap_pyfunction!(scan_cache_dir, m)?)?;
     m.add_function(wrap_pyfunction!(read_revision_file, m)?)?;
+    m.add_function(wrap_pyfunction!(import_statements, m)?)?;
     m.add_function(wrap_pyfunction!(discover_revision_files, m)?)?;
     m.add_function(wrap_pyfunction!(bench_scan, m)?)?;
     Ok(())
