@@ -388,8 +388,31 @@ fn statement_bindings(src: &[u8], stmt: &[Token], top: bool, name: &str, out: &m
     let for_target_end = matches!(first.class, NameClass::Keyword(Keyword::For | Keyword::Async))
         .then(|| stmt.iter().position(|t| t.class == NameClass::Keyword(Keyword::In)))
         .flatten();
+    // Whether every bracket around each token groups (`(a, b) = ...`) rather than
+    // follows an operand (`d[NAME] = ...`, `f(NAME).x = ...`, which bind nothing).
+    let mut trailers: Vec<bool> = Vec::new();
+    let mut in_trailer = Vec::with_capacity(stmt.len());
     for (i, t) in stmt.iter().enumerate() {
-        if !is_name(src, t, name) || (i > 0 && stmt[i - 1].kind == TokenKind::Dot) {
+        match t.kind {
+            TokenKind::LPar | TokenKind::LSqb | TokenKind::LBrace => {
+                in_trailer.push(trailers.iter().any(|&x| x));
+                let after_operand = i > 0
+                    && matches!(
+                        stmt[i - 1].kind,
+                        TokenKind::Name | TokenKind::RPar | TokenKind::RSqb | TokenKind::Str
+                    )
+                    && !matches!(stmt[i - 1].class, NameClass::Keyword(_));
+                trailers.push(after_operand || t.kind == TokenKind::LBrace);
+            }
+            TokenKind::RPar | TokenKind::RSqb | TokenKind::RBrace => {
+                trailers.pop();
+                in_trailer.push(trailers.iter().any(|&x| x));
+            }
+            _ => in_trailer.push(trailers.iter().any(|&x| x)),
+        }
+    }
+    for (i, t) in stmt.iter().enumerate() {
+        if !is_name(src, t, name) || (i > 0 && stmt[i - 1].kind == TokenKind::Dot) || in_trailer[i] {
             continue;
         }
         let prev = (i > 0).then(|| stmt[i - 1].class);
@@ -535,6 +558,21 @@ mod tests {
             ),
             (
                 &[("labels.py", "EXPAND = 'e'\nEXPAND = 'f'\n")],
+                "import labels\nbranch_labels = labels.EXPAND\n",
+                None,
+            ),
+            (
+                &[("labels.py", "EXPAND = 'e'\nd = {}\nd[EXPAND] = 1\nf(EXPAND).x = 2\n")],
+                "import labels\nbranch_labels = labels.EXPAND\n",
+                Some(&["e"]),
+            ),
+            (
+                &[("labels.py", "(EXPAND, X) = 'e', 'f'\n")],
+                "import labels\nbranch_labels = labels.EXPAND\n",
+                None,
+            ),
+            (
+                &[("labels.py", "EXPAND = 'e'\nfor EXPAND in []:\n    pass\n")],
                 "import labels\nbranch_labels = labels.EXPAND\n",
                 None,
             ),
