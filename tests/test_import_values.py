@@ -190,7 +190,7 @@ def test_an_import_that_fails_is_the_services_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_status_on_postgresql(tmp_path: Path, pg_database: ServerDb) -> None:
-    urls = {s: pg_database.url for s in ("neutron", "computed", "minimal")}
+    urls = dict.fromkeys(("neutron", "computed", "minimal"), pg_database.url)
     repo = build(
         tmp_path, urls,
         neutron={"version_table": "v_neutron"}, computed={"version_table": "v_computed"},

@@ -127,7 +127,7 @@ def import_values(
                 getattr(module, "branch_labels", None),
                 path,
             ))
-        except BaseException as e:  # noqa: BLE001 - the file's own failure, reported as such
+        except BaseException as e:
             if isinstance(e, KeyboardInterrupt):
                 raise
             raise ImportFailed(

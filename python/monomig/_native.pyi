@@ -345,7 +345,7 @@ def scan_revisions(
     recursive: bool = False,
     sourceless: bool = False,
     cache: bool = True,
-    search_path: Sequence[str | os.PathLike[str]] = (),
+    search_path: Sequence[str | os.PathLike[str]] | None = None,
 ) -> tuple[list[RevisionEntry], list[str]]:
     """With ``cache`` (the default), unchanged files come from the scan cache
     (``MONOMIG_CACHE_DIR``; ``MONOMIG_CACHE=0`` turns it off); the answer is the same.
@@ -361,7 +361,7 @@ def import_statements(path: str | os.PathLike[str]) -> list[tuple[str, list[str]
     """The absolute imports of a revision file that run at import, in order: ``(module,
     names)``, the names of ``from module import names`` (empty for ``import module``)."""
 def read_revision_file(
-    path: str | os.PathLike[str], search_path: Sequence[str | os.PathLike[str]] = ()
+    path: str | os.PathLike[str], search_path: Sequence[str | os.PathLike[str]] | None = None
 ) -> RevisionEntry: ...
 def discover_revision_files(
     version_locations: Sequence[str | os.PathLike[str]],
@@ -554,7 +554,7 @@ class ServiceSpec(_ServiceSpecName, total=False):
     version_table: str  # default "alembic_version"
     version_table_schema: str | None
     allow_multiple_heads: bool
-    search_path: list[str | os.PathLike[str]]  # the section's prepend_sys_path, absolute
+    search_path: Sequence[str | os.PathLike[str]]  # the section's prepend_sys_path, absolute
     # the values of revision files imported as Alembic would, for those only an import reads:
     # (revision, down_revision, depends_on, branch_labels, path)
     imported: list[tuple[str, Any, Any, Any, str]]

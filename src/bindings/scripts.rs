@@ -170,16 +170,17 @@ fn dialect(py: Python<'_>) -> Dialect {
 /// values are built from names imported from a module found there, bound to a
 /// literal, is answered statically (see `scripts::resolve`) instead of needing import.
 #[pyfunction]
-#[pyo3(signature = (version_locations, recursive = false, sourceless = false, cache = true, search_path = Vec::new()))]
+#[pyo3(signature = (version_locations, recursive = false, sourceless = false, cache = true, search_path = None))]
 fn scan_revisions(
     py: Python<'_>,
     version_locations: Vec<PathBuf>,
     recursive: bool,
     sourceless: bool,
     cache: bool,
-    search_path: Vec<PathBuf>,
+    search_path: Option<Vec<PathBuf>>,
 ) -> PyResult<(Vec<RevisionEntry>, Vec<String>)> {
     let d = dialect(py);
+    let search_path = search_path.unwrap_or_default();
     let scan = py
         .detach(|| -> crate::Result<scripts::Scan> {
             let dir = if cache { scripts::cache::dir_from_env() } else { None };
@@ -232,9 +233,10 @@ fn last_scan_cache_stats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDi
 
 /// Read one revision file without importing it (`search_path` as for `scan_revisions`).
 #[pyfunction]
-#[pyo3(signature = (path, search_path = Vec::new()))]
-fn read_revision_file(py: Python<'_>, path: PathBuf, search_path: Vec<PathBuf>) -> PyResult<RevisionEntry> {
+#[pyo3(signature = (path, search_path = None))]
+fn read_revision_file(py: Python<'_>, path: PathBuf, search_path: Option<Vec<PathBuf>>) -> PyResult<RevisionEntry> {
     let d = dialect(py);
+    let search_path = search_path.unwrap_or_default();
     let source = py
         .detach(|| scripts::resolve(scripts::read_revision_file_with(&path, &d)?, &search_path, &d))
         .map_err(errors::py_err(py))?;

@@ -87,12 +87,19 @@ fn service_graph(spec: &ServiceSpec) -> Result<Graph, GraphError> {
              monomig.import = false in its section): {}. Run where the application is installed without \
              --no-import, or write revision, down_revision, branch_labels and depends_on as plain literals \
              (or as constants of a project module on prepend_sys_path).",
-            if unread.len() == 1 { "A revision file" } else { "Revision files" },
+            if unread.len() == 1 {
+                "A revision file"
+            } else {
+                "Revision files"
+            },
             spec.name,
             if unread.len() == 1 { "it" } else { "them" },
             files.join("; ")
         );
-        return Err((message, unread.into_iter().map(|(p, _)| p.display().to_string()).collect()));
+        return Err((
+            message,
+            unread.into_iter().map(|(p, _)| p.display().to_string()).collect(),
+        ));
     }
     Graph::build(inputs).map_err(|e| (e.to_string(), Vec::new()))
 }

@@ -484,9 +484,12 @@ mod tests {
 
     const HEAD: &str = "revision = \"aaaa\"\ndown_revision = None\n";
 
+    /// (module files, the revision file's body after HEAD, the branch labels read, if read).
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, Option<&'a [&'a str]>);
+
     #[test]
     fn constants_of_project_modules() {
-        let cases: &[(&[(&str, &str)], &str, Option<&[&str]>)] = &[
+        let cases: &[Case] = &[
             // The minimal case: lib/labels.py and `import labels`.
             (
                 &[("labels.py", "EXPAND = 'expand'\n")],
