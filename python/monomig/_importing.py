@@ -127,7 +127,7 @@ def import_values(
                 getattr(module, "branch_labels", None),
                 path,
             ))
-        except BaseException as e:
+        except BaseException as e:  # the file's own failure (SystemExit included), reported as such
             if isinstance(e, KeyboardInterrupt):
                 raise
             raise ImportFailed(
