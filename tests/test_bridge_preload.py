@@ -16,6 +16,8 @@ import pytest
 from support.databases import ServerDb, pg_database  # noqa: F401
 from support.fleet_repo import Repo, alembic_script, env_without_urls, monomig
 
+import monomig._native as native
+
 TYPES_PY = """\
 import os
 
@@ -54,7 +56,10 @@ def downgrade():
 ATTRIBUTE_ERROR = "module 'pkg' has no attribute 'sub'"
 
 
-def build(root: Path, url: str, *, extra: str | None = None) -> Repo:
+def build(
+    root: Path, url: str, *, extra: str | None = None,
+    second: tuple[str, str] = ("from pkg.sub.types import INT", "INT"),
+) -> Repo:
     """aaaa (``import pkg``, uses ``pkg.sub.types.INT``) <- bbbb (``from pkg.sub.types
     import INT``) <- cccc; ``extra``: the import line of a fourth revision dddd."""
     for d in ("pkg", "pkg/sub"):
@@ -65,7 +70,7 @@ def build(root: Path, url: str, *, extra: str | None = None) -> Repo:
     repo.add_service("svc", url, prepend_sys_path=".", monomig_bridge="true")
     revs = [
         ("aaaa", None, "import pkg", "pkg.sub.types.INT"),
-        ("bbbb", "aaaa", "from pkg.sub.types import INT", "INT"),
+        ("bbbb", "aaaa", *second),
         ("cccc", "bbbb", "", "sa.Integer"),
     ]
     if extra is not None:
@@ -98,6 +103,22 @@ def imported(log: Path) -> list[str]:
     lines = log.read_text().split() if log.exists() else []
     log.unlink(missing_ok=True)
     return lines
+
+
+@pytest.mark.slow
+def test_preload_imports_the_submodule_a_from_import_names(tmp_path: Path) -> None:
+    """``from pkg.sub import types`` imports the submodule ``pkg.sub.types``: the preload does too."""
+    log = tmp_path / "imports.log"
+    repo = build(tmp_path, f"sqlite:///{tmp_path}/stock.db", second=("from pkg.sub import types", "types.INT"))
+    bbbb = next((tmp_path / "migrations" / "versions" / "svc").glob("bbbb*.py"))
+    assert ("pkg.sub", ["types"]) in native.import_statements(bbbb)
+    p = alembic_script(tmp_path, "-n", "svc", "upgrade", "aaaa", env=side_env(log, stock=True))
+    assert p.returncode == 0, p.stderr
+    imported(log)
+    set_options(repo, f"sqlite:///{tmp_path}/bridge.db")
+    p = alembic_script(tmp_path, "-n", "svc", "upgrade", "aaaa", env=side_env(log, stock=False))
+    assert p.returncode == 0, p.stderr
+    assert imported(log) == ["pkg.sub.types", "aaaa"]
 
 
 @pytest.mark.slow  # a dozen processes

@@ -60,6 +60,8 @@ def _full_spec(tmp_path: Path, versions: Path) -> dict:
         "version_table": "alembic_version",
         "version_table_schema": None,
         "allow_multiple_heads": False,
+        "search_path": [],
+        "imported": [],
     }
     assert set(spec) == SPEC_KEYS, "update this test's spec with the stub's ServiceSpec"
     return spec

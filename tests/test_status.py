@@ -211,7 +211,7 @@ def test_multiple_heads_and_merge(tmp_path: Path) -> None:
     assert sorted(out["current"]) == ["bbbb", "cccc"] == sorted(_alembic_current(repo, "svc"))
 
 
-def test_unreadable_revision_is_an_error_not_an_import(tmp_path: Path) -> None:
+def test_unreadable_revision_is_imported_as_alembic_does_unless_no_import(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "r")
     repo.add_service("svc", f"sqlite:///{tmp_path}/u.db")
     repo.revision("svc", "aaaa", None)
@@ -220,12 +220,18 @@ def test_unreadable_revision_is_an_error_not_an_import(tmp_path: Path) -> None:
         "svc", "bbbb", None, filename="bbbb_dyn.py",
         text=f"open({str(marker)!r}, 'w').close()\nrevision = 'bb' + 'bb'\ndown_revision = 'aaaa'\n",
     )
-    r = monomig(repo.root, "status", "--json")
+    # --no-import: nothing is imported; the service is in error, naming the file and why.
+    r = monomig(repo.root, "status", "--json", "--no-import")
     out = json.loads(r.stdout)[0]
     assert r.returncode == 2
     assert out["state"] == "error"
-    assert "bbbb_dyn.py" in out["error"]
+    assert "bbbb_dyn.py" in out["error"] and "line 2: `revision` is not assigned a plain literal" in out["error"]
     assert not marker.exists()
+    # By default the file is imported, as Alembic imports it, and status answers.
+    r = monomig(repo.root, "status", "--json")
+    out = json.loads(r.stdout)[0]
+    assert (r.returncode, out["state"], out["heads"]) == (0, "not_initialized", ["bbbb"]), out
+    assert marker.exists()
 
 
 def test_demo_status_reads_db_url_without_imports(demo_copy: Path) -> None:

@@ -1,6 +1,6 @@
 """Python's own syntax errors, in every command and output format.
 
-For each file of the corpus (tests/support/syntax_corpus.py: 40 revision files broken the
+For each file of the corpus (tests/support/syntax_corpus.py: 42 revision files broken the
 ways they break in practice), the message monomig gives must carry what the running
 Python's ``compile()`` says about that file (line, column, exception class and message),
 with no punctuation added to Python's own: the static reader, ``check`` (text, JSON,

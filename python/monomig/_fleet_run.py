@@ -89,6 +89,7 @@ class RunOptions:
     toml_file: str | None = None
     args: Any = None  # the parsed command line (tenant selection, shard, rollout: monomig._fanout)
     verify: bool = False  # upgrade --verify: refuse a service whose `monomig verify` fails
+    no_import: bool = False  # --no-import: read revision files without importing any
 
     @classmethod
     def from_args(cls, command: str, args: argparse.Namespace) -> RunOptions:
@@ -131,6 +132,7 @@ class RunOptions:
             tag=a.get("tag"),
             purge=bool(a.get("purge")),
             x=tuple(a.get("x") or ()),
+            no_import=bool(a.get("no_import")),
             config=tuple(a.get("config") or ()),
             toml_file=a.get("toml_file"),
             args=args,
@@ -305,24 +307,32 @@ def partial_ddl_warning(url: str | None, revision: str | None, command: str) -> 
 # --------------------------------------------------------------------------- plans
 
 
+def _first_line(doc: str | None) -> str:
+    text = (doc or "").strip()
+    return text.splitlines()[0] if text else ""
+
+
 class _Revisions:
     """A service's revision files, read without importing them, and their graph."""
 
-    def __init__(self, svc: monomig.Service) -> None:
+    def __init__(self, svc: monomig.Service, no_import: bool = False) -> None:
+        from monomig import _importing
         from monomig.setorder import python_set_order
 
         entries, _ = _native.scan_revisions(
-            list(svc.version_locations), recursive=svc.recursive_version_locations, sourceless=svc.sourceless
+            list(svc.version_locations), recursive=svc.recursive_version_locations, sourceless=svc.sourceless,
+            search_path=_importing.search_path(svc),
         )
-        for e in entries:
-            if e.needs_import:
-                raise monomig.MonomigError(
-                    f"the revision file {e.path} cannot be read without importing it ({e.reason}); monomig plans "
-                    "never import revision files: write its revision, down_revision, branch_labels and depends_on "
-                    "as plain literals"
-                )
-        self.graph = monomig.RevisionGraph(entries, set_order=python_set_order())
-        self.docs = {e.revision: (e.doc or "").strip().splitlines()[0] if (e.doc or "").strip() else "" for e in entries}
+        unread = [e for e in entries if e.needs_import]
+        if unread and not _importing.import_allowed(svc, no_import):
+            raise monomig.MonomigError(_importing.refusal(svc, unread))
+        module_docs: dict[str, str | None] = {}
+        imported = iter(_importing.import_values(svc, [e.path for e in unread], module_docs))
+        rows: list[Any] = [next(imported) if e.needs_import else e for e in entries]
+        self.graph = monomig.RevisionGraph(rows, set_order=python_set_order())
+        self.docs = {e.revision: _first_line(e.doc) for e in entries if not e.needs_import}
+        # Alembic's Script.doc: the docstring's first paragraph, whose first line the plan shows.
+        self.docs.update({rev: _first_line(doc) for rev, doc in module_docs.items()})
 
     def steps(self, command: str, target: str | tuple[str, ...], current: list[str], purge: bool) -> list[Any]:
         heads = tuple(current)
@@ -419,8 +429,11 @@ class FleetRun:
         status_target = None
         if self.command == "upgrade":
             status_target = "heads" if o.target is None else target_label(o.target)
-        by_service = {s["service"]: s for s in fleet_status([j.spec for j in self.jobs], target=status_target,
-                                                             max_connections=self._read_connections())}
+        answers = fleet_status(
+            [j.spec for j in self.jobs], target=status_target, max_connections=self._read_connections(),
+            services=[j.svc for j in self.jobs], no_import=o.no_import,
+        )
+        by_service = {s["service"]: s for s in answers}
         for job in self.jobs:
             job.before = by_service.get(job.service)
             self._plan(job)
@@ -431,7 +444,7 @@ class FleetRun:
         before = job.before or {}
         state = before.get("state")
         try:
-            revisions = self._revisions.get(job.section) or _Revisions(job.svc)
+            revisions = self._revisions.get(job.section) or _Revisions(job.svc, self.options.no_import)
             self._revisions[job.section or job.service] = revisions
         except monomig.MonomigError as e:
             job.plan_error = f"service {job.service!r}: {mask(str(e))}"

@@ -38,6 +38,7 @@ __all__ = [
     "discover_revision_files",
     "fleet_check",
     "fleet_status",
+    "import_statements",
     "last_scan_cache_stats",
     "list_tenant_names",
     "lint_rules",
@@ -359,15 +360,24 @@ def scan_revisions(
     recursive: bool = False,
     sourceless: bool = False,
     cache: bool = True,
+    search_path: Sequence[str | os.PathLike[str]] | None = None,
 ) -> tuple[list[RevisionEntry], list[str]]:
     """With ``cache`` (the default), unchanged files come from the scan cache
-    (``MONOMIG_CACHE_DIR``; ``MONOMIG_CACHE=0`` turns it off); the answer is the same."""
+    (``MONOMIG_CACHE_DIR``; ``MONOMIG_CACHE=0`` turns it off); the answer is the same.
+    ``search_path`` (absolute folders: the section's ``prepend_sys_path``): values built from
+    names imported from a module found there (``labels.EXPAND``), bound there to a literal,
+    are read from that module instead of needing import."""
 def last_scan_cache_stats() -> dict[str, int | bool]:
     """What the scan cache did in this process's last ``scan_revisions``:
     ``hits``, ``reads`` and ``written`` (for diagnostics and tests)."""
 def scan_cache_dir() -> str | None:
     """The scan cache's folder in this environment, or None when it is off."""
-def read_revision_file(path: str | os.PathLike[str]) -> RevisionEntry: ...
+def import_statements(path: str | os.PathLike[str]) -> list[tuple[str, list[str]]]:
+    """The absolute imports of a revision file that run at import, in order: ``(module,
+    names)``, the names of ``from module import names`` (empty for ``import module``)."""
+def read_revision_file(
+    path: str | os.PathLike[str], search_path: Sequence[str | os.PathLike[str]] | None = None
+) -> RevisionEntry: ...
 def discover_revision_files(
     version_locations: Sequence[str | os.PathLike[str]],
     recursive: bool = False,
@@ -559,6 +569,10 @@ class ServiceSpec(_ServiceSpecName, total=False):
     version_table: str  # default "alembic_version"
     version_table_schema: str | None
     allow_multiple_heads: bool
+    search_path: Sequence[str | os.PathLike[str]]  # the section's prepend_sys_path, absolute
+    # the values of revision files imported as Alembic would, for those only an import reads:
+    # (revision, down_revision, depends_on, branch_labels, path)
+    imported: list[tuple[str, Any, Any, Any, str]]
 
 ServiceState = Literal["up_to_date", "behind", "ahead", "not_initialized", "migrating", "unreachable", "error"]
 
@@ -579,6 +593,7 @@ class ServiceStatus(TypedDict):
     error_kind: str | None  # for unreachable: unreachable, auth_failed, timeout, ...
     shared_with: list[str]  # other services writing the same database and version table
     revisions: int
+    needs_import: list[str]  # the files only an import reads, when they are why state is "error"
 
 class CheckFinding(TypedDict):
     """One ``monomig check`` finding."""

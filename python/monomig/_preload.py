@@ -30,6 +30,7 @@ from typing import Any
 
 from alembic.util import CommandError
 
+from monomig import _native
 from monomig._values import parse_bool
 
 __all__ = ["before_steps", "imports_of", "module_imports"]
@@ -61,12 +62,16 @@ def module_imports(path: str | Path) -> list[Import]:
 
 
 def imports_of(script: Any) -> list[Import]:
-    """The imports to run for one revision (a Script of monomig's revision map): the
-    ``module_imports`` of its scan record when the static reader gives them (module names
-    only: ``__import__(name)``), else :func:`module_imports` of its file."""
-    names = getattr(getattr(script, "_monomig_entry", None), "module_imports", None)
-    if names is not None:
-        return [(str(name), ()) for name in names]
+    """The imports to run for one revision (a Script of monomig's revision map): for a file
+    the static reader read, its import statements as the Rust tokenizer reads them
+    (``_native.import_statements``: each module with the names of ``from module import
+    names``, so that ``from pkg.sub import types`` imports the submodule ``pkg.sub.types``
+    as stock's import did), else :func:`module_imports` of its file (Python's own parser)."""
+    if getattr(script, "_monomig_entry", None) is not None and str(script.path).endswith(".py"):
+        try:
+            return [(module, tuple(names)) for module, names in _native.import_statements(script.path)]
+        except OSError:
+            pass
     return module_imports(script.path)
 
 

@@ -33,7 +33,7 @@ import os
 import sys
 
 import monomig
-from monomig import _native
+from monomig import _importing, _native
 from monomig._alembic_cli import SPEC as _GENERATED_SPEC
 from monomig._values import mask as _mask
 from monomig._values import parse_bool
@@ -536,11 +536,14 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
             list(service.version_locations),
             recursive=service.recursive_version_locations,
             sourceless=service.sourceless,
+            search_path=_importing.search_path(service),
         )
     except monomig.MonomigError as e:
         raise _answer(e, monomig.ScriptError) from None
     if scan_warnings:
         raise _Fallback("scan warnings")
+    if not _importing.import_allowed(service, False) and any(e.needs_import for e in entries):
+        raise _Failed(_importing.refusal(service, [e for e in entries if e.needs_import]))
     rows: list[tuple[Any, ...] | _native.RevisionEntry] = []
     docs: list[str | None] = []
     prepended = False

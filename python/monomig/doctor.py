@@ -203,7 +203,8 @@ def _service(
     present = [loc for loc in svc.version_locations if os.path.isdir(loc)]
     try:
         entries, _warnings = _native.scan_revisions(
-            present, recursive=svc.recursive_version_locations, sourceless=svc.sourceless
+            present, recursive=svc.recursive_version_locations, sourceless=svc.sourceless,
+            search_path=[os.path.abspath(p) for p in svc.prepend_sys_path],
         )
     except monomig.MonomigError:
         entries = []  # the check's unreadable_revision finding says why

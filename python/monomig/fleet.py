@@ -30,6 +30,7 @@ from typing import Any, cast
 
 import monomig
 from monomig import _native, _sumfile
+from monomig._importing import add_no_import_argument, answer_check, answer_status, search_path
 from monomig._values import asbool, mask
 from monomig.urls import env_var_name, resolve_url
 
@@ -141,6 +142,8 @@ def service_spec(project: monomig.Project, svc: monomig.Service, with_url: bool 
         "version_table": svc.version_table,
         "version_table_schema": svc.version_table_schema,
         "allow_multiple_heads": asbool(svc.options.get(ALLOW_MULTIPLE_HEADS)),
+        "search_path": search_path(svc),
+        "imported": [],  # filled by monomig._importing for files only an import reads
     }
 
 
@@ -159,12 +162,23 @@ def fleet_status(
     target: str | None = None,
     timeout: float = 5.0,
     max_connections: int = MAX_CONNECTIONS,
+    services: list[monomig.Service] | None = None,
+    no_import: bool = False,
 ) -> list[dict[str, Any]]:
     """The Rust status read for service specs (see ``_native.fleet_status``): one connection per
     database (services sharing a database share it), at most ``max_connections`` open at once.
     Each answer is a ``_native.ServiceStatus`` dict (typed as a plain dict: callers read it by
-    computed keys)."""
-    return list(cast("list[dict[str, Any]]", _native.fleet_status(specs, target, timeout, max_connections)))
+    computed keys). With ``services`` (those of ``specs``), revision files only an import reads
+    are imported as Alembic would (unless ``no_import`` or the section forbids it: see
+    :mod:`monomig._importing`)."""
+
+    def read(chosen: list[_native.ServiceSpec]) -> list[dict[str, Any]]:
+        return list(cast("list[dict[str, Any]]", _native.fleet_status(chosen, target, timeout, max_connections)))
+
+    result = read(specs)
+    if services is not None:
+        result = answer_status(services, specs, result, no_import, read)
+    return result
 
 
 def _guard(fn: Any, args: argparse.Namespace) -> int:
@@ -205,8 +219,9 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
         "Show every service's database state at once: current revisions, heads, pending revisions and a "
         "state (up to date, behind by N, ahead (the database holds a revision no file defines), not initialized, migrating, unreachable). "
         "A service whose migration lock another process holds is migrating, with the holder named. Reads "
-        "revision files statically and all version tables concurrently, never waits for a lock; imports "
-        "neither Alembic nor SQLAlchemy. Exit status: 0, or with --check 1 when any service is not up to "
+        "revision files statically (a file whose values only Python can compute is imported, as Alembic "
+        "imports it, unless --no-import) and all version tables concurrently, never waits for a lock; "
+        "imports neither Alembic nor SQLAlchemy. Exit status: 0, or with --check 1 when any service is not up to "
         "date (migrating included); 2 when a database is unreachable or a service cannot be resolved."
     )
     add_service_filter(parser)
@@ -226,6 +241,7 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     from monomig._fanout import add_selection_arguments
 
     add_selection_arguments(parser)
+    add_no_import_argument(parser)
 
 
 def _state_label(s: dict[str, Any]) -> str:
@@ -246,10 +262,14 @@ def _status(args: argparse.Namespace) -> int:
     targets = _fanout.entries(project, getattr(args, "services", None), args, select_services, service_spec,
                               timeout=getattr(args, "connect_timeout", 5.0))
     specs = [cast("_native.ServiceSpec", e.spec) for e in targets]
+    services = [project.services[e.section] for e in targets]
     max_connections = getattr(args, "max_connections", MAX_CONNECTIONS)
     if max_connections < 1:
         raise UsageError("--max-connections must be at least 1")
-    result = fleet_status(specs, timeout=getattr(args, "connect_timeout", 5.0), max_connections=max_connections)
+    result = fleet_status(
+        specs, timeout=getattr(args, "connect_timeout", 5.0), max_connections=max_connections,
+        services=services, no_import=getattr(args, "no_import", False),
+    )
     out = []
     for e, s in zip(targets, result, strict=True):
         item = {k: s[k] for k in (
@@ -267,7 +287,6 @@ def _status(args: argparse.Namespace) -> int:
         out.append(item)
     from monomig import _ledger
 
-    services = [project.services[e.section] for e in targets]
     _ledger.annotate_status(out, services, specs, getattr(args, "connect_timeout", 5.0), max_connections)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
@@ -338,6 +357,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "github"), default="text",
         help="'github' prints GitHub Actions annotations (::error file=...,line=...::message)",
     )
+    add_no_import_argument(parser)
     _sumfile.add_strict_argument(parser)
 
 
@@ -377,7 +397,10 @@ def _check(args: argparse.Namespace) -> int:
         {"service": name, "code": "not_a_service", "message": why, "path": None, "line": None, "revision": None}
         for name, why in broken
     ]
-    findings += _native.fleet_check(specs, all_specs)
+    findings += answer_check(
+        selected, specs, _native.fleet_check(specs, all_specs), getattr(args, "no_import", False),
+        lambda: _native.fleet_check(specs, all_specs),
+    )
     findings += _sumfile.findings(selected, strict=getattr(args, "strict", False))
     for f in findings:
         f["message"] = mask(f["message"])
@@ -455,6 +478,7 @@ def add_all_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             help="go ahead without asking when a service would be downgraded to base or past a branch "
             "point (needed when stdin is not a terminal)",
         )
+    add_no_import_argument(group)
     group.add_argument(
         "--sql-dir", metavar="DIR",
         help="with --sql (implied): write each service's SQL to DIR/<service>.sql instead of stdout",

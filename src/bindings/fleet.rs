@@ -19,7 +19,7 @@ use crate::db::DEFAULT_VERSION_TABLE;
 use crate::fleet::{ServiceSpec, check, status};
 
 /// The keys of a service spec dict, in the order of [`ServiceSpec`]'s fields.
-const SPEC_KEYS: [&str; 10] = [
+const SPEC_KEYS: [&str; 12] = [
     "name",
     "version_locations",
     "recursive",
@@ -30,6 +30,8 @@ const SPEC_KEYS: [&str; 10] = [
     "version_table",
     "version_table_schema",
     "allow_multiple_heads",
+    "search_path",
+    "imported",
 ];
 
 /// Reads one dict: every key must be one of `known`; missing keys take their defaults.
@@ -125,6 +127,15 @@ fn service_spec(obj: &Bound<'_, PyAny>, what: String) -> PyResult<ServiceSpec> {
             .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_owned()),
         version_table_schema: f.string("version_table_schema")?,
         allow_multiple_heads: f.flag("allow_multiple_heads")?,
+        search_path: f.paths("search_path")?,
+        imported: match f.get("imported")? {
+            None => Vec::new(),
+            Some(v) => v
+                .try_iter()?
+                .enumerate()
+                .map(|(i, row)| super::graph::to_input(&row?, i))
+                .collect::<PyResult<_>>()?,
+        },
     })
 }
 
@@ -155,6 +166,7 @@ fn status_dict<'py>(py: Python<'py>, st: status::ServiceStatus) -> PyResult<Boun
         error_kind,
         shared_with,
         revisions,
+        needs_import,
     } = st;
     let d = PyDict::new(py);
     d.set_item("service", service)?;
@@ -171,6 +183,7 @@ fn status_dict<'py>(py: Python<'py>, st: status::ServiceStatus) -> PyResult<Boun
     d.set_item("error_kind", error_kind)?;
     d.set_item("shared_with", shared_with)?;
     d.set_item("revisions", revisions)?;
+    d.set_item("needs_import", needs_import)?;
     Ok(d)
 }
 

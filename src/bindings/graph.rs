@@ -73,7 +73,7 @@ fn str_list(obj: &Bound<'_, PyAny>, what: &str, position: usize, revision: &str)
     Err(bad())
 }
 
-fn to_input(entry: &Bound<'_, PyAny>, position: usize) -> PyResult<RevisionInput> {
+pub(crate) fn to_input(entry: &Bound<'_, PyAny>, position: usize) -> PyResult<RevisionInput> {
     if let Ok(e) = entry.cast::<super::scripts::RevisionEntry>() {
         return e.get().graph_input().ok_or_else(|| {
             PyTypeError::new_err(format!(

@@ -165,20 +165,34 @@ fn dialect(py: Python<'_>) -> Dialect {
 /// in Alembic's load order. Returns `(entries, warnings)`. With `cache` (the
 /// default) unchanged files are answered from the scan cache (see
 /// `scripts::cache`: `MONOMIG_CACHE_DIR`, `MONOMIG_CACHE=0`); the answer is the same.
+///
+/// `search_path` (absolute folders, the section's `prepend_sys_path`): a file whose
+/// values are built from names imported from a module found there, bound to a
+/// literal, is answered statically (see `scripts::resolve`) instead of needing import.
 #[pyfunction]
-#[pyo3(signature = (version_locations, recursive = false, sourceless = false, cache = true))]
+#[pyo3(signature = (version_locations, recursive = false, sourceless = false, cache = true, search_path = None))]
 fn scan_revisions(
     py: Python<'_>,
     version_locations: Vec<PathBuf>,
     recursive: bool,
     sourceless: bool,
     cache: bool,
+    search_path: Option<Vec<PathBuf>>,
 ) -> PyResult<(Vec<RevisionEntry>, Vec<String>)> {
     let d = dialect(py);
+    let search_path = search_path.unwrap_or_default();
     let scan = py
-        .detach(|| {
+        .detach(|| -> crate::Result<scripts::Scan> {
             let dir = if cache { scripts::cache::dir_from_env() } else { None };
-            scripts::scan_cached(&version_locations, recursive, sourceless, &d, dir.as_deref())
+            let mut scan = scripts::scan_cached(&version_locations, recursive, sourceless, &d, dir.as_deref())?;
+            if !search_path.is_empty() {
+                let sources = std::mem::take(&mut scan.scripts);
+                scan.scripts = sources
+                    .into_iter()
+                    .map(|s| scripts::resolve(s, &search_path, &d))
+                    .collect::<crate::Result<_>>()?;
+            }
+            Ok(scan)
         })
         .map_err(errors::py_err(py))?;
     *LAST_CACHE_STATS.lock().unwrap_or_else(|e| e.into_inner()) = scan.cache;
@@ -217,14 +231,24 @@ fn last_scan_cache_stats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDi
     Ok(d)
 }
 
-/// Read one revision file without importing it.
+/// Read one revision file without importing it (`search_path` as for `scan_revisions`).
 #[pyfunction]
-fn read_revision_file(py: Python<'_>, path: PathBuf) -> PyResult<RevisionEntry> {
+#[pyo3(signature = (path, search_path = None))]
+fn read_revision_file(py: Python<'_>, path: PathBuf, search_path: Option<Vec<PathBuf>>) -> PyResult<RevisionEntry> {
     let d = dialect(py);
+    let search_path = search_path.unwrap_or_default();
     let source = py
-        .detach(|| scripts::read_revision_file_with(&path, &d))
+        .detach(|| scripts::resolve(scripts::read_revision_file_with(&path, &d)?, &search_path, &d))
         .map_err(errors::py_err(py))?;
     Ok(RevisionEntry { source })
+}
+
+/// The absolute imports of a revision file that run at import, in order: `(module,
+/// names)` with the names of `from module import names` (see `scripts::import_statements`).
+#[pyfunction]
+fn import_statements(py: Python<'_>, path: PathBuf) -> PyResult<Vec<(String, Vec<String>)>> {
+    py.detach(|| scripts::import_statements(&path))
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display())))
 }
 
 /// Only the discovery: the resolved paths Alembic would load, and its warnings.
@@ -276,6 +300,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(last_scan_cache_stats, m)?)?;
     m.add_function(wrap_pyfunction!(scan_cache_dir, m)?)?;
     m.add_function(wrap_pyfunction!(read_revision_file, m)?)?;
+    m.add_function(wrap_pyfunction!(import_statements, m)?)?;
     m.add_function(wrap_pyfunction!(discover_revision_files, m)?)?;
     m.add_function(wrap_pyfunction!(bench_scan, m)?)?;
     Ok(())

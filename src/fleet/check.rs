@@ -82,12 +82,27 @@ fn scan_service(spec: &ServiceSpec) -> Scanned {
                 labels: f.branch_labels,
                 path: f.path,
             }),
-            Ok(ScriptSource::NeedsImport { path, reason, .. }) => out.unreadable.push(Unreadable {
-                path,
-                reason,
-                broken: false,
-                line: None,
-            }),
+            Ok(needs @ ScriptSource::NeedsImport { .. }) => match spec.answer(needs) {
+                Ok(Ok(input)) => out.revs.push(Rev {
+                    id: input.revision,
+                    down: input.down_revision,
+                    deps: input.dependencies,
+                    labels: input.branch_labels,
+                    path: input.path.unwrap_or(path),
+                }),
+                Ok(Err((path, reason))) => out.unreadable.push(Unreadable {
+                    path,
+                    reason,
+                    broken: false,
+                    line: None,
+                }),
+                Err(e) => out.unreadable.push(Unreadable {
+                    line: scripts::error_line(&path, &e),
+                    reason: e.to_string(),
+                    path,
+                    broken: true,
+                }),
+            },
             Err(e) => out.unreadable.push(Unreadable {
                 line: scripts::error_line(&path, &e),
                 reason: e.to_string(),
@@ -215,8 +230,10 @@ pub fn check(req: CheckRequest) -> Vec<Finding> {
             let path = u.path.display().to_string();
             let message = if !u.broken {
                 format!(
-                    "service '{svc}': {path} cannot be read without importing it ({}); write \
-                     revision, down_revision, branch_labels and depends_on as plain literals.",
+                    "service '{svc}': {path} cannot be read without importing it ({}), and importing \
+                     is off (--no-import, or monomig.import = false in its section); run where the \
+                     application is installed without --no-import, or write revision, down_revision, \
+                     branch_labels and depends_on as plain literals.",
                     u.reason
                 )
             } else if u.reason.contains(&path) {

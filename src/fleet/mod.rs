@@ -39,6 +39,32 @@ pub struct ServiceSpec {
     pub version_table_schema: Option<String>,
     /// `monomig.allow_multiple_heads = true` in the service's section.
     pub allow_multiple_heads: bool,
+    /// Folders where values built from imported names are looked up (the section's
+    /// `prepend_sys_path`, made absolute as Python would: see `scripts::resolve`).
+    pub search_path: Vec<PathBuf>,
+    /// The values of revision files the caller imported as Alembic would (each with
+    /// its path): used for the files that cannot be read statically.
+    pub imported: Vec<crate::graph::RevisionInput>,
+}
+
+impl ServiceSpec {
+    /// A file that needs import, answered statically through [`scripts::resolve`] or
+    /// by the values the caller imported; Err((path, reason)) when neither can.
+    pub(crate) fn answer(
+        &self,
+        source: crate::scripts::ScriptSource,
+    ) -> crate::Result<Result<crate::graph::RevisionInput, (PathBuf, String)>> {
+        use crate::scripts::{self, Dialect, ScriptSource};
+        match scripts::resolve(source, &self.search_path, &Dialect::default())? {
+            ScriptSource::Static(f) => Ok(Ok(f.into())),
+            ScriptSource::NeedsImport { path, reason, .. } => {
+                match self.imported.iter().find(|i| i.path.as_deref() == Some(path.as_path())) {
+                    Some(input) => Ok(Ok(input.clone())),
+                    None => Ok(Err((path, reason))),
+                }
+            }
+        }
+    }
 }
 
 /// Why a version location that does not exist is a problem: the one text of the

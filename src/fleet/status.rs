@@ -48,39 +48,66 @@ pub struct ServiceStatus {
     /// Other services writing the same database and version table.
     pub shared_with: Vec<String>,
     pub revisions: usize,
+    /// The revision files only an import can read, when they are why `state` is
+    /// `error` (the caller may import them and ask again with `ServiceSpec::imported`).
+    pub needs_import: Vec<String>,
 }
 
+/// Why a service has no graph: the message, and the files only an import can read.
+type GraphError = (String, Vec<String>);
+
 /// The revision graph of one service, or why there is none.
-fn service_graph(spec: &ServiceSpec) -> Result<Graph, String> {
+fn service_graph(spec: &ServiceSpec) -> Result<Graph, GraphError> {
     // A missing folder reads as "no revisions": a database already upgraded would look
     // ahead. It is an error of the service (the check reports it as a finding too).
     if let Some(loc) = spec.version_locations.iter().find(|l| !l.exists()) {
-        return Err(super::missing_version_location(&spec.name, loc));
+        return Err((super::missing_version_location(&spec.name, loc), Vec::new()));
     }
     let scan = scripts::scan(&spec.version_locations, spec.recursive, spec.sourceless)
-        .map_err(|e| format!("Reading the revision files failed: {e}"))?;
+        .map_err(|e| (format!("Reading the revision files failed: {e}"), Vec::new()))?;
     let mut inputs = Vec::with_capacity(scan.scripts.len());
+    let mut unread: Vec<(std::path::PathBuf, String)> = Vec::new();
     for s in scan.scripts {
         match s {
             ScriptSource::Static(f) => inputs.push(f.into()),
-            ScriptSource::NeedsImport { path, reason, .. } => {
-                return Err(format!(
-                    "The revision file {} cannot be read without importing it ({reason}); monomig \
-                     status never imports revision files. Write its revision, down_revision, \
-                     branch_labels and depends_on as plain literals, or use `alembic -n {} current`.",
-                    path.display(),
-                    spec.name
-                ));
-            }
+            needs @ ScriptSource::NeedsImport { .. } => match spec.answer(needs) {
+                Ok(Ok(input)) => inputs.push(input),
+                Ok(Err(unread_file)) => unread.push(unread_file),
+                Err(e) => return Err((format!("Reading the revision files failed: {e}"), Vec::new())),
+            },
         }
     }
-    Graph::build(inputs).map_err(|e| e.to_string())
+    if !unread.is_empty() {
+        let files: Vec<String> = unread
+            .iter()
+            .map(|(p, reason)| format!("{} ({reason})", p.display()))
+            .collect();
+        let message = format!(
+            "{} of service '{}' cannot be read without importing {}, and importing is off (--no-import, or \
+             monomig.import = false in its section): {}. Run where the application is installed without \
+             --no-import, or write revision, down_revision, branch_labels and depends_on as plain literals \
+             (or as constants of a project module on prepend_sys_path).",
+            if unread.len() == 1 {
+                "A revision file"
+            } else {
+                "Revision files"
+            },
+            spec.name,
+            if unread.len() == 1 { "it" } else { "them" },
+            files.join("; ")
+        );
+        return Err((
+            message,
+            unread.into_iter().map(|(p, _)| p.display().to_string()).collect(),
+        ));
+    }
+    Graph::build(inputs).map_err(|e| (e.to_string(), Vec::new()))
 }
 
 /// Scan and build every service's graph, on a few threads. The tenants of one service
 /// (specs with the same revision files) share one graph: a thousand tenant schemas cost
 /// one scan.
-fn all_graphs(specs: &[ServiceSpec]) -> Vec<Result<Graph, String>> {
+fn all_graphs(specs: &[ServiceSpec]) -> Vec<Result<Graph, GraphError>> {
     let key = |s: &ServiceSpec| (s.version_locations.clone(), s.recursive, s.sourceless);
     let mut first: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
     let mut unique: Vec<ServiceSpec> = Vec::new();
@@ -128,7 +155,7 @@ pub async fn status(req: StatusRequest) -> Vec<ServiceStatus> {
     let graphs = match graphs {
         Ok(g) => g,
         Err(_) => (0..specs.len())
-            .map(|_| Err("Reading the revision files was interrupted.".to_owned()))
+            .map(|_| Err(("Reading the revision files was interrupted.".to_owned(), Vec::new())))
             .collect(),
     };
     let mut reads_by_service: Vec<Option<DbResult<TableState>>> = (0..specs.len()).map(|_| None).collect();
@@ -166,7 +193,7 @@ fn migrating_if_held(mut st: ServiceStatus) -> ServiceStatus {
 /// One service's state from its graph and its version table's rows.
 fn classify(
     spec: &ServiceSpec,
-    graph: Result<Graph, String>,
+    graph: Result<Graph, GraphError>,
     read: Option<DbResult<TableState>>,
     shared_with: Vec<String>,
     target: &str,
@@ -190,6 +217,7 @@ fn classify(
         error_kind: None,
         shared_with,
         revisions: 0,
+        needs_import: Vec::new(),
     };
     if let Ok(g) = &graph {
         st.heads = g.heads().iter().map(|s| s.to_string()).collect();
@@ -235,8 +263,9 @@ fn classify(
     st.current = rows.clone();
     let g = match graph {
         Ok(g) => g,
-        Err(e) => {
+        Err((e, needs_import)) => {
             st.error = Some(e);
+            st.needs_import = needs_import;
             return st;
         }
     };

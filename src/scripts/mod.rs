@@ -59,9 +59,36 @@ mod lexer;
 mod literal;
 mod pysource;
 mod reach;
+mod resolve;
 pub mod syntax;
 
 pub(crate) use literal::alembic_docs;
+pub use resolve::resolve;
+
+/// The absolute import statements of the file at `path` in code that runs at import
+/// (not under `if TYPE_CHECKING:`), in order: `(module, names)`, with the names of a
+/// `from module import names` (empty for `import module`). For the bridge's preload
+/// (`monomig._preload`): `from pkg.sub import types` imports the submodule
+/// `pkg.sub.types` when there is one, which the module name alone would not.
+pub fn import_statements(path: &Path) -> io::Result<Vec<(String, Vec<String>)>> {
+    let raw = fs::read(path)?;
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut last_line = 0;
+    for imp in imports::collect(&raw) {
+        if imp.type_checking || imp.level > 0 || imp.module.is_empty() {
+            continue;
+        }
+        match imp.name {
+            None => out.push((imp.module, Vec::new())),
+            Some(name) => match out.last_mut() {
+                Some((m, names)) if imp.line == last_line && *m == imp.module && !names.is_empty() => names.push(name),
+                _ => out.push((imp.module, vec![name])),
+            },
+        }
+        last_line = imp.line;
+    }
+    Ok(out)
+}
 
 use std::fs;
 use std::io::{self, Read};

@@ -45,6 +45,28 @@ pub(crate) struct Module {
     pub values: [Option<(Value, u32)>; 4],
     /// The import statements of code that runs at import, in order.
     pub imports: Vec<Import>,
+    /// Values built from names instead of literals (`(cli.EXPAND_BRANCH,)`), kept
+    /// only by [`read_module_deferring`] (the plain reader stops on them).
+    pub deferred: [Option<Deferred>; 4],
+}
+
+/// One part of a value built from names: a string literal or a dotted name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Str(String),
+    /// `cli.EXPAND_BRANCH`, `EXPAND`: a name and its attribute chain.
+    Name(String),
+}
+
+/// A value of `revision`, `down_revision`, `branch_labels` or `depends_on` made of
+/// names (and literals): one part, or a tuple or list of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Deferred {
+    pub seq: bool,
+    pub parts: Vec<Part>,
+    pub line: u32,
+    /// Why the plain reader needs import for it (the reason it would give).
+    pub reason: String,
 }
 
 const WATCHED_NAMES: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
@@ -59,11 +81,42 @@ enum Block {
 struct Reader<'a> {
     src: &'a [u8],
     module: Module,
+    /// Keep values built from names in `module.deferred` instead of stopping.
+    defer: bool,
 }
 
 /// Read a module's docstring and Alembic's values from normalised source
 /// (UTF-8, `\n` newlines, no BOM, no NUL bytes).
 pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
+    read(src, false)
+}
+
+/// [`read_module`], except that values built from names (`(labels.EXPAND,)`) do
+/// not stop the reading: they land in [`Module::deferred`] for the resolver.
+pub(crate) fn read_module_deferring(src: &[u8]) -> Result<Module, Halt> {
+    read(src, true)
+}
+
+/// A literal value (`None`, strings, a tuple or list of strings) from an
+/// assignment's value tokens in `src`.
+pub(crate) fn literal(src: &[u8], toks: &[Token]) -> Option<Value> {
+    reader(src).value(toks).ok()
+}
+
+/// A value made of string literals and dotted names (see [`Deferred`]).
+pub(crate) fn named(src: &[u8], toks: &[Token]) -> Option<(bool, Vec<Part>)> {
+    reader(src).named_value(toks)
+}
+
+fn reader(src: &[u8]) -> Reader<'_> {
+    Reader {
+        src,
+        module: Module::default(),
+        defer: true,
+    }
+}
+
+fn read(src: &[u8], defer: bool) -> Result<Module, Halt> {
     if u32::try_from(src.len()).is_err() {
         return Err(Halt::Import("the file is larger than 4 GiB".into()));
     }
@@ -72,6 +125,7 @@ pub(crate) fn read_module(src: &[u8]) -> Result<Module, Halt> {
     let mut r = Reader {
         src,
         module: Module::default(),
+        defer,
     };
     // No previous token on the line.
     let none = Token {
@@ -833,15 +887,89 @@ impl Reader<'_> {
                     Some(r) => format!(" (it uses `{r}`, which only Python can evaluate)"),
                     None => String::new(),
                 };
-                return Err(Halt::Import(format!(
+                let reason = format!(
                     "line {}: `{}` is not assigned a plain literal{uses}",
                     target.line, WATCHED_NAMES[w as usize]
-                )));
+                );
+                if self.defer
+                    && let Some((seq, parts)) = self.named_value(value)
+                {
+                    self.module.values[w as usize] = None;
+                    self.module.deferred[w as usize] = Some(Deferred {
+                        seq,
+                        parts,
+                        line: target.line,
+                        reason,
+                    });
+                    return Ok(());
+                }
+                return Err(Halt::Import(reason));
             }
             Err(e) => return Err(e),
         };
         self.module.values[w as usize] = Some((v, target.line));
+        self.module.deferred[w as usize] = None;
         Ok(())
+    }
+
+    /// A value made of string literals and dotted names: one part, or a tuple or
+    /// list of parts (is it a sequence, the parts). None for anything else.
+    fn named_value(&self, toks: &[Token]) -> Option<(bool, Vec<Part>)> {
+        let toks = strip_parens(toks);
+        let first = toks.first()?;
+        let closes_all = |open: TokenKind, close: TokenKind| {
+            first.kind == open
+                && toks.last().is_some_and(|t| t.kind == close)
+                && matching_close(toks, 0) == Some(toks.len() - 1)
+        };
+        let items: Vec<&[Token]> = if has_top(toks, TokenKind::Comma) {
+            split_top(toks, TokenKind::Comma).collect()
+        } else if closes_all(TokenKind::LPar, TokenKind::RPar) || closes_all(TokenKind::LSqb, TokenKind::RSqb) {
+            split_top(&toks[1..toks.len() - 1], TokenKind::Comma).collect()
+        } else {
+            return Some((false, vec![self.part(toks)?]));
+        };
+        let mut parts = Vec::with_capacity(items.len());
+        let n = items.len();
+        for (i, item) in items.into_iter().enumerate() {
+            if item.is_empty() {
+                // Only one trailing comma after at least one item.
+                if i + 1 == n && i > 0 {
+                    break;
+                }
+                return None;
+            }
+            parts.push(self.part(strip_parens(item))?);
+        }
+        Some((true, parts))
+    }
+
+    /// A string literal, or a dotted name of plain names (`a.b.c`).
+    fn part(&self, toks: &[Token]) -> Option<Part> {
+        if let Ok(Some(s)) = self.strings(toks) {
+            return Some(Part::Str(s));
+        }
+        let mut out = String::new();
+        for (i, t) in toks.iter().enumerate() {
+            let want_name = i % 2 == 0;
+            if want_name {
+                // The first name is a plain one; attributes may be any name but a keyword.
+                let ok = match self.cls(t) {
+                    NameClass::Plain => true,
+                    NameClass::Keyword(_) | NameClass::NotName => false,
+                    _ => i > 0,
+                };
+                if t.kind != TokenKind::Name || !ok {
+                    return None;
+                }
+                out.push_str(&name_text(self.src, t));
+            } else if t.kind == TokenKind::Dot {
+                out.push('.');
+            } else {
+                return None;
+            }
+        }
+        (toks.len() % 2 == 1).then_some(Part::Name(out))
     }
 
     /// The first name (with its attribute chain, `cli.EXPAND_BRANCH`) a value uses.

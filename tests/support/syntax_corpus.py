@@ -79,13 +79,6 @@ _TAILS: list[tuple[str, str]] = [
     ("invalid_decimal_literal", "\n\ndef upgrade():\n    x = 1abc\n"),
     ("bad_hex_escape", '\n\ndef upgrade():\n    op.execute("\\x4")\n'),
     ("lambda_without_colon", "\n\ndef upgrade():\n    f = lambda x x + 1\n"),
-]
-
-# Files Python refuses that monomig's static reader still reads as fine (grammar errors its
-# tokenizer does not see; documented in src/scripts/mod.rs): for these monomig answers as if
-# the file were sound, where stock Alembic fails on it. Kept out of CORPUS and listed for
-# the reader's authors.
-UNDETECTED_TAILS: list[tuple[str, str]] = [
     ("fstring_empty_expression", '\n\ndef upgrade():\n    op.execute(f"UPDATE t SET x = {}")\n'),
     ("leading_zeros", "\n\ndef upgrade():\n    x = 0123\n"),
 ]

@@ -1,6 +1,6 @@
 //! Number literals.
 
-use super::{Halt, LexResult, Lexer, Token, TokenKind};
+use super::{Halt, LexResult, Lexer, Token, TokenKind, syntax};
 
 impl Lexer<'_> {
     /// A number literal (integer, float, imaginary; every base and `_` separators).
@@ -23,6 +23,7 @@ impl Lexer<'_> {
             }
         } else {
             digits(&mut p, is_dec);
+            let int_end = p;
             if b.get(p) == Some(&b'.') {
                 p += 1;
                 digits(&mut p, is_dec);
@@ -40,6 +41,13 @@ impl Lexer<'_> {
             }
             if matches!(b.get(p), Some(b'j' | b'J')) {
                 p += 1;
+            }
+            // `0123`: a decimal integer may start with 0 only when it is all zeros.
+            if p == int_end && b[start] == b'0' && b[start..p].iter().any(|c| (b'1'..=b'9').contains(c)) {
+                return Err(Box::new(syntax(
+                    self.line,
+                    "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+                )));
             }
         }
         if b.get(p)

@@ -163,6 +163,11 @@ fn check_fstring(body: &[u8], q: u8, triple: bool, raw: bool, line: u32) -> Resu
                         i += 2;
                         continue;
                     }
+                    // `{}`, `{!r}`, `{:>4}`: a replacement field needs an expression.
+                    let next = body[i + 1..].iter().find(|c| !matches!(c, b' ' | b'\t' | b'\x0c'));
+                    if matches!(next, Some(b'}' | b'!' | b':')) {
+                        return Err(syntax(line, "f-string: empty expression not allowed"));
+                    }
                     depth = 1;
                 }
                 b'}' => {
