@@ -771,7 +771,18 @@ impl Project {
         self.alembic_option(name, "timezone")?;
         let post_write_hooks = self.hooks()?;
 
-        if std::fs::metadata(self.cwd.join(&dir)).is_err() {
+        // Before 1.16 `os.access(dir, os.F_OK)` on the location as written (an empty one fails).
+        let missing = if self.alembic.folds_dot_dot() {
+            let raw = if script_location.starts_with('/') || !script_location.contains(':') {
+                script_location.as_str()
+            } else {
+                dir.as_str()
+            };
+            raw.is_empty() || std::fs::metadata(self.cwd.join(raw)).is_err()
+        } else {
+            std::fs::metadata(self.cwd.join(&dir)).is_err()
+        };
+        if missing {
             // Before 1.16 Alembic names the directory by its `repr(os.path.abspath(dir))`.
             let shown_dir = if self.alembic.folds_dot_dot() {
                 crate::pystr::repr(&pytext::abspath(&self.cwd_str, &dir))
