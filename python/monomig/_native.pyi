@@ -433,7 +433,7 @@ class MigrationStep:
 
 @final
 class RevisionGraph:
-    """A revision graph with the semantics of Alembic 1.20.1's ``RevisionMap``.
+    """A revision graph with the semantics of the installed Alembic's ``RevisionMap`` (1.13 to 1.20).
 
     Revisions are named by id; with ``indices=True`` by load position. Alembic's
     ``"base"`` marker is returned as ``"base"``, its ``None`` as ``None``.

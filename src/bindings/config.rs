@@ -11,6 +11,13 @@ use super::errors;
 use crate::config::{self, AlembicVersion, Ini, IniError, LoadOptions, PackageResolver, Project, Service};
 use crate::error::Error;
 
+/// The installed Alembic's revision id rules (the graph and the revision file reader).
+pub(crate) fn id_rules(py: Python<'_>) -> PyResult<crate::graph::IdRules> {
+    Ok(crate::graph::IdRules {
+        colon_allowed: alembic_rules(py, None)?.colon_in_revision_ids(),
+    })
+}
+
 /// The Alembic release whose configuration rules apply: `given`, else the
 /// installed one (`monomig._alembic_support.installed_version()`), else the newest.
 fn alembic_rules(py: Python<'_>, given: Option<&str>) -> PyResult<AlembicVersion> {
