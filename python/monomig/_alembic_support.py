@@ -24,6 +24,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "NEWEST_MINOR",
@@ -213,7 +214,7 @@ _ADDED_OPTIONS = (
 )
 
 
-def cli_spec(spec: dict, version: str | None = None) -> dict:  # type: ignore[type-arg]
+def cli_spec(spec: dict[str, Any], version: str | None = None) -> dict[str, Any]:
     """The command line of Alembic ``version`` (default: the installed one), from the
     generated ``spec`` of the newest release: the same nested dicts, with what the older
     release lacks left out, its help texts, and its ``--version`` text. Unknown or newer
