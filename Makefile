@@ -90,7 +90,7 @@ test-fast: $(TESTENV)/.wheel
 MATRIX_VERSIONS ?= 1.13,1.14,1.15,1.16,1.17,1.18,1.19
 MATRIX_SUITES ?= test_graph_diff.py test_graph_cases.py test_plan_diff.py test_bridge.py \
 	test_bridge_api.py test_bridge_e2e.py test_bridge_lock.py test_cli_alembic.py test_cli_fast.py \
-	test_alembic_range.py
+	test_alembic_range.py test_config_differential.py test_config_versions.py test_cli_spec.py
 test-alembic-matrix: $(WHEEL_DIR)/.built
 	$(PY) scripts/alembic_matrix.py --versions $(MATRIX_VERSIONS) --wheel $(wildcard $(WHEEL_DIR)/monomig-*.whl) \
 		-- -n $(PYTEST_WORKERS) $(MATRIX_SUITES) $(PYTEST_ARGS)

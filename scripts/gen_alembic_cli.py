@@ -53,7 +53,8 @@ def spec() -> dict[str, object]:
         if g["action"] == "version":
             g["version"] = "%(prog)s " + alembic.__version__
     commands = []
-    sub = cl.subparsers
+    # `CommandLine.subparsers` exists from Alembic 1.16; the parser's own action everywhere.
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {a.dest: a.help for a in sub._choices_actions}
     for name, subparser in sub.choices.items():
         _fn, positional, kwarg = subparser.get_default("cmd")

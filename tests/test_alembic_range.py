@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -197,3 +198,43 @@ def test_outside_the_range_the_bridge_refuses_and_commands_are_stock(tmp_path: P
     assert (forced.returncode, forced.stdout) == (0, stock[6][1])
     assert "module svc0000 imported" not in forced.stderr
     assert forced.stderr.count("MONOMIG_BRIDGE=force switches the bridge on anyway, at your own risk") == 1
+
+
+def test_colons_in_revision_ids_follow_the_installed_alembic(tmp_path: Path) -> None:
+    """Alembic accepts ':' in a revision id before 1.17.1 (#1540) and refuses it from
+    then on; monomig's reader, graph and the commands through the bridge do the same."""
+    from alembic.script.revision import Revision, RevisionError
+
+    try:
+        Revision("a:b", None)
+        accepted = True
+    except RevisionError:
+        accepted = False
+    assert accepted == (not _alembic_support.at_least(1, 17, 1))
+
+    repo = FleetRepo(tmp_path / "proj")
+    repo.add_service("svc", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    repo.revision("svc", "a:b", None, filename="ab_rev.py")
+    repo.revision("svc", "c1", "a:b")
+    versions = repo.root / "migrations" / "versions" / "svc"
+    message = "Character(s) ':' not allowed in revision identifier 'a:b'"
+    if accepted:
+        entries, _ = monomig._native.scan_revisions([str(versions)], cache=False)
+        assert sorted(e.revision for e in entries) == ["a:b", "c1"]
+        assert monomig._native.RevisionGraph(entries).heads == ("c1",)
+    else:
+        with pytest.raises(monomig.MonomigError, match=re.escape(message)):
+            monomig._native.scan_revisions([str(versions)], cache=False)
+    env = env_without_urls()
+    stock = run("alembic", repo.root, "-n", "svc", "heads", env=env)
+    ours = run("monomig", repo.root, "-n", "svc", "heads", env=env)
+    # `upgrade head --sql` runs env.py, whose `import monomig` switches the bridge on.
+    stock_sql = run("alembic", repo.root, "-n", "svc", "upgrade", "head", "--sql", env={**env, "MONOMIG_BRIDGE": "0"})
+    bridged_sql = run("alembic", repo.root, "-n", "svc", "upgrade", "head", "--sql", env=env)
+    if accepted:
+        assert (ours.returncode, ours.stdout) == (stock.returncode, stock.stdout) == (0, "c1 (head)\n"), ours.stderr
+        assert bridged_sql.returncode == stock_sql.returncode == 0, bridged_sql.stderr
+        assert "UPDATE alembic_version SET version_num='c1'" in bridged_sql.stdout
+    else:
+        assert stock.returncode != 0 and message in stock.stderr
+        assert ours.returncode != 0 and message in ours.stderr, ours.stderr

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.alembic_versions import CLI_1_20
 from support.cli_repo import normalize, run_batch, run_cli, write_project, write_versions
 from support.graph_gen import malformed_graph, random_graph
 
@@ -310,7 +309,6 @@ ALEMBIC_COMMANDS = [
 ]  # fmt: skip
 
 
-@CLI_1_20
 def test_help_of_each_command_is_alembics(tmp_path: Path) -> None:
     from monomig import cli
 
@@ -320,7 +318,6 @@ def test_help_of_each_command_is_alembics(tmp_path: Path) -> None:
     compare_batches(tmp_path, argvs)
 
 
-@CLI_1_20
 def test_usage_errors_are_alembics(tmp_path: Path) -> None:
     argvs = [
         ["heads", "--bogus"],

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.alembic_versions import CLI_1_20, FAST_PATH
+from support.alembic_versions import FAST_PATH
 from support.cli_repo import cli_env, normalize, run_cli
 from support.snapshots import assert_snapshot
 
@@ -62,24 +62,36 @@ def test_help_lists_alembic_and_monomig_commands(tmp_path: Path) -> None:
     assert "--all" in r.stdout
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 def test_help_snapshot(tmp_path: Path) -> None:
     r = run_cli("monomig", ["--help"], tmp_path)
     assert r.returncode == 0 and r.stderr == ""
-    assert_snapshot("monomig-help-fleet.txt", r.stdout)
+    # The global options are the installed Alembic's, help texts included (wrapped wider).
+    a = run_cli("alembic", ["--help"], tmp_path)
+    ours = r.stdout.split("\noptions:\n")[1].split("\n\n")[0]
+    assert _words(ours) == _words(a.stdout.split("\noptions:\n")[1])
+    if cli.SPEC["alembic_version"] == cli._GENERATED_SPEC["alembic_version"]:
+        assert_snapshot("monomig-help-fleet.txt", r.stdout)
 
 
-@CLI_1_20
-def test_delegated_command_help_snapshot(tmp_path: Path) -> None:
+def test_delegated_command_help_is_the_installed_alembics(tmp_path: Path) -> None:
     r = run_cli("monomig", ["current", "--help"], tmp_path)
     assert r.returncode == 0
-    assert_snapshot("monomig-current-help.txt", r.stdout)
     a = run_cli("alembic", ["current", "--help"], tmp_path)
     assert normalize(r.stdout) == a.stdout
+    if cli.SPEC["alembic_version"] == cli._GENERATED_SPEC["alembic_version"]:
+        assert_snapshot("monomig-current-help.txt", r.stdout)
 
 
 def test_version_names_monomig_and_alembic(tmp_path: Path) -> None:
+    import alembic
+
     r = run_cli("monomig", ["--version"], tmp_path)
-    assert r.returncode == 0 and r.stdout.startswith("monomig ") and "alembic 1.20.1" in r.stdout
+    assert r.returncode == 0 and r.stdout.startswith("monomig ")
+    assert f"(alembic {alembic.__version__} command line)" in r.stdout
 
 
 def test_check_as_alembic_accepts_it_is_alembics(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""monomig's configuration against Alembic 1.20.1 itself.
+"""monomig's configuration against the installed Alembic itself (1.13 to 1.20: `make
+test-alembic-matrix` runs this file on every minor).
 
 For every ini file of the corpus (tests/fixtures/ini, the Alembic templates
 rendered by ``alembic init``, the demo's alembic.ini) and for random projects

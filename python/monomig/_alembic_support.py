@@ -24,6 +24,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "NEWEST_MINOR",
@@ -31,6 +32,7 @@ __all__ = [
     "Support",
     "at_least",
     "check",
+    "cli_spec",
     "installed_version",
     "parse_version",
     "refuse",
@@ -193,3 +195,54 @@ def at_least(*version: int) -> bool:
     if parsed is None:
         return False
     return (parsed + (0, 0, 0))[:3] >= (tuple(version) + (0, 0, 0))[:3]
+
+
+#: How the command line of older releases differs from the generated one
+#: (``monomig._alembic_cli``, Alembic 1.20.1's; the same from 1.18.5 on): the help
+#: texts of ``-c``/``-n`` before 1.16.0, ``current --check-heads`` from 1.17.1,
+#: ``merge --splice`` from 1.18.5. Read from each minor's parser
+#: (``scripts/gen_alembic_cli.py`` in the virtualenvs of ``scripts/alembic_matrix.py``);
+#: ``tests/test_cli_spec.py`` compares :func:`cli_spec` with the installed Alembic's parser.
+_HELP_BEFORE_1_16 = {
+    "config": 'Alternate config file; defaults to value of ALEMBIC_CONFIG environment variable, or "alembic.ini"',
+    "name": "Name of section in .ini file to use for Alembic config",
+}
+_ADDED_OPTIONS = (
+    # (first release, command, dest)
+    ((1, 17, 1), "current", "check_heads"),
+    ((1, 18, 5), "merge", "splice"),
+)
+
+
+def cli_spec(spec: dict[str, Any], version: str | None = None) -> dict[str, Any]:
+    """The command line of Alembic ``version`` (default: the installed one), from the
+    generated ``spec`` of the newest release: the same nested dicts, with what the older
+    release lacks left out, its help texts, and its ``--version`` text. Unknown or newer
+    versions get ``spec`` itself.
+
+    One difference stays on purpose: ``-c`` collects every value (``append``) on every
+    version, and the configuration reader applies the installed release's rule to them
+    (before 1.16 the last ``-c`` wins: ``_native.config_paths``)."""
+    if version is None:
+        version = installed_version()
+    parsed = parse_version(version or "")
+    if parsed is None or version == spec.get("alembic_version"):
+        return spec
+    v = (parsed + (0, 0, 0))[:3]
+    import copy
+
+    out = copy.deepcopy(spec)
+    out["alembic_version"] = version
+    for g in out["globals"]:
+        if g.get("action") == "version":
+            g["version"] = f"%(prog)s {version}"
+        if v < (1, 16, 0) and g["dest"] in _HELP_BEFORE_1_16:
+            g["help"] = _HELP_BEFORE_1_16[g["dest"]]
+    for first, name, dest in _ADDED_OPTIONS:
+        if v >= first:
+            continue
+        for command in out["commands"]:
+            if command["name"] == name:
+                command["kwarg"] = [k for k in command["kwarg"] if k != dest]
+                command["arguments"] = [a for a in command["arguments"] if a["dest"] != dest]
+    return out

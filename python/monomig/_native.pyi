@@ -146,6 +146,8 @@ class Project:
     @property
     def config_file(self) -> str: ...
     @property
+    def alembic_version(self) -> str: ...
+    @property
     def toml_file(self) -> str | None: ...
     @property
     def services(self) -> dict[str, Service]: ...
@@ -163,8 +165,11 @@ def load_project(
     *,
     allow_missing_ini: bool = False,
     find_services: bool = True,
+    alembic_version: str | None = None,
 ) -> Project: ...
-def config_paths(configs: list[str], alembic_config_env: str | None = None) -> tuple[str, str]: ...
+def config_paths(
+    configs: list[str], alembic_config_env: str | None = None, *, alembic_version: str | None = None
+) -> tuple[str, str]: ...
 def mask_password(text: str) -> str: ...
 
 @final
@@ -453,7 +458,7 @@ class MigrationStep:
 
 @final
 class RevisionGraph:
-    """A revision graph with the semantics of Alembic 1.20.1's ``RevisionMap``.
+    """A revision graph with the semantics of the installed Alembic's ``RevisionMap`` (1.13 to 1.20).
 
     Revisions are named by id; with ``indices=True`` by load position. Alembic's
     ``"base"`` marker is returned as ``"base"``, its ``None`` as ``None``.

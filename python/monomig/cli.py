@@ -33,7 +33,7 @@ import os
 import sys
 
 import monomig
-from monomig import _importing, _native
+from monomig import _alembic_support, _importing, _native
 from monomig._alembic_cli import SPEC as _GENERATED_SPEC
 from monomig._values import mask as _mask
 from monomig._values import parse_bool
@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
-#: Alembic's command line (generated): nested dicts and lists, read by key.
-SPEC: dict[str, Any] = _GENERATED_SPEC
+#: Alembic's command line (generated): nested dicts and lists, read by key; that of the
+#: installed Alembic (``_alembic_support.cli_spec``: options and help texts of its release).
+SPEC: dict[str, Any] = _alembic_support.cli_spec(_GENERATED_SPEC)
 
 PROG = "monomig"
 ALEMBIC_VERSION: str = SPEC["alembic_version"]

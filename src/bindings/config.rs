@@ -8,8 +8,36 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::errors;
-use crate::config::{self, Ini, IniError, LoadOptions, PackageResolver, Project, Service};
+use crate::config::{self, AlembicVersion, Ini, IniError, LoadOptions, PackageResolver, Project, Service};
 use crate::error::Error;
+
+/// The installed Alembic's revision id rules (the graph and the revision file reader).
+pub(crate) fn id_rules(py: Python<'_>) -> PyResult<crate::graph::IdRules> {
+    Ok(crate::graph::IdRules {
+        colon_allowed: alembic_rules(py, None)?.colon_in_revision_ids(),
+    })
+}
+
+/// The Alembic release whose configuration rules apply: `given`, else the
+/// installed one (`monomig._alembic_support.installed_version()`), else the newest.
+fn alembic_rules(py: Python<'_>, given: Option<&str>) -> PyResult<AlembicVersion> {
+    let text: Option<String> = match given {
+        Some(v) => Some(v.to_owned()),
+        None => py
+            .import("monomig._alembic_support")?
+            .call_method0("installed_version")?
+            .extract()?,
+    };
+    match text {
+        None => Ok(AlembicVersion::NEWEST),
+        Some(t) => AlembicVersion::parse(&t).ok_or_else(|| {
+            errors::to_pyerr(
+                py,
+                Error::config(format!("alembic_version {t:?} is not a version number such as 1.20.1")),
+            )
+        }),
+    }
+}
 
 /// A `ConfigError` for an ini problem, with `kind` (the Python exception
 /// configparser raises for the same input), `lineno`, `section` and `option`.
@@ -180,6 +208,11 @@ impl PyProject {
     fn config_file(&self) -> String {
         path_string(&self.inner.config_file)
     }
+    /// The Alembic release whose configuration rules the project was read by.
+    #[getter]
+    fn alembic_version(&self) -> String {
+        self.inner.alembic.to_string()
+    }
     /// The pyproject.toml in use, absolute, or None.
     #[getter]
     fn toml_file(&self) -> Option<String> {
@@ -230,22 +263,29 @@ impl PyProject {
 /// With `find_services=False` the services are not looked for (`services` is
 /// empty) and only `Project.section(name)` resolves a section, so that a broken
 /// service does not stop work on another one.
+///
+/// The configuration is read by the rules of Alembic `alembic_version` (default:
+/// the installed Alembic; the newest supported without one): before 1.16 there is
+/// no pyproject.toml and no path_separator, for example.
 #[pyfunction]
-#[pyo3(signature = (config=None, toml=None, *, allow_missing_ini=false, find_services=true))]
+#[pyo3(signature = (config=None, toml=None, *, allow_missing_ini=false, find_services=true, alembic_version=None))]
 fn load_project(
     py: Python<'_>,
     config: Option<PathBuf>,
     toml: Option<PathBuf>,
     allow_missing_ini: bool,
     find_services: bool,
+    alembic_version: Option<String>,
 ) -> PyResult<PyProject> {
+    let alembic = alembic_rules(py, alembic_version.as_deref())?;
     let env: Option<String> = py
         .import("os")?
         .getattr("environ")?
         .call_method1("get", ("ALEMBIC_CONFIG",))?
         .extract()?;
     let configs: Vec<String> = config.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    let (ini, default_toml) = config::config_paths(&configs, env.as_deref()).map_err(errors::py_err(py))?;
+    let (ini, default_toml) =
+        config::config_paths_for(&configs, env.as_deref(), alembic).map_err(errors::py_err(py))?;
     let cwd = std::env::current_dir()
         .map_err(|e| errors::to_pyerr(py, Error::config(format!("cannot read the working directory: {e}"))))?;
     let mut opts = LoadOptions::new(cwd);
@@ -253,19 +293,24 @@ fn load_project(
     opts.resolve_package = Some(python_resolver());
     opts.allow_missing_ini = allow_missing_ini;
     opts.find_services = find_services;
+    opts.alembic = alembic;
     let inner = config::load_project(std::path::Path::new(&ini), &opts).map_err(errors::py_err(py))?;
     Ok(PyProject { inner })
 }
 
-/// The `(ini, toml)` files the alembic command uses for its `-c` options and `ALEMBIC_CONFIG`.
+/// The `(ini, toml)` files the alembic command uses for its `-c` options and
+/// `ALEMBIC_CONFIG`, by the rules of Alembic `alembic_version` (default: the
+/// installed one). Before 1.16 the last `-c` wins and `toml` is empty.
 #[pyfunction]
-#[pyo3(signature = (configs, alembic_config_env=None))]
+#[pyo3(signature = (configs, alembic_config_env=None, *, alembic_version=None))]
 fn config_paths(
     py: Python<'_>,
     configs: Vec<String>,
     alembic_config_env: Option<String>,
+    alembic_version: Option<String>,
 ) -> PyResult<(String, String)> {
-    config::config_paths(&configs, alembic_config_env.as_deref()).map_err(errors::py_err(py))
+    let alembic = alembic_rules(py, alembic_version.as_deref())?;
+    config::config_paths_for(&configs, alembic_config_env.as_deref(), alembic).map_err(errors::py_err(py))
 }
 
 /// `text` with the password of every URL replaced by `***`.

@@ -420,7 +420,8 @@ impl RevisionGraph {
             graph: Graph::build(Vec::new()).map_err(errors::py_err(py))?,
             hook,
         };
-        let graph = this.with_order(py, |order| Graph::build_with(inputs, order))?;
+        let rules = super::config::id_rules(py)?;
+        let graph = this.with_order(py, |order| Graph::build_with_rules(inputs, order, rules))?;
         Self::warn(py, graph.warnings())?;
         Ok(RevisionGraph { graph, hook: this.hook })
     }

@@ -156,9 +156,12 @@ impl RevisionEntry {
     }
 }
 
-fn dialect(py: Python<'_>) -> Dialect {
+/// The running Python's behaviour, and the installed Alembic's revision id rules.
+fn dialect(py: Python<'_>) -> PyResult<Dialect> {
     let v = py.version_info();
-    Dialect::python(v.major as u32, v.minor as u32)
+    let mut d = Dialect::python(v.major as u32, v.minor as u32);
+    d.ids = super::config::id_rules(py)?;
+    Ok(d)
 }
 
 /// Discover and read the revision files of one service's version locations,
@@ -179,7 +182,7 @@ fn scan_revisions(
     cache: bool,
     search_path: Option<Vec<PathBuf>>,
 ) -> PyResult<(Vec<RevisionEntry>, Vec<String>)> {
-    let d = dialect(py);
+    let d = dialect(py)?;
     let search_path = search_path.unwrap_or_default();
     let scan = py
         .detach(|| -> crate::Result<scripts::Scan> {
@@ -235,7 +238,7 @@ fn last_scan_cache_stats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDi
 #[pyfunction]
 #[pyo3(signature = (path, search_path = None))]
 fn read_revision_file(py: Python<'_>, path: PathBuf, search_path: Option<Vec<PathBuf>>) -> PyResult<RevisionEntry> {
-    let d = dialect(py);
+    let d = dialect(py)?;
     let search_path = search_path.unwrap_or_default();
     let source = py
         .detach(|| scripts::resolve(scripts::read_revision_file_with(&path, &d)?, &search_path, &d))
@@ -260,7 +263,7 @@ fn discover_revision_files(
     recursive: bool,
     sourceless: bool,
 ) -> PyResult<(Vec<std::ffi::OsString>, Vec<String>)> {
-    let d = dialect(py);
+    let d = dialect(py)?;
     let found = py
         .detach(|| scripts::discover_with(&version_locations, recursive, sourceless, &d))
         .map_err(errors::py_err(py))?;
@@ -274,7 +277,7 @@ fn discover_revision_files(
 #[pyfunction]
 #[pyo3(signature = (versions_dir, recursive = false))]
 fn bench_scan(py: Python<'_>, versions_dir: PathBuf, recursive: bool) -> PyResult<usize> {
-    let d = dialect(py);
+    let d = dialect(py)?;
     py.detach(|| -> crate::Result<usize> {
         let scan = scripts::scan_with(&[versions_dir], recursive, false, &d)?;
         let mut inputs = Vec::with_capacity(scan.scripts.len());

@@ -1,5 +1,6 @@
-//! `alembic.ini` and `pyproject.toml`, read exactly as Alembic 1.20.1 reads
-//! them, and the services they define.
+//! `alembic.ini` and `pyproject.toml`, read exactly as the installed Alembic
+//! reads them (1.20.1's rules by default; [`LoadOptions::alembic`] names
+//! another release, see [`alembic_version`]), and the services they define.
 //!
 //! - [`ini`]: the ini file as Python's `configparser.ConfigParser` reads it;
 //! - [`pyproject`]: `[tool.alembic]` of `pyproject.toml`;
@@ -16,6 +17,7 @@
 //! }
 //! ```
 
+pub mod alembic_version;
 pub mod ini;
 pub mod pyproject;
 pub mod pytext;
@@ -25,6 +27,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use alembic_version::AlembicVersion;
 pub use ini::{Entry, Ini, IniError, IniErrorKind, Section};
 pub use pyproject::{OptionValue, TomlConfig};
 pub use redact::mask_password;
@@ -64,6 +67,9 @@ pub struct LoadOptions {
     /// `warnings` stay empty and only [`Project::section`] resolves, so that
     /// one broken service does not stop work on another (`alembic -n`).
     pub find_services: bool,
+    /// The Alembic release whose configuration rules apply (the installed one;
+    /// [`AlembicVersion::NEWEST`] by default).
+    pub alembic: AlembicVersion,
 }
 
 impl LoadOptions {
@@ -74,6 +80,7 @@ impl LoadOptions {
             resolve_package: None,
             allow_missing_ini: false,
             find_services: true,
+            alembic: AlembicVersion::NEWEST,
         }
     }
 }
@@ -86,6 +93,7 @@ impl fmt::Debug for LoadOptions {
             .field("resolve_package", &self.resolve_package.as_ref().map(|_| "<resolver>"))
             .field("allow_missing_ini", &self.allow_missing_ini)
             .field("find_services", &self.find_services)
+            .field("alembic", &self.alembic)
             .finish()
     }
 }
@@ -161,6 +169,8 @@ pub struct Project {
     pub not_services: Vec<(String, String)>,
     /// The working directory the project was read from.
     pub cwd: PathBuf,
+    /// The Alembic release whose rules the project was read by.
+    pub alembic: AlembicVersion,
     ini: Ini,
     toml: Option<TomlConfig>,
     resolver: Option<PackageResolver>,
@@ -190,6 +200,26 @@ pub fn is_reserved_section(name: &str) -> bool {
 /// (given zero, one or two times) and `ALEMBIC_CONFIG`: `(ini, toml)`.
 /// A name whose last component is `pyproject.toml` is the TOML file.
 pub fn config_paths(configs: &[String], alembic_config_env: Option<&str>) -> Result<(String, String)> {
+    config_paths_for(configs, alembic_config_env, AlembicVersion::NEWEST)
+}
+
+/// [`config_paths`] as the command line of Alembic `alembic` has it. Before
+/// 1.16 `-c` is a single option (the last one given wins, whatever its name),
+/// `ALEMBIC_CONFIG` is used as it is (empty: no file) and there is no TOML
+/// file (`toml` is empty).
+pub fn config_paths_for(
+    configs: &[String],
+    alembic_config_env: Option<&str>,
+    alembic: AlembicVersion,
+) -> Result<(String, String)> {
+    if !alembic.appendable_config_option() {
+        let ini = match (configs.last(), alembic_config_env) {
+            (Some(last), _) => last.clone(),
+            (None, Some(env)) => env.to_owned(),
+            (None, None) => "alembic.ini".to_owned(),
+        };
+        return Ok((ini, String::new()));
+    }
     let is_toml = |p: &str| p.rsplit('/').next() == Some("pyproject.toml");
     let (default_toml, default_ini) = match alembic_config_env.filter(|e| !e.is_empty()) {
         Some(env) if is_toml(env) => (env.to_string(), "alembic.ini".to_string()),
@@ -242,7 +272,12 @@ pub fn load_project(config_file: &Path, opts: &LoadOptions) -> Result<Project> {
     let cwd = path_str(&opts.cwd, "the working directory")?.to_owned();
     let given = path_str(config_file, "the config file name")?;
     let config_abs = pytext::absolute(&cwd, given);
-    let here = pytext::parent(&config_abs);
+    let here = if opts.alembic.folds_dot_dot() {
+        // `os.path.abspath(os.path.dirname(config_file_name))`
+        pytext::abspath(&cwd, &pytext::dirname(given))
+    } else {
+        pytext::parent(&config_abs)
+    };
     let defaults = vec![("here".to_string(), here)];
     let ini_path = opts.cwd.join(config_file);
     let ini = match Ini::read_file(&ini_path, given, &defaults) {
@@ -264,7 +299,12 @@ pub fn load_project(config_file: &Path, opts: &LoadOptions) -> Result<Project> {
         None => "pyproject.toml".to_owned(),
     };
     let toml_abs = pytext::absolute(&cwd, &toml_given);
-    let toml = TomlConfig::load(&opts.cwd.join(&toml_given), &toml_given, pytext::parent(&toml_abs))?;
+    let toml = if opts.alembic.reads_pyproject() {
+        TomlConfig::load(&opts.cwd.join(&toml_given), &toml_given, pytext::parent(&toml_abs))?
+            .map(|t| t.for_alembic(opts.alembic))
+    } else {
+        None
+    };
 
     let mut project = Project {
         config_file: PathBuf::from(config_abs),
@@ -273,6 +313,7 @@ pub fn load_project(config_file: &Path, opts: &LoadOptions) -> Result<Project> {
         warnings: Vec::new(),
         not_services: Vec::new(),
         cwd: opts.cwd.clone(),
+        alembic: opts.alembic,
         ini,
         toml,
         resolver: opts.resolve_package.clone(),
@@ -307,9 +348,9 @@ impl Project {
 
     /// Any section as `alembic -n NAME` sees it. A section the ini file does
     /// not have is an error, except the default `alembic`, which Alembic
-    /// also reads from `[tool.alembic]` alone.
+    /// also reads from `[tool.alembic]` alone (from 1.16).
     pub fn section(&self, name: &str) -> Result<Service> {
-        if !self.ini.has_section(name) && name != DEFAULT_SECTION_NAME {
+        if !self.ini.has_section(name) && (name != DEFAULT_SECTION_NAME || !self.alembic.reads_pyproject()) {
             let names: Vec<String> = self.ini.sections().map(|s| format!("[{s}]")).collect();
             let what = if name == ini::DEFAULT_SECTION {
                 "[DEFAULT] only holds defaults for the other sections and cannot be used with -n".to_string()
@@ -346,6 +387,10 @@ impl Project {
     pub fn alembic_boolean_option(&self, section: &str, name: &str) -> Result<bool> {
         if self.ini.has_option(section, name) {
             return Ok(self.ini.get(section, name)?.as_deref() == Some("true"));
+        }
+        if !self.alembic.toml_booleans() {
+            // Before 1.16.4: `get_alembic_option(name) == "true"`.
+            return Ok(matches!(self.alembic_option(section, name)?, Some(OptionValue::Str(s)) if s == "true"));
         }
         match &self.toml {
             Some(t) => t.boolean(name),
@@ -482,6 +527,9 @@ impl Project {
                 )),
             };
         };
+        if !self.alembic.has_path_separator() {
+            return self.list_option_before_1_16(section, name, &raw).map(Some);
+        }
         let names: &[&str] = if name == "version_locations" {
             &["path_separator", "version_path_separator"]
         } else {
@@ -514,6 +562,43 @@ impl Project {
                 }
             }
         }
+    }
+
+    /// Before 1.16 (`ScriptDirectory.from_config`): `version_locations` split
+    /// by `version_path_separator` alone, `prepend_sys_path` always by spaces,
+    /// commas and colons; no warnings.
+    fn list_option_before_1_16(&self, section: &str, name: &str, raw: &str) -> Result<Vec<String>> {
+        if name != "version_locations" {
+            return Ok(legacy_split(raw, true));
+        }
+        let key = "version_path_separator";
+        let newline = self.alembic.separator_newline_and_strip();
+        let sep = match self.ini.get(section, key)? {
+            None => return Ok(legacy_split(raw, false)),
+            Some(value) => match value.as_str() {
+                "space" => ' ',
+                "newline" if newline => '\n',
+                "os" | ":" => ':',
+                ";" => ';',
+                _ => {
+                    let expected = if newline {
+                        "'space', 'newline', 'os', ':', ';'"
+                    } else {
+                        "'space', 'os', ':', ';'"
+                    };
+                    return Err(self.opt_err(
+                        section,
+                        key,
+                        format!("'{value}' is not a valid value for {key}; expected {expected}"),
+                    ));
+                }
+            },
+        };
+        Ok(raw
+            .split(sep)
+            .filter(|x| !x.is_empty())
+            .map(|x| if newline { crate::pystr::strip(x) } else { x }.to_owned())
+            .collect())
     }
 
     /// `Config._get_file_separator_char(*names)`.
@@ -662,6 +747,12 @@ impl Project {
                 return Err(self.opt_err(name, "truncate_slug_length", "truncate_slug_length must be an integer"));
             }
         };
+        // Before 1.16 `from_config` splits version_locations first, so its errors come first.
+        let early_version_locations = if self.alembic.has_path_separator() {
+            None
+        } else {
+            Some(self.list_option(name, "version_locations", &mut warnings)?)
+        };
         let prepend_sys_path = self
             .list_option(name, "prepend_sys_path", &mut warnings)?
             .unwrap_or_default();
@@ -673,34 +764,59 @@ impl Project {
         let sourceless = self.alembic_boolean_option(name, "sourceless")?;
         // Read for their errors only (an unsupported TOML type fails here in Alembic too).
         self.alembic_option(name, "output_encoding")?;
-        let version_locations = self.list_option(name, "version_locations", &mut warnings)?;
+        let version_locations = match early_version_locations {
+            Some(v) => v,
+            None => self.list_option(name, "version_locations", &mut warnings)?,
+        };
         self.alembic_option(name, "timezone")?;
         let post_write_hooks = self.hooks()?;
 
-        if std::fs::metadata(self.cwd.join(&dir)).is_err() {
+        // Before 1.16 `os.access(dir, os.F_OK)` on the location as written (an empty one fails).
+        let missing = if self.alembic.folds_dot_dot() {
+            let raw = if script_location.starts_with('/') || !script_location.contains(':') {
+                script_location.as_str()
+            } else {
+                dir.as_str()
+            };
+            raw.is_empty() || std::fs::metadata(self.cwd.join(raw)).is_err()
+        } else {
+            std::fs::metadata(self.cwd.join(&dir)).is_err()
+        };
+        if missing {
+            // Before 1.16 Alembic names the directory by its `repr(os.path.abspath(dir))`.
+            let shown_dir = if self.alembic.folds_dot_dot() {
+                crate::pystr::repr(&pytext::abspath(&self.cwd_str, &dir))
+            } else {
+                dir.clone()
+            };
             return Err(self.opt_err(
                 name,
                 "script_location",
                 format!(
-                    "Path doesn't exist: {dir}.  Please use the 'init' command to create a new scripts folder. \
-                     (script_location = {script_location}; relative paths are relative to the working \
+                    "Path doesn't exist: {shown_dir}.  Please use the 'init' command to create a new scripts \
+                     folder. (script_location = {script_location}; relative paths are relative to the working \
                      directory {}, not to the ini file; use %(here)s for the ini file's directory)",
                     self.cwd_str
                 ),
             ));
         }
+        // `os.path.abspath` before 1.16 (`..` folded), `Path.absolute()` from 1.16.
+        let version_dir = |p: &str| {
+            if self.alembic.folds_dot_dot() {
+                pytext::abspath(&self.cwd_str, p)
+            } else {
+                pytext::absolute(&self.cwd_str, p)
+            }
+        };
         let version_locations: Vec<PathBuf> = match version_locations.filter(|v| !v.is_empty()) {
             Some(locs) => locs
                 .iter()
                 .map(|loc| {
                     let p = self.coerce(name, "version_locations", loc)?;
-                    Ok(PathBuf::from(pytext::absolute(&self.cwd_str, &p)))
+                    Ok(PathBuf::from(version_dir(&p)))
                 })
                 .collect::<Result<_>>()?,
-            None => vec![PathBuf::from(pytext::absolute(
-                &self.cwd_str,
-                &pytext::join(&dir, "versions"),
-            ))],
+            None => vec![PathBuf::from(version_dir(&pytext::join(&dir, "versions")))],
         };
 
         let in_ini = self.ini.has_section(name);

@@ -17,6 +17,8 @@ pub struct TomlConfig {
     /// `%(here)s`: `Path(file).absolute().parent`, as a string.
     pub here: String,
     table: toml::Table,
+    /// Integers and booleans are values (`_get_toml_config_value`, 1.16.5 on).
+    integers: bool,
 }
 
 /// An Alembic option's value: an ini value is always `Str`; a `[tool.alembic]`
@@ -114,7 +116,15 @@ impl TomlConfig {
             file: display.to_owned(),
             here,
             table,
+            integers: true,
         })
+    }
+
+    /// The table as `alembic` release `version` reads it: before 1.16.5 an
+    /// integer or boolean value is "unsupported TOML value type".
+    pub fn for_alembic(mut self, version: super::AlembicVersion) -> Self {
+        self.integers = version.toml_integers();
+        self
     }
 
     /// Whether `[tool.alembic]` sets `name`.
@@ -156,6 +166,12 @@ impl TomlConfig {
         };
         Ok(Some(match v {
             toml::Value::String(s) => OptionValue::Str(self.expand(name, s)?),
+            toml::Value::Integer(_) | toml::Value::Boolean(_) if !self.integers => {
+                return Err(bad(&format!(
+                    "unsupported TOML value type (this Alembic, before 1.16.5, reads no integers or booleans \
+                     here: write the value as a string, \"{v}\", or upgrade Alembic)"
+                )));
+            }
             toml::Value::Integer(i) => OptionValue::Int(*i),
             toml::Value::Boolean(b) => OptionValue::Bool(*b),
             toml::Value::Array(items) => {

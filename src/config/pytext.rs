@@ -178,6 +178,57 @@ pub fn absolute(cwd: &str, path: &str) -> String {
     }
 }
 
+/// `os.path.normpath(path)` (posixpath): like [`normalize`], but `..` folds
+/// the part before it (and is dropped at the root).
+pub fn normpath(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let root = if path.starts_with("//") && !path.starts_with("///") {
+        "//"
+    } else if path.starts_with('/') {
+        "/"
+    } else {
+        ""
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if (root.is_empty() && parts.is_empty()) || parts.last() == Some(&"..") => parts.push(part),
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let out = format!("{root}{}", parts.join("/"));
+    if out.is_empty() { ".".into() } else { out }
+}
+
+/// `os.path.abspath(path)` with `cwd` as `os.getcwd()` (`..` folded).
+pub fn abspath(cwd: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        normpath(path)
+    } else {
+        normpath(&format!("{cwd}/{path}"))
+    }
+}
+
+/// `os.path.dirname(path)` (posixpath): the text before the last `/`, without
+/// trailing slashes unless it is all slashes.
+pub fn dirname(path: &str) -> String {
+    let head = match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "",
+    };
+    if !head.is_empty() && head.chars().any(|c| c != '/') {
+        head.trim_end_matches('/').to_owned()
+    } else {
+        head.to_owned()
+    }
+}
+
 /// `str(PurePosixPath(path).parent)` of a normalized path.
 pub fn parent(path: &str) -> String {
     let path = normalize(path);
@@ -231,6 +282,23 @@ mod tests {
         ] {
             assert!(percent_format(bad, &args).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn os_path_like_python() {
+        // Expected values from CPython 3.11's posixpath.
+        assert_eq!(normpath(""), ".");
+        assert_eq!(normpath("/a/../../b"), "/b");
+        assert_eq!(normpath("a/../../b/./c//"), "../b/c");
+        assert_eq!(normpath("//a/b/.."), "//a");
+        assert_eq!(normpath("///a/.."), "/");
+        assert_eq!(normpath("a/.."), ".");
+        assert_eq!(abspath("/w/b", "../a/alembic.ini"), "/w/a/alembic.ini");
+        assert_eq!(abspath("/w", ""), "/w");
+        assert_eq!(dirname("alembic.ini"), "");
+        assert_eq!(dirname("../a//alembic.ini"), "../a");
+        assert_eq!(dirname("//x"), "//");
+        assert_eq!(dirname("/"), "/");
     }
 
     #[test]

@@ -406,3 +406,121 @@ fn sections_meant_as_services_that_cannot_run() {
     assert!(p.not_services[1].1.contains("section [svc]") && p.not_services[1].1.contains("add script_location"));
     assert!(p.not_services.iter().all(|(_, why)| p.warnings.contains(why)));
 }
+
+/// Before 1.16 (each release's `ScriptDirectory.from_config` and `Config.file_config`):
+/// no pyproject.toml, no path_separator, no warnings, `..` folded.
+#[test]
+fn older_alembic_rules() {
+    let t = Tree::new();
+    t.mkdir("m/versions")
+        .mkdir("b")
+        .file("pyproject.toml", "[tool.alembic]\nscript_location = \"%(here)s/m\"\n");
+    let load = |version: &str, text: &str, ini: &str| {
+        t.file("a/alembic.ini", text);
+        let mut opts = LoadOptions::new(t.root().join("b"));
+        opts.alembic = AlembicVersion::parse(version).unwrap();
+        opts.toml_file = Some("../pyproject.toml".into());
+        load_project(Path::new(ini), &opts)
+    };
+    let root = t.root_str();
+    let locs = |p: &Project| -> Vec<String> {
+        p.services[0]
+            .version_locations
+            .iter()
+            .map(|l| l.to_str().unwrap().replace(&root, ""))
+            .collect()
+    };
+    // pyproject.toml: read from 1.16 only.
+    let text = "[loggers]\nkeys = root\n";
+    assert_eq!(load("1.16.0", text, "../a/alembic.ini").unwrap().services.len(), 1);
+    let p = load("1.15.2", text, "../a/alembic.ini").unwrap();
+    assert!(p.services.is_empty() && p.toml_file.is_none());
+    assert!(p.section("alembic").is_err());
+    // path_separator is not a key before 1.16: `;` stays in the one location, no warning.
+    let text = "[alembic]\nscript_location = %(here)s/../m\npath_separator = ;\nversion_locations = x;y\n";
+    let p = load("1.15.2", text, "alembic.ini");
+    // (alembic.ini is not in b/: the ini must exist)
+    assert!(p.is_err());
+    let p = load("1.15.2", text, "../a/alembic.ini").unwrap();
+    assert_eq!(locs(&p), ["/b/x;y"]);
+    assert!(p.services[0].warnings.is_empty());
+    // %(here)s folds `..` before 1.16 and keeps it from 1.16.
+    assert_eq!(p.services[0].script_location, PathBuf::from(format!("{root}/a/../m")));
+    let text = "[alembic]\nscript_location = ../m\nversion_locations = %(here)s/v\nprepend_sys_path = .:x, y\n";
+    let p = load("1.15.2", text, "../a/alembic.ini").unwrap();
+    assert_eq!(p.services[0].option("here"), Some(format!("{root}/a").as_str()));
+    assert_eq!(locs(&p), ["/a/v"]);
+    assert_eq!(p.services[0].prepend_sys_path, [".", "x", "y"]);
+    let p = load("1.16.0", text, "../a/alembic.ini").unwrap();
+    assert_eq!(p.services[0].option("here"), Some(format!("{root}/b/../a").as_str()));
+    assert_eq!(locs(&p), ["/b/../a/v"]);
+    // version_path_separator: newline and stripping from 1.13.3.
+    let text = "[alembic]\nscript_location = ../m\nversion_path_separator = newline\nversion_locations = \n  x\n  y\n";
+    let p = load("1.13.3", text, "../a/alembic.ini").unwrap();
+    assert_eq!(locs(&p), ["/b/x", "/b/y"]);
+    let err = load("1.13.2", text, "../a/alembic.ini").unwrap_err();
+    assert!(
+        err.message()
+            .contains("'newline' is not a valid value for version_path_separator; expected 'space', 'os', ':', ';'"),
+        "{}",
+        err.message()
+    );
+    let text = "[alembic]\nscript_location = ../m\nversion_path_separator = :\nversion_locations = x: y\n";
+    assert_eq!(
+        locs(&load("1.13.2", text, "../a/alembic.ini").unwrap()),
+        ["/b/x", "/b/ y"]
+    );
+    assert_eq!(
+        locs(&load("1.14.1", text, "../a/alembic.ini").unwrap()),
+        ["/b/x", "/b/y"]
+    );
+    // The legacy split keeps empty items (the working directory) and warns nothing.
+    let text = "[alembic]\nscript_location = ../m\nversion_locations = x, \n";
+    let p = load("1.15.2", text, "../a/alembic.ini").unwrap();
+    assert_eq!(locs(&p), ["/b/x", "/b"]);
+    assert!(p.warnings.is_empty());
+}
+
+#[test]
+fn older_config_paths() {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let old = AlembicVersion::new(1, 15, 2);
+    assert_eq!(
+        config_paths_for(&s(&["a.ini", "pyproject.toml"]), None, old).unwrap(),
+        ("pyproject.toml".into(), String::new())
+    );
+    assert_eq!(
+        config_paths_for(&[], Some(""), old).unwrap(),
+        (String::new(), String::new())
+    );
+    assert_eq!(
+        config_paths_for(&[], None, old).unwrap(),
+        ("alembic.ini".into(), String::new())
+    );
+    assert!(config_paths_for(&s(&["a.ini", "b.ini"]), None, AlembicVersion::new(1, 16, 0)).is_err());
+}
+
+/// 1.16.0-1.16.4 read no TOML integers (and 1.16.0-1.16.3 no TOML booleans).
+#[test]
+fn toml_values_of_early_1_16() {
+    let t = Tree::new();
+    t.mkdir("m/versions").file("alembic.ini", "[loggers]\nkeys = root\n");
+    let load = |version: &str, toml: &str| {
+        t.file(
+            "pyproject.toml",
+            &format!("[tool.alembic]\nscript_location = \"m\"\n{toml}"),
+        );
+        let mut opts = LoadOptions::new(t.root());
+        opts.alembic = AlembicVersion::parse(version).unwrap();
+        load_project(Path::new("alembic.ini"), &opts)
+    };
+    assert!(load("1.16.4", "truncate_slug_length = 12\n").is_err());
+    assert_eq!(
+        load("1.16.5", "truncate_slug_length = 12\n").unwrap().services[0].truncate_slug_length,
+        Some(12)
+    );
+    assert!(load("1.16.3", "sourceless = true\n").is_err());
+    assert!(load("1.16.3", "sourceless = \"true\"\n").unwrap().services[0].sourceless);
+    assert!(load("1.16.4", "sourceless = true\n").unwrap().services[0].sourceless);
+    assert!(load("1.16.4", "sourceless = \"true\"\n").is_err());
+}

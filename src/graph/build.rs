@@ -21,8 +21,23 @@ enum DownRef {
 
 const ILLEGAL: [char; 4] = ['@', '-', '+', ':'];
 
+/// The identifier rules of the Alembic release being imitated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdRules {
+    /// `:` is allowed in revision ids (Alembic before 1.17.1, #1540; see
+    /// `config::AlembicVersion::colon_in_revision_ids`).
+    pub colon_allowed: bool,
+}
+
+impl IdRules {
+    /// Whether `c` may not appear in a revision id.
+    pub fn is_illegal(self, c: char) -> bool {
+        ILLEGAL.contains(&c) && !(c == ':' && self.colon_allowed)
+    }
+}
+
 /// `Revision.__init__`'s checks, in its order.
-fn check_revision(inp: &RevisionInput) -> Result<()> {
+fn check_revision(inp: &RevisionInput, rules: IdRules) -> Result<()> {
     if !inp.down_revision.is_empty() && inp.down_revision.contains(&inp.revision) {
         return Err(Error::revision(
             RevisionErrorKind::Loop {
@@ -39,7 +54,11 @@ fn check_revision(inp: &RevisionInput) -> Result<()> {
             format!("Dependency self-loop is detected in revisions ({})", inp.revision),
         ));
     }
-    let mut bad: Vec<char> = ILLEGAL.iter().copied().filter(|c| inp.revision.contains(*c)).collect();
+    let mut bad: Vec<char> = ILLEGAL
+        .iter()
+        .copied()
+        .filter(|&c| rules.is_illegal(c) && inp.revision.contains(c))
+        .collect();
     if !bad.is_empty() {
         bad.sort_unstable();
         let list: Vec<String> = bad.iter().map(char::to_string).collect();
@@ -134,9 +153,14 @@ impl Graph {
     /// The phases follow `RevisionMap._revision_map` (and `Revision.__init__`
     /// before it); each one fails with the error Alembic raises at that point.
     pub fn build_with(inputs: Vec<RevisionInput>, order: &dyn SetOrder) -> Result<Graph> {
+        Self::build_with_rules(inputs, order, IdRules::default())
+    }
+
+    /// [`Graph::build_with`] by the identifier rules of an older Alembic.
+    pub fn build_with_rules(inputs: Vec<RevisionInput>, order: &dyn SetOrder, rules: IdRules) -> Result<Graph> {
         check_size(inputs.len())?;
         for inp in &inputs {
-            check_revision(inp)?;
+            check_revision(inp, rules)?;
         }
         let mut ids = map_ids(&inputs);
         let label_order = map_branch_labels(&inputs, &mut ids, order)?;

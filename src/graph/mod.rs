@@ -28,6 +28,7 @@ mod traverse;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use build::IdRules;
 pub use collect::{IterateOptions, NodeSet};
 pub use ident::Ident;
 pub use order::{InsertionOrder, SetOrder};

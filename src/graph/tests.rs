@@ -177,3 +177,24 @@ fn large_merge_heavy_history_is_ordered() {
         }
     }
 }
+
+#[test]
+fn colon_in_ids_follows_the_alembic_release() {
+    use super::order::InsertionOrder;
+    let inputs = || vec![RevisionInput::new("a:b", &[]), RevisionInput::new("c", &["a:b"])];
+    let g = Graph::build_with_rules(inputs(), &InsertionOrder, IdRules { colon_allowed: true }).unwrap();
+    assert_eq!(g.heads(), ["c"]);
+    let e = Graph::build_with_rules(inputs(), &InsertionOrder, IdRules::default()).unwrap_err();
+    assert_eq!(e.message(), "Character(s) ':' not allowed in revision identifier 'a:b'");
+    // Only ':' is allowed: '@a:b' still fails, naming '@' alone.
+    let e = Graph::build_with_rules(
+        vec![RevisionInput::new("@a:b", &[])],
+        &InsertionOrder,
+        IdRules { colon_allowed: true },
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.message(),
+        "Character(s) '@' not allowed in revision identifier '@a:b'"
+    );
+}

@@ -190,6 +190,7 @@ impl ScanCache {
                 u8::from(dialect.clean_docstrings),
                 u8::from(dialect.dir_symlinks_as_files),
                 u8::from(dialect.symlink_loops_fail),
+                u8::from(dialect.ids.colon_allowed),
             ],
         );
         let file = dir.join(format!("scan-{key:016x}.bin"));

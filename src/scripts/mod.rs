@@ -112,6 +112,8 @@ pub struct Dialect {
     /// `Path.resolve()` raises on a symbolic link loop up to Python 3.12; from
     /// 3.13 it returns the looping path as it is.
     pub symlink_loops_fail: bool,
+    /// The revision id rules of the installed Alembic (`:` allowed before 1.17.1).
+    pub ids: crate::graph::IdRules,
 }
 
 impl Dialect {
@@ -122,6 +124,7 @@ impl Dialect {
             clean_docstrings: v >= (3, 13),
             dir_symlinks_as_files: v >= (3, 12),
             symlink_loops_fail: v < (3, 13),
+            ids: crate::graph::IdRules::default(),
         }
     }
 }
@@ -716,10 +719,7 @@ fn build(path: &Path, m: pysource::Module, dialect: &Dialect) -> Result<ScriptSo
             format!("Dependency self-loop is detected in revisions ({revision})"),
         ));
     }
-    let mut illegal: Vec<char> = revision
-        .chars()
-        .filter(|c| matches!(c, '@' | '-' | '+' | ':'))
-        .collect();
+    let mut illegal: Vec<char> = revision.chars().filter(|&c| dialect.ids.is_illegal(c)).collect();
     if !illegal.is_empty() {
         illegal.sort_unstable();
         illegal.dedup();

@@ -28,8 +28,3 @@ CONFIG_1_16 = requires(1, 16, why="pyproject.toml configuration and path_separat
 #: The ``monomig`` command answers ``heads``/``history``/``branches``/``show`` itself (the
 #: fast path) only where the core's configuration rules are the installed Alembic's.
 FAST_PATH = requires(1, 16, why="the monomig command's fast path follows Alembic's 1.16 configuration rules")
-#: monomig's command-line parser is generated from Alembic 1.20.1's: its help and usage
-#: texts are the installed Alembic's only where that parser is the same.
-CLI_1_20 = requires(
-    1, 18, 5, why="monomig parses with Alembic 1.20.1's options (merge --splice 1.18.5, current --check-heads 1.17.1)"
-)

@@ -1,10 +1,15 @@
-"""What Python's configparser and Alembic 1.20.1 make of a configuration: the
-oracle the config differential tests compare monomig with.
+"""What Python's configparser and the installed Alembic (1.13 to 1.20) make of a
+configuration: the oracle the config differential tests compare monomig with.
 
 Everything here goes through the real libraries' public API (``ConfigParser``,
 ``alembic.config.Config``, ``ScriptDirectory.from_config``); the only private
 reads are ``ScriptDirectory._version_locations`` (the resolved version
 directories) and ``ConfigParser._sections`` (which options a section sets itself).
+Before Alembic 1.16 there is no ``toml_file``, ``get_alembic_option``,
+``get_prepend_sys_paths_list`` or ``ScriptDirectory.hooks``: the oracle then asks
+what that Alembic has (``get_main_option``, the ``sys.path`` entries
+``from_config`` prepended, the ``post_write_hooks`` section as its hook runner
+splits it).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import sys
 import warnings
 from pathlib import Path
 from typing import Any
+
+from monomig import _alembic_support
 
 RESERVED = ("loggers", "handlers", "formatters", "post_write_hooks")
 
@@ -65,13 +72,42 @@ def _error(e: BaseException) -> tuple[str, str, str]:
     return ("error", type(e).__name__, str(e))
 
 
+#: Alembic 1.16 added pyproject.toml and the ``get_alembic_*`` API.
+NEW_CONFIG = _alembic_support.at_least(1, 16)
+
+
+def _config(ini: str, toml: str | None, name: str = "alembic") -> Any:
+    from alembic.config import Config
+
+    if NEW_CONFIG:
+        return Config(ini, ini_section=name, toml_file=toml)
+    return Config(ini, ini_section=name)
+
+
+def _option(cfg: Any, key: str) -> Any:
+    """``get_alembic_option``; before 1.16 ``get_main_option`` (None without the section)."""
+    if NEW_CONFIG:
+        return cfg.get_alembic_option(key)
+    if not cfg.file_config.has_section(cfg.config_ini_section):
+        return None
+    return cfg.get_main_option(key)
+
+
+def _hooks(script: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    if NEW_CONFIG:
+        return [(h["_hook_name"], [(k, v) for k, v in h.items() if k != "_hook_name"]) for h in script.hooks]
+    # write_hooks._run_hooks of 1.13-1.15
+    config = script.hook_config or {}
+    names = re.split(r", *|(?: +)", config.get("hooks", ""))
+    return [(n, [(k[len(n) + 1 :], v) for k, v in config.items() if k.startswith(n + ".")]) for n in names if n]
+
+
 def alembic_section(ini: str, name: str, toml: str | None) -> dict[str, Any] | tuple[str, str, str]:
     """``alembic -n NAME``: ScriptDirectory.from_config plus the section's
     get_section and main options, as monomig's Service holds them."""
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    cfg = Config(ini, ini_section=name, toml_file=toml)
+    cfg = _config(ini, toml, name)
     saved = sys.path[:]
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -82,23 +118,25 @@ def alembic_section(ini: str, name: str, toml: str | None) -> dict[str, Any] | t
             has_section = cfg.file_config.has_section(name)
             options = list(cfg.get_section(name, {}).items())
             main = (lambda key: cfg.get_main_option(key)) if has_section else (lambda key: None)
-            tsl = cfg.get_alembic_option("truncate_slug_length")
+            tsl = _option(cfg, "truncate_slug_length")
+            if NEW_CONFIG:
+                prepended = list(cfg.get_prepend_sys_paths_list() or [])
+            else:  # what from_config put in front of sys.path
+                prepended = sys.path[: len(sys.path) - len(saved)]
             result = {
                 "name": name,
                 "script_location": str(Path(script.dir).absolute()),
                 "version_locations": locations,
                 "recursive_version_locations": script.recursive_version_locations,
                 "sourceless": script.sourceless,
-                "prepend_sys_path": list(cfg.get_prepend_sys_paths_list() or []),
+                "prepend_sys_path": prepended,
                 "file_template": script.file_template,
                 "truncate_slug_length": None if tsl is None else int(tsl),
                 "effective_truncate_slug_length": script.truncate_slug_length,
                 "sqlalchemy_url": main("sqlalchemy.url"),
                 "version_table": main("version_table") or "alembic_version",
                 "version_table_schema": main("version_table_schema") or None,
-                "post_write_hooks": [
-                    (h["_hook_name"], [(k, v) for k, v in h.items() if k != "_hook_name"]) for h in script.hooks
-                ],
+                "post_write_hooks": _hooks(script),
                 "options": options,
                 "warnings": found,
             }
@@ -144,10 +182,8 @@ def alembic_services(ini: str, toml: str | None) -> list[dict[str, Any]] | tuple
     Alembic: sections named in ``[alembic] databases`` or setting
     script_location / version_locations themselves, whose script_location is
     found; ``[alembic]`` only when no other section is one."""
-    from alembic.config import Config
-
     try:
-        cp = Config(ini, toml_file=toml).file_config
+        cp = _config(ini, toml).file_config
         databases: list[str] = []
         if cp.has_section("alembic"):
             databases = [d for d in re.split(r"[,\s]+", cp.get("alembic", "databases", fallback="")) if d]
@@ -160,13 +196,13 @@ def alembic_services(ini: str, toml: str | None) -> list[dict[str, Any]] | tuple
         ]
         services = []
         for name in candidates:
-            if Config(ini, ini_section=name, toml_file=toml).get_alembic_option("script_location") is None:
+            if _option(_config(ini, toml, name), "script_location") is None:
                 continue
             result = alembic_section(ini, name, toml)
             if isinstance(result, tuple):
                 return result
             services.append(result)
-        if not services and Config(ini, toml_file=toml).get_alembic_option("script_location") is not None:
+        if not services and _option(_config(ini, toml), "script_location") is not None:
             result = alembic_section(ini, "alembic", toml)
             if isinstance(result, tuple):
                 return result
