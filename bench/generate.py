@@ -71,7 +71,8 @@ class RepoSpec:
 
 
 def _fleet(count: int) -> tuple[str, ...]:
-    return tuple(f"svc{i:02d}" for i in range(1, count + 1))
+    width = max(2, len(str(count)))
+    return tuple(f"svc{i:0{width}d}" for i in range(1, count + 1))
 
 
 # Repositories by role. The runner's rows refer to these roles.
@@ -81,6 +82,16 @@ FULL: dict[str, RepoSpec] = {
     "merges": RepoSpec("merges-5000", ("svc",), 5000, 4, 5004),
     "fleet": RepoSpec("fleet-20x200", _fleet(20), 200, 0, 2020),
     "labels": RepoSpec("labels-5000", ("svc",), 5000, 4, 5025, label_every=25),
+    # small repositories: `import monomig` must never make them slower
+    "small_10": RepoSpec("linear-10", ("svc",), 10, 0, 10),
+    "small_100": RepoSpec("linear-100", ("svc",), 100, 0, 100),
+    # fleet growth: the same 20 revisions per service, 20 / 200 / 1,000 services
+    "fleet_20": RepoSpec("fleet-20x20", _fleet(20), 20, 0, 2020),
+    "fleet_200": RepoSpec("fleet-200x20", _fleet(200), 20, 0, 2200),
+    # growth in revisions (make bench-full): 1,000 and 5,000 are linear_small / linear
+    "linear_20k": RepoSpec("linear-20000", ("svc",), 20_000, 0, 20_000),
+    "linear_50k": RepoSpec("linear-50000", ("svc",), 50_000, 0, 50_000),
+    "fleet_1000": RepoSpec("fleet-1000x20", _fleet(1000), 20, 0, 3000),
 }
 QUICK: dict[str, RepoSpec] = {
     "linear_small": RepoSpec("quick-linear-20", ("svc",), 20, 0, 1000),
@@ -88,7 +99,12 @@ QUICK: dict[str, RepoSpec] = {
     "merges": RepoSpec("quick-merges-41", ("svc",), 41, 4, 5004),
     "fleet": RepoSpec("quick-fleet-2x15", _fleet(2), 15, 0, 2020),
     "labels": RepoSpec("quick-labels-41", ("svc",), 41, 4, 5025, label_every=2),
+    "small_10": RepoSpec("quick-linear-10", ("svc",), 10, 0, 10),
+    "small_100": RepoSpec("quick-linear-30", ("svc",), 30, 0, 100),
+    "fleet_200": RepoSpec("quick-fleet-6x5", _fleet(6), 5, 0, 2200),
 }
+# Only `make bench-full` (run.py --full) reads these.
+FULL_ONLY = ("linear_20k", "linear_50k", "fleet_1000", "fleet_20")
 # The smallest repositories of each shape, for the test of the runner itself (--quick --tiny).
 TINY: dict[str, RepoSpec] = {
     "linear_small": RepoSpec("tiny-linear-3", ("svc",), 3, 0, 1000),
@@ -96,6 +112,9 @@ TINY: dict[str, RepoSpec] = {
     "merges": RepoSpec("tiny-merges-9", ("svc",), 9, 4, 5004),
     "fleet": RepoSpec("tiny-fleet-2x3", _fleet(2), 3, 0, 2020),
     "labels": RepoSpec("tiny-labels-9", ("svc",), 9, 4, 5025, label_every=1),
+    "small_10": RepoSpec("tiny-linear-2", ("svc",), 2, 0, 10),
+    "small_100": RepoSpec("tiny-linear-4", ("svc",), 4, 0, 100),
+    "fleet_200": RepoSpec("tiny-fleet-4x2", _fleet(4), 2, 0, 2200),
 }
 
 
@@ -503,8 +522,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="the small repositories of --quick runs")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"default: {DEFAULT_CACHE}")
+    ap.add_argument("--all", action="store_true", help="also the large ones of `make bench-full` (20,000 and "
+                    "50,000 revisions, 1,000 services: minutes and about 1 GB)")
     args = ap.parse_args(argv)
     for role, spec in (QUICK if args.quick else FULL).items():
+        if not args.all and role in FULL_ONLY:
+            continue
         repo = ensure_repo(spec, args.cache)
         m = load_manifest(repo)
         total = sum(s["revisions"] for s in m["services"].values())
