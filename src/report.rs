@@ -8,6 +8,7 @@
 //! keep. Where Alembic prints a Python set (a revision's branch labels), the
 //! order comes from the [`SetOrder`].
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -42,10 +43,20 @@ pub struct HeadOnly {
     pub tree_indicators: bool,
 }
 
+/// Where a [`Reporter`] finds each revision's docstring.
+#[derive(Clone, Copy)]
+pub enum Docs<'a> {
+    /// Per node, in load order (missing entries print as empty docstrings).
+    Ready(&'a [Doc]),
+    /// Asked per node, only for the lines that print one (`heads` prints none:
+    /// 5,000 docstrings need not cross from Python for one head line).
+    Lazy(&'a dyn Fn(NodeId) -> Result<Doc>),
+}
+
 /// Formats revisions of one graph as Alembic's `Script` objects print themselves.
 pub struct Reporter<'a> {
     graph: &'a Graph,
-    docs: &'a [Doc],
+    docs: Docs<'a>,
     order: &'a dyn SetOrder,
     /// The printed label set per distinct set of labels (as the graph's label
     /// ids, in arrival order). Labels spread to every descendant, so on a
@@ -57,6 +68,11 @@ pub struct Reporter<'a> {
 impl<'a> Reporter<'a> {
     /// `docs` are per node, in load order (missing entries print as empty docstrings).
     pub fn new(graph: &'a Graph, docs: &'a [Doc], order: &'a dyn SetOrder) -> Self {
+        Self::with_docs(graph, Docs::Ready(docs), order)
+    }
+
+    /// A reporter whose docstrings come from `docs`.
+    pub fn with_docs(graph: &'a Graph, docs: Docs<'a>, order: &'a dyn SetOrder) -> Self {
         Reporter {
             graph,
             docs,
@@ -65,12 +81,15 @@ impl<'a> Reporter<'a> {
         }
     }
 
-    fn doc(&self, n: NodeId) -> &Doc {
+    fn doc(&self, n: NodeId) -> Result<Cow<'a, Doc>> {
         static EMPTY: Doc = Doc {
             doc: String::new(),
             longdoc: String::new(),
         };
-        self.docs.get(n as usize).unwrap_or(&EMPTY)
+        match self.docs {
+            Docs::Ready(docs) => Ok(Cow::Borrowed(docs.get(n as usize).unwrap_or(&EMPTY))),
+            Docs::Lazy(f) => f(n).map(Cow::Owned),
+        }
     }
 
     /// `util.format_as_comma(self.branch_labels)`: the label set in Python's
@@ -182,7 +201,7 @@ impl<'a> Reporter<'a> {
         }
         if o.include_doc {
             out.push_str(", ");
-            out.push_str(&self.doc(n).doc);
+            out.push_str(&self.doc(n)?.doc);
         }
         Ok(())
     }
@@ -235,7 +254,8 @@ impl<'a> Reporter<'a> {
             None => out.push_str("None"),
         }
         out.push_str("\n\n");
-        for (i, line) in pystr::splitlines(&self.doc(n).longdoc).into_iter().enumerate() {
+        let doc = self.doc(n)?;
+        for (i, line) in pystr::splitlines(&doc.longdoc).into_iter().enumerate() {
             if i > 0 {
                 out.push('\n');
             }
