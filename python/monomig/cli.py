@@ -507,7 +507,7 @@ _SILENT_WARNING = "No path_separator found in configuration"
 
 def _load_graph(
     args: argparse.Namespace, option: str | None = None
-) -> tuple[Any, list[str | None | _native.RevisionEntry], Any]:
+) -> tuple[Any, list[str | _native.RevisionEntry | None], Any]:
     """The revision graph of the section ``args.name`` as Alembic's ScriptDirectory sees it.
 
     Returns (graph, docstrings, service); raises :class:`_Fallback` wherever Alembic
@@ -544,7 +544,7 @@ def _load_graph(
     if scan_warnings:
         raise _Fallback("scan warnings")
     rows: list[tuple[Any, ...] | _native.RevisionEntry] = []
-    docs: list[str | None | _native.RevisionEntry] = []
+    docs: list[str | _native.RevisionEntry | None] = []
     if not any(entry.needs_import for entry in entries):
         # Everything read statically: the graph and the reports take the entries
         # themselves (a docstring crosses into Python only if a line prints it).
