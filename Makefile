@@ -26,7 +26,7 @@ define run_pytest
 	exit $$status
 endef
 
-.PHONY: demo test test-fast test-alembic-matrix test-alembic-oldest wheel venv cargo-test pytest bench lint lint-python lint-rust clean
+.PHONY: demo test test-fast test-alembic-matrix test-alembic-oldest wheel venv cargo-test pytest bench bench-full lint lint-python lint-rust clean
 
 # Each long step of `make demo` says what it does and how long it may take before it
 # starts (tests/test_demo.py keeps a snapshot of these lines); pip and cargo then show
@@ -145,6 +145,11 @@ lint-rust:
 bench: wheel
 	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/monomig-*.whl
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py $(BENCH_ARGS)
+
+# Every row, with the long ones (20,000 and 50,000 revisions, 1,000 services): an hour or more.
+bench-full: wheel
+	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/monomig-*.whl
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py --full $(BENCH_ARGS)
 
 clean:
 	rm -rf target $(WHEEL_DIR) build $(VENV) var

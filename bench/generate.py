@@ -49,6 +49,11 @@ class RepoSpec:
     blocks of k revisions: a short branch off the main line (1..k-2 revisions), the
     main line moving on meanwhile, and a merge revision joining both (so one merge
     every k revisions).
+
+    ``label_every`` = j > 0 (with merges) gives the first revision of every j-th
+    block's branch a branch label, as long-lived labelled branches do: Alembic
+    spreads a label to every descendant, so after the merge each later revision
+    carries all earlier labels (dozens of them, late in a long history).
     """
 
     name: str
@@ -56,13 +61,18 @@ class RepoSpec:
     revisions: int
     merge_every: int
     seed: int
+    label_every: int = 0
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        if not self.label_every:  # unlabelled repositories keep the stamps they had
+            del out["label_every"]
+        return out
 
 
 def _fleet(count: int) -> tuple[str, ...]:
-    return tuple(f"svc{i:02d}" for i in range(1, count + 1))
+    width = max(2, len(str(count)))
+    return tuple(f"svc{i:0{width}d}" for i in range(1, count + 1))
 
 
 # Repositories by role. The runner's rows refer to these roles.
@@ -71,20 +81,40 @@ FULL: dict[str, RepoSpec] = {
     "linear": RepoSpec("linear-5000", ("svc",), 5000, 0, 5000),
     "merges": RepoSpec("merges-5000", ("svc",), 5000, 4, 5004),
     "fleet": RepoSpec("fleet-20x200", _fleet(20), 200, 0, 2020),
+    "labels": RepoSpec("labels-5000", ("svc",), 5000, 4, 5025, label_every=25),
+    # small repositories: `import monomig` must never make them slower
+    "small_10": RepoSpec("linear-10", ("svc",), 10, 0, 10),
+    "small_100": RepoSpec("linear-100", ("svc",), 100, 0, 100),
+    # fleet growth: the same 20 revisions per service, 20 / 200 / 1,000 services
+    "fleet_20": RepoSpec("fleet-20x20", _fleet(20), 20, 0, 2020),
+    "fleet_200": RepoSpec("fleet-200x20", _fleet(200), 20, 0, 2200),
+    # growth in revisions (make bench-full): 1,000 and 5,000 are linear_small / linear
+    "linear_20k": RepoSpec("linear-20000", ("svc",), 20_000, 0, 20_000),
+    "linear_50k": RepoSpec("linear-50000", ("svc",), 50_000, 0, 50_000),
+    "fleet_1000": RepoSpec("fleet-1000x20", _fleet(1000), 20, 0, 3000),
 }
 QUICK: dict[str, RepoSpec] = {
     "linear_small": RepoSpec("quick-linear-20", ("svc",), 20, 0, 1000),
     "linear": RepoSpec("quick-linear-40", ("svc",), 40, 0, 5000),
     "merges": RepoSpec("quick-merges-41", ("svc",), 41, 4, 5004),
     "fleet": RepoSpec("quick-fleet-2x15", _fleet(2), 15, 0, 2020),
+    "labels": RepoSpec("quick-labels-41", ("svc",), 41, 4, 5025, label_every=2),
+    "small_10": RepoSpec("quick-linear-10", ("svc",), 10, 0, 10),
+    "small_100": RepoSpec("quick-linear-30", ("svc",), 30, 0, 100),
+    "fleet_200": RepoSpec("quick-fleet-6x5", _fleet(6), 5, 0, 2200),
 }
+# Only `make bench-full` (run.py --full) reads these.
+FULL_ONLY = ("linear_20k", "linear_50k", "fleet_1000", "fleet_20")
 # The smallest repositories of each shape, for the test of the runner itself (--quick --tiny).
 TINY: dict[str, RepoSpec] = {
     "linear_small": RepoSpec("tiny-linear-3", ("svc",), 3, 0, 1000),
     "linear": RepoSpec("tiny-linear-5", ("svc",), 5, 0, 5000),
     "merges": RepoSpec("tiny-merges-9", ("svc",), 9, 4, 5004),
     "fleet": RepoSpec("tiny-fleet-2x3", _fleet(2), 3, 0, 2020),
+    "labels": RepoSpec("tiny-labels-9", ("svc",), 9, 4, 5025, label_every=1),
 }
+# The runner's own test stays quick: these rows reuse repositories of the other rows.
+TINY.update(small_10=TINY["linear_small"], small_100=TINY["linear"], fleet_200=TINY["fleet"])
 
 
 # ---------------------------------------------------------------------------
@@ -104,6 +134,7 @@ class Rev:
     upgrade: list[str] = dataclasses.field(default_factory=list)
     downgrade: list[str] = dataclasses.field(default_factory=list)
     tables: tuple[str, ...] = ()  # the most recent tables of this revision's lineage
+    labels: tuple[str, ...] = ()  # branch_labels as declared
 
     @property
     def filename(self) -> str:
@@ -130,7 +161,7 @@ COLUMN_TYPES = (
 KEEP_TABLES = 8  # how many recent tables of a lineage later revisions may alter
 
 
-def build_graph(revisions: int, merge_every: int, rng: random.Random) -> list[Rev]:
+def build_graph(revisions: int, merge_every: int, rng: random.Random, label_every: int = 0) -> list[Rev]:
     """The revisions of one service, in creation order (which is also file order)."""
     if revisions < 1:
         raise ValueError("a service needs at least one revision")
@@ -157,6 +188,7 @@ def build_graph(revisions: int, merge_every: int, rng: random.Random) -> list[Re
         return r
 
     main = [new(())]  # the main line: the root, linear revisions and merges
+    blocks = 0
     while len(out) < revisions:
         remaining = revisions - len(out)
         if not merge_every or remaining < merge_every:
@@ -168,9 +200,13 @@ def build_graph(revisions: int, merge_every: int, rng: random.Random) -> list[Re
         branch_tip, main_tip = fork, main[-1]
         todo = ["b"] * branch_len + ["m"] * (body - branch_len)
         rng.shuffle(todo)  # both lines move on at the same time
+        label = f"{NOUNS[blocks % len(NOUNS)]}_line_{blocks:04d}" if label_every and blocks % label_every == 0 else ""
+        blocks += 1
         for which in todo:
             if which == "b":
                 branch_tip = new((branch_tip.rev,))
+                if label:  # no random draw: unlabelled repositories stay byte-identical
+                    branch_tip.labels, label = (label,), ""
             else:
                 main_tip = new((main_tip.rev,))
         parents = [main_tip.rev, branch_tip.rev]
@@ -252,6 +288,7 @@ def render_revision(r: Rev) -> str:
         down_doc, down_py = r.parents[0], repr(r.parents[0])
     else:
         down_doc, down_py = ", ".join(r.parents), repr(tuple(r.parents))
+    labels_py = repr(r.labels) if r.labels else "None"
     upgrade = "\n".join("    " + line for line in r.upgrade) if r.upgrade else "    pass"
     downgrade = "\n".join("    " + line for line in r.downgrade) if r.downgrade else "    pass"
     return f'''"""{r.message}
@@ -270,7 +307,7 @@ import sqlalchemy as sa
 # revision identifiers, used by Alembic.
 revision: str = {r.rev!r}
 down_revision: Union[str, Sequence[str], None] = {down_py}
-branch_labels: Union[str, Sequence[str], None] = None
+branch_labels: Union[str, Sequence[str], None] = {labels_py}
 depends_on: Union[str, Sequence[str], None] = None
 
 
@@ -403,7 +440,7 @@ def write_repo(spec: RepoSpec, dest: Path) -> dict:
         _write(dest / "services" / service / "models.py", _service_models(service))
         versions = dest / "migrations" / "versions" / service
         versions.mkdir(parents=True)
-        revs = build_graph(spec.revisions, spec.merge_every, rng)
+        revs = build_graph(spec.revisions, spec.merge_every, rng, spec.label_every)
         for r in revs:
             (versions / r.filename).write_text(render_revision(r), encoding="utf-8")
         has_child = {p for r in revs for p in r.parents}
@@ -412,6 +449,7 @@ def write_repo(spec: RepoSpec, dest: Path) -> dict:
             "database": f"var/{service}.db",
             "revisions": len(revs),
             "merges": sum(1 for r in revs if len(r.parents) > 1),
+            "labels": [label for r in revs for label in r.labels],
             "heads": [r.rev for r in revs if r.rev not in has_child],
             "bases": [r.rev for r in revs if not r.parents],
             # what `upgrade head` creates: tables (id, name, created_at), columns added, indexes
@@ -451,8 +489,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="the small repositories of --quick runs")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"default: {DEFAULT_CACHE}")
+    ap.add_argument("--all", action="store_true", help="also the large ones of `make bench-full` (20,000 and "
+                    "50,000 revisions, 1,000 services: minutes and about 1 GB)")
     args = ap.parse_args(argv)
     for role, spec in (QUICK if args.quick else FULL).items():
+        if not args.all and role in FULL_ONLY:
+            continue
         repo = ensure_repo(spec, args.cache)
         m = load_manifest(repo)
         total = sum(s["revisions"] for s in m["services"].values())

@@ -8,6 +8,10 @@
 //! keep. Where Alembic prints a Python set (a revision's branch labels), the
 //! order comes from the [`SetOrder`].
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::error::{Error, Result, RevisionErrorKind};
 use crate::graph::{Graph, Ident, NodeId, Rev, SetOrder};
 use crate::plan::{self, Catch};
@@ -39,122 +43,242 @@ pub struct HeadOnly {
     pub tree_indicators: bool,
 }
 
+/// Where a [`Reporter`] finds each revision's docstring.
+#[derive(Clone, Copy)]
+pub enum Docs<'a> {
+    /// Per node, in load order (missing entries print as empty docstrings).
+    Ready(&'a [Doc]),
+    /// Asked per node, only for the lines that print one (`heads` prints none:
+    /// 5,000 docstrings need not cross from Python for one head line).
+    Lazy(&'a dyn Fn(NodeId) -> Result<Doc>),
+}
+
 /// Formats revisions of one graph as Alembic's `Script` objects print themselves.
 pub struct Reporter<'a> {
     graph: &'a Graph,
-    docs: &'a [Doc],
+    docs: Docs<'a>,
     order: &'a dyn SetOrder,
+    /// The printed label set per distinct set of labels (as the graph's label
+    /// ids, in arrival order). Labels spread to every descendant, so on a
+    /// labelled graph thousands of lines share a few dozen sets: the set order
+    /// is asked once per set, not once per line.
+    label_text: RefCell<HashMap<&'a [u32], String>>,
 }
 
 impl<'a> Reporter<'a> {
     /// `docs` are per node, in load order (missing entries print as empty docstrings).
     pub fn new(graph: &'a Graph, docs: &'a [Doc], order: &'a dyn SetOrder) -> Self {
-        Reporter { graph, docs, order }
+        Self::with_docs(graph, Docs::Ready(docs), order)
     }
 
-    fn doc(&self, n: NodeId) -> &Doc {
+    /// A reporter whose docstrings come from `docs`.
+    pub fn with_docs(graph: &'a Graph, docs: Docs<'a>, order: &'a dyn SetOrder) -> Self {
+        Reporter {
+            graph,
+            docs,
+            order,
+            label_text: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn doc(&self, n: NodeId) -> Result<Cow<'a, Doc>> {
         static EMPTY: Doc = Doc {
             doc: String::new(),
             longdoc: String::new(),
         };
-        self.docs.get(n as usize).unwrap_or(&EMPTY)
-    }
-
-    /// `util.format_as_comma(self.branch_labels)`: the label set in Python's order.
-    fn labels(&self, n: NodeId) -> Result<String> {
-        let labels = self.graph.branch_labels(n);
-        if labels.len() < 2 {
-            return Ok(labels.join(", "));
+        match self.docs {
+            Docs::Ready(docs) => Ok(Cow::Borrowed(docs.get(n as usize).unwrap_or(&EMPTY))),
+            Docs::Lazy(f) => f(n).map(Cow::Owned),
         }
-        Ok(self.order.frozenset_unions(&labels)?.join(", "))
     }
 
-    /// `Script._format_down_revision()`.
-    fn format_down_revision(&self, down: &[String]) -> String {
-        if down.is_empty() {
-            "<base>".to_string()
+    /// `util.format_as_comma(self.branch_labels)`: the label set in Python's
+    /// order, appended to `out`. The order of a set depends only on its items
+    /// (and the order they were added in), so equal sets share one answer.
+    fn push_labels(&self, n: NodeId, out: &mut String) -> Result<()> {
+        let ids: &'a [u32] = self.graph.labels.get(n);
+        if let Some(text) = self.label_text.borrow().get(ids) {
+            out.push_str(text);
+            return Ok(());
+        }
+        let labels = self.graph.branch_labels(n);
+        let text = if labels.len() < 2 {
+            labels.join(", ")
         } else {
-            down.join(", ")
+            self.order.frozenset_unions(&labels)?.join(", ")
+        };
+        out.push_str(&text);
+        self.label_text.borrow_mut().insert(ids, text);
+        Ok(())
+    }
+
+    /// Order the label sets of `nodes` ahead of printing them: every distinct
+    /// set of two or more labels not known yet, in one question to the set order.
+    fn prefetch_labels(&self, nodes: &[NodeId]) -> Result<()> {
+        let mut wanted: Vec<&'a [u32]> = Vec::new();
+        {
+            let known = self.label_text.borrow();
+            let mut seen: std::collections::HashSet<&'a [u32]> = std::collections::HashSet::new();
+            for &n in nodes {
+                let ids: &'a [u32] = self.graph.labels.get(n);
+                if ids.len() >= 2 && !known.contains_key(ids) && seen.insert(ids) {
+                    wanted.push(ids);
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let sets: Vec<Vec<&str>> = wanted
+            .iter()
+            .map(|ids| {
+                ids.iter()
+                    .map(|&l| self.graph.label_names[l as usize].as_str())
+                    .collect()
+            })
+            .collect();
+        let answers = self.order.frozenset_unions_many(&sets)?;
+        let mut known = self.label_text.borrow_mut();
+        for ((ids, items), got) in wanted.into_iter().zip(&sets).zip(answers) {
+            // Same check as everywhere the set order answers: a permutation of the set.
+            crate::graph::order::permutation("frozenset_unions", items, &got)?;
+            known.insert(ids, got.join(", "));
+        }
+        Ok(())
+    }
+
+    /// `Script._format_down_revision()`, appended to `out`.
+    fn push_down_revision(down: &[String], out: &mut String) {
+        if down.is_empty() {
+            out.push_str("<base>");
+        } else {
+            push_joined(out, down.iter().map(String::as_str));
         }
     }
 
     /// `Script._head_only(...)` (head indicators on, no "current" marker).
     pub fn head_only(&self, n: NodeId, o: HeadOnly) -> Result<String> {
-        let info = self.graph.info(n).ok_or_else(|| missing(n))?;
-        let mut text = info.revision.clone();
+        let mut text = String::new();
+        self.push_head_only(n, o, &mut text)?;
+        Ok(text)
+    }
+
+    /// [`Reporter::head_only`], appended to `out`. Reads the graph in place
+    /// (no [`crate::graph::RevisionInfo`] per line: history prints thousands).
+    fn push_head_only(&self, n: NodeId, o: HeadOnly, out: &mut String) -> Result<()> {
+        let g = self.graph;
+        let node = g.nodes.get(n as usize).ok_or_else(|| missing(n))?;
+        let next = g.nextrev.get(n).len();
+        let is_real_head = g.all_nextrev.get(n).is_empty();
         if o.include_parents {
-            let down = self.format_down_revision(&info.versioned_down_revisions);
-            text = if info.dependencies.is_empty() {
-                format!("{down} -> {text}")
-            } else {
-                format!("{down} ({}) -> {text}", info.dependencies.join(", "))
-            };
+            Self::push_down_revision(&node.down_revision, out);
+            if !node.dependencies.is_empty() {
+                out.push_str(" (");
+                push_joined(out, node.dependencies.iter().map(String::as_str));
+                out.push(')');
+            }
+            out.push_str(" -> ");
         }
-        if o.include_branches && !info.branch_labels.is_empty() {
-            text.push_str(&format!(" ({})", self.labels(n)?));
+        out.push_str(&node.revision);
+        if o.include_branches && !g.labels.get(n).is_empty() {
+            out.push_str(" (");
+            self.push_labels(n, out)?;
+            out.push(')');
         }
-        if info.is_real_head {
-            text.push_str(" (head)");
+        if is_real_head {
+            out.push_str(" (head)");
         }
-        if info.is_head && !info.is_real_head {
-            text.push_str(" (effective head)");
+        if next == 0 && !is_real_head {
+            out.push_str(" (effective head)");
         }
         if o.tree_indicators {
-            if info.is_branch_point {
-                text.push_str(" (branchpoint)");
+            if next > 1 {
+                out.push_str(" (branchpoint)");
             }
-            if info.is_merge_point {
-                text.push_str(" (mergepoint)");
+            if node.down_revision.len() > 1 {
+                out.push_str(" (mergepoint)");
             }
         }
         if o.include_doc {
-            text.push_str(", ");
-            text.push_str(&self.doc(n).doc);
+            out.push_str(", ");
+            out.push_str(&self.doc(n)?.doc);
         }
-        Ok(text)
+        Ok(())
     }
 
     /// `Script.log_entry`.
     pub fn log_entry(&self, n: NodeId) -> Result<String> {
-        let info = self.graph.info(n).ok_or_else(|| missing(n))?;
-        let mut entry = format!(
-            "Rev: {}{}{}{}\n",
-            info.revision,
-            if info.is_head { " (head)" } else { "" },
-            if info.is_branch_point { " (branchpoint)" } else { "" },
-            if info.is_merge_point { " (mergepoint)" } else { "" },
-        );
-        let down = self.format_down_revision(&info.versioned_down_revisions);
-        if info.is_merge_point {
-            entry.push_str(&format!("Merges: {down}\n"));
-        } else {
-            entry.push_str(&format!("Parent: {down}\n"));
-        }
-        if !info.dependencies.is_empty() {
-            entry.push_str(&format!("Also depends on: {}\n", info.dependencies.join(", ")));
-        }
-        if info.is_branch_point {
-            entry.push_str(&format!("Branches into: {}\n", info.nextrev.join(", ")));
-        }
-        if !info.branch_labels.is_empty() {
-            entry.push_str(&format!("Branch names: {}\n", self.labels(n)?));
-        }
-        let path = info.path.as_ref().map(|p| p.display().to_string());
-        entry.push_str(&format!("Path: {}\n", path.as_deref().unwrap_or("None")));
-        let body: Vec<String> = pystr::splitlines(&self.doc(n).longdoc)
-            .into_iter()
-            .map(|line| format!("    {line}"))
-            .collect();
-        entry.push_str(&format!("\n{}\n", body.join("\n")));
+        let mut entry = String::new();
+        self.push_log_entry(n, &mut entry)?;
         Ok(entry)
+    }
+
+    /// [`Reporter::log_entry`], appended to `out`.
+    fn push_log_entry(&self, n: NodeId, out: &mut String) -> Result<()> {
+        let g = self.graph;
+        let node = g.nodes.get(n as usize).ok_or_else(|| missing(n))?;
+        let next = g.nextrev.get(n);
+        let is_merge_point = node.down_revision.len() > 1;
+        out.push_str("Rev: ");
+        out.push_str(&node.revision);
+        if next.is_empty() {
+            out.push_str(" (head)");
+        }
+        if next.len() > 1 {
+            out.push_str(" (branchpoint)");
+        }
+        if is_merge_point {
+            out.push_str(" (mergepoint)");
+        }
+        out.push_str(if is_merge_point { "\nMerges: " } else { "\nParent: " });
+        Self::push_down_revision(&node.down_revision, out);
+        out.push('\n');
+        if !node.dependencies.is_empty() {
+            out.push_str("Also depends on: ");
+            push_joined(out, node.dependencies.iter().map(String::as_str));
+            out.push('\n');
+        }
+        if next.len() > 1 {
+            out.push_str("Branches into: ");
+            push_joined(out, next.iter().map(|&m| g.id(m)));
+            out.push('\n');
+        }
+        if !g.labels.get(n).is_empty() {
+            out.push_str("Branch names: ");
+            self.push_labels(n, out)?;
+            out.push('\n');
+        }
+        out.push_str("Path: ");
+        match &node.path {
+            Some(p) => out.push_str(&p.display().to_string()),
+            None => out.push_str("None"),
+        }
+        out.push_str("\n\n");
+        let doc = self.doc(n)?;
+        for (i, line) in pystr::splitlines(&doc.longdoc).into_iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str("    ");
+            out.push_str(line);
+        }
+        out.push('\n');
+        Ok(())
     }
 
     /// `Script.cmd_format(verbose, ...)`.
     pub fn cmd_format(&self, n: NodeId, verbose: bool, o: HeadOnly) -> Result<String> {
+        let mut text = String::new();
+        self.push_cmd_format(n, verbose, o, &mut text)?;
+        Ok(text)
+    }
+
+    /// [`Reporter::cmd_format`], appended to `out`.
+    fn push_cmd_format(&self, n: NodeId, verbose: bool, o: HeadOnly, out: &mut String) -> Result<()> {
         if verbose {
-            self.log_entry(n)
+            self.push_log_entry(n, out)
         } else {
-            self.head_only(n, o)
+            self.push_head_only(n, o, out)
         }
     }
 
@@ -176,8 +300,10 @@ impl<'a> Reporter<'a> {
             ..Default::default()
         };
         let mut out = String::new();
-        for n in self.nodes(revs) {
-            out.push_str(&self.cmd_format(n, verbose, o)?);
+        let nodes = self.nodes(revs);
+        self.prefetch_labels(&nodes)?;
+        for n in nodes {
+            self.push_cmd_format(n, verbose, o, &mut out)?;
             out.push('\n');
         }
         Ok(out)
@@ -195,9 +321,10 @@ impl<'a> Reporter<'a> {
             include_parents: true,
             tree_indicators: true,
         };
-        let mut out = String::new();
+        self.prefetch_labels(&nodes)?;
+        let mut out = String::with_capacity(nodes.len() * 96);
         for n in nodes {
-            out.push_str(&self.cmd_format(n, verbose, o)?);
+            self.push_cmd_format(n, verbose, o, &mut out)?;
             out.push('\n');
         }
         Ok(out)
@@ -206,6 +333,7 @@ impl<'a> Reporter<'a> {
     /// What `alembic branches [-v]` prints.
     pub fn branches(&self, verbose: bool) -> Result<String> {
         let nodes = plan::walk_revisions(self.graph, "base", "heads")?;
+        self.prefetch_labels(&nodes)?;
         let mut out = String::new();
         for n in nodes {
             let info = self.graph.info(n).ok_or_else(|| missing(n))?;
@@ -263,10 +391,20 @@ impl<'a> Reporter<'a> {
         }
         let mut out = String::new();
         for n in self.nodes(revs) {
-            out.push_str(&self.log_entry(n)?);
+            self.push_log_entry(n, &mut out)?;
             out.push('\n');
         }
         Ok(out)
+    }
+}
+
+/// `", ".join(items)`, appended to `out`.
+fn push_joined<'s>(out: &mut String, items: impl IntoIterator<Item = &'s str>) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
     }
 }
 

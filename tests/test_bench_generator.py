@@ -12,6 +12,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -117,6 +118,27 @@ def test_revision_files_look_generated_by_alembic(repos: dict[str, Path]) -> Non
     assert "config.config_ini_section" in env_py and "services.{service}.config" in env_py
 
 
+def test_labelled_branches_spread_to_every_later_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label-heavy shape (issue 20): a label on every j-th branch, each carried on by every descendant."""
+    spec = gen.RepoSpec("t-labels-41", ("svc",), 41, 4, 15, label_every=2)
+    repo = gen.ensure_repo(spec, tmp_path)
+    info = gen.load_manifest(repo)["services"]["svc"]
+    assert len(info["labels"]) == 5 and len(set(info["labels"])) == 5  # blocks 0, 2, 4, 6, 8 of 10
+    monkeypatch.chdir(repo)
+    script = ScriptDirectory.from_config(_config(repo, "svc", io.StringIO()))
+    declared = {r.revision: set(r._orig_branch_labels) for r in script.walk_revisions() if r._orig_branch_labels}
+    assert sorted(label for labels in declared.values() for label in labels) == sorted(info["labels"])
+    head = script.get_revision(info["heads"][0])
+    assert head.branch_labels == set(info["labels"])  # every branch merged back: the head carries them all
+    unlabelled = gen.RepoSpec("t-merges-41", ("svc",), 41, 4, 15)
+    assert "label_every" not in unlabelled.to_json()  # cached unlabelled repositories keep their stamps
+    other = gen.ensure_repo(unlabelled, tmp_path)
+    # The labels take no random draws: without them the files are the unlabelled repository's.
+    line = re.compile(rb"^branch_labels: (.*) = \(.*\)$", re.M)
+    labelled = {k: line.sub(rb"branch_labels: \1 = None", v) for k, v in _tree(repo / "migrations").items()}
+    assert labelled == _tree(other / "migrations")
+
+
 @pytest.mark.parametrize("role", sorted(SMALL))
 def test_stock_alembic_sees_the_intended_shape(
     role: str, repos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
@@ -215,17 +237,20 @@ def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     keys = [row["key"] for row in raw["rows"]]
     assert keys == ["heads", "history", "current", "upgrade-noop", "upgrade-empty", "status",
                     "upgrade-all-noop", "upgrade-all-empty", "heads-cold", "heads-1000", "current-1000", "scan",
-                    "memory", "test-200", "test-fleet", "test-demo"]
+                    "memory", "history-labels", "status-200", "upgrade-all-noop-200", "small-current-10",
+                    "small-upgrade-noop-10", "small-heads-10", "small-current-100", "small-upgrade-noop-100",
+                    "small-heads-100", "test-200", "test-fleet", "test-demo"]
     for row in raw["rows"]:
         assert row["stock"]["status"] == "ok" and row["stock"]["runs"], row
         # monomig sides: measured once they exist, "not built yet" before; never a crash
         assert row["monomig"]["status"] in ("ok", "n/a (not built yet)"), row
         assert not [n for n in row["notes"] if n.startswith("MISMATCH")], row
-    assert raw["rows"][keys.index("memory")]["stock"]["maxrss_kb"][0] > 10_000
+    memory = next(row for row in raw["rows"] if row["key"] == "memory")
+    assert memory["stock"]["maxrss_kb"][0] > 10_000
     table = p.stdout
     assert "| Work | Repository | n | Stock Alembic | monomig | Ratio | Target | Result |" in table
     assert f"Alembic {raw['meta']['machine']['alembic']}" in table and "cores" in table
-    assert table.count("\n| `") + table.count("\n| Rust") + table.count("\n| peak") == 16
+    assert table.count("\n| `") + table.count("\n| Rust") + table.count("\n| peak") == len(keys)
     assert raw["meta"]["mode"] == "tiny"
 
 

@@ -506,7 +506,9 @@ def _answer(e: monomig.MonomigError, alembic_answers: type[monomig.MonomigError]
 _SILENT_WARNING = "No path_separator found in configuration"
 
 
-def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[Any, list[str | None], Any]:
+def _load_graph(
+    args: argparse.Namespace, option: str | None = None
+) -> tuple[Any, list[str | _native.RevisionEntry | None], Any]:
     """The revision graph of the section ``args.name`` as Alembic's ScriptDirectory sees it.
 
     Returns (graph, docstrings, service); raises :class:`_Fallback` wherever Alembic
@@ -546,7 +548,12 @@ def _load_graph(args: argparse.Namespace, option: str | None = None) -> tuple[An
     if not _importing.import_allowed(service, False) and any(e.needs_import for e in entries):
         raise _Failed(_importing.refusal(service, [e for e in entries if e.needs_import]))
     rows: list[tuple[Any, ...] | _native.RevisionEntry] = []
-    docs: list[str | None] = []
+    docs: list[str | _native.RevisionEntry | None] = []
+    if not any(entry.needs_import for entry in entries):
+        # Everything read statically: the graph and the reports take the entries
+        # themselves (a docstring crosses into Python only if a line prints it).
+        rows, docs = list(entries), list(entries)
+        entries = []
     prepended = False
     for entry in entries:
         if entry.needs_import:

@@ -22,15 +22,25 @@ def python_set_order(objects: Sequence[object] | None = None) -> Callable[..., l
     ``objects`` are the revision objects in load order (e.g. Alembic ``Script``
     objects), used to reproduce the iteration order of a set of revisions;
     without them that order is load order.
+
+    The hook is ``batched``: it also answers ``"frozenset_unions_many"`` (a list
+    of ``frozenset_unions`` questions, one list back per question), so a graph of
+    thousands of branch points or label sets costs one call, not one per set.
     """
 
+    def unions(items: Sequence[str]) -> list[str]:
+        fs: frozenset[str] = frozenset()
+        for x in items:
+            fs = fs.union([x])
+        return list(fs)
+
     def hook(op: str, *args: Any) -> list[Any]:
+        if op == "frozenset_unions_many":
+            (sets,) = args
+            return [unions(items) for items in sets]
         if op == "frozenset_unions":
             (items,) = args
-            fs: frozenset[str] = frozenset()
-            for x in items:
-                fs = fs.union([x])
-            return list(fs)
+            return unions(items)
         if op == "set_removals":
             items, groups = args
             s = set(items)
@@ -54,4 +64,5 @@ def python_set_order(objects: Sequence[object] | None = None) -> Callable[..., l
             return [position[id(o)] for o in {objects[i] for i in indices}]
         raise ValueError(f"unknown set-order question {op!r}")
 
+    hook.batched = True  # type: ignore[attr-defined]
     return hook

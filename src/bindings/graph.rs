@@ -130,10 +130,13 @@ pub(crate) fn to_input(entry: &Bound<'_, PyAny>, position: usize) -> PyResult<Re
     })
 }
 
-/// A [`SetOrder`] answered by a Python callable `hook(op, *args)`.
+/// A [`SetOrder`] answered by a Python callable `hook(op, *args)`. A hook
+/// with a true `batched` attribute (as `monomig.setorder.python_set_order`'s)
+/// also answers `hook("frozenset_unions_many", sets)` with one list per set.
 struct PyHook<'py> {
     hook: Bound<'py, PyAny>,
     error: RefCell<Option<PyErr>>,
+    batched: bool,
 }
 
 impl PyHook<'_> {
@@ -160,6 +163,28 @@ impl PyHook<'_> {
 impl SetOrder for PyHook<'_> {
     fn frozenset_unions(&self, items: &[&str]) -> CoreResult<Vec<String>> {
         self.strings(("frozenset_unions", items.to_vec()))
+    }
+    fn frozenset_unions_many(&self, sets: &[Vec<&str>]) -> CoreResult<Vec<Vec<String>>> {
+        if !self.batched {
+            return sets.iter().map(|items| self.frozenset_unions(items)).collect();
+        }
+        if sets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .hook
+            .call1(("frozenset_unions_many", sets.to_vec()))
+            .map_err(|e| self.fail(e))?;
+        let answers: Vec<Vec<String>> = out.extract().map_err(|e| self.fail(e))?;
+        if answers.len() != sets.len() {
+            return Err(Error::revision_generic(format!(
+                "The set-order hook answered frozenset_unions_many with {} orderings for {} sets; \
+                 it must return one per set.",
+                answers.len(),
+                sets.len()
+            )));
+        }
+        Ok(answers)
     }
     fn set_removals(&self, items: &[&str], groups: &[Vec<&str>]) -> CoreResult<Vec<String>> {
         self.strings(("set_removals", items.to_vec(), groups.to_vec()))
@@ -363,9 +388,15 @@ impl RevisionGraph {
         match &self.hook {
             None => f(&crate::graph::InsertionOrder).map_err(errors::py_err(py)),
             Some(h) => {
+                let hook = h.bind(py);
+                let batched = hook
+                    .getattr(pyo3::intern!(py, "batched"))
+                    .and_then(|b| b.is_truthy())
+                    .unwrap_or(false);
                 let hook = PyHook {
-                    hook: h.bind(py).clone(),
+                    hook: hook.clone(),
                     error: RefCell::new(None),
+                    batched,
                 };
                 let r = f(&hook);
                 if let Some(e) = hook.take() {

@@ -21,7 +21,25 @@ impl RevisionEntry {
     /// The graph's input for a statically read entry (None when it needs import).
     pub(crate) fn graph_input(&self) -> Option<crate::graph::RevisionInput> {
         match &self.source {
-            ScriptSource::Static(f) => Some(f.clone().into()),
+            // Only what the graph keeps: no copy of the docstrings and imports.
+            ScriptSource::Static(f) => Some(crate::graph::RevisionInput {
+                revision: f.revision.clone(),
+                down_revision: f.down_revision.clone(),
+                dependencies: f.depends_on.clone(),
+                branch_labels: f.branch_labels.clone(),
+                path: Some(f.path.clone()),
+            }),
+            ScriptSource::NeedsImport { .. } => None,
+        }
+    }
+
+    /// `Script.doc` and `Script.longdoc` of a statically read entry, as the report shows them.
+    pub(crate) fn report_doc(&self) -> Option<crate::report::Doc> {
+        match &self.source {
+            ScriptSource::Static(f) => Some(crate::report::Doc {
+                doc: f.doc.clone(),
+                longdoc: f.longdoc.clone(),
+            }),
             ScriptSource::NeedsImport { .. } => None,
         }
     }

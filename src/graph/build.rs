@@ -382,21 +382,36 @@ fn link_next_revisions(
         missing.dedup();
         return Err(missing_error(inputs, &missing));
     }
-    let frozen = |seq: &[NodeId]| -> Result<Vec<NodeId>> {
-        let distinct = dedupe_nodes(seq);
-        if distinct.len() <= 1 {
-            return Ok(distinct);
-        }
-        let items: Vec<&str> = seq.iter().map(|&c| inputs[c as usize].revision.as_str()).collect();
-        let got = order.frozenset_unions(&items)?;
-        let perm = permutation("frozenset_unions", &items, &got)?;
-        Ok(perm.into_iter().map(|p| seq[p]).collect())
-    };
+    // Every link set of two or more revisions is ordered by the set order,
+    // all in one question (one call, not one per branch point, for a hook).
     let mut nextrev: Vec<Vec<NodeId>> = Vec::with_capacity(n);
     let mut all_nextrev: Vec<Vec<NodeId>> = Vec::with_capacity(n);
+    let mut asked: Vec<(bool, usize)> = Vec::new();
+    let mut sets: Vec<Vec<&str>> = Vec::new();
     for p in 0..n {
-        nextrev.push(frozen(&next_seq[p])?);
-        all_nextrev.push(frozen(&all_seq[p])?);
+        for (all, seq) in [(false, &next_seq[p]), (true, &all_seq[p])] {
+            let distinct = dedupe_nodes(seq);
+            if distinct.len() > 1 {
+                asked.push((all, p));
+                sets.push(seq.iter().map(|&c| inputs[c as usize].revision.as_str()).collect());
+            }
+            if all {
+                all_nextrev.push(distinct)
+            } else {
+                nextrev.push(distinct)
+            }
+        }
+    }
+    let answers = order.frozenset_unions_many(&sets)?;
+    for (((all, p), items), got) in asked.into_iter().zip(&sets).zip(&answers) {
+        let seq = if all { &all_seq[p] } else { &next_seq[p] };
+        let perm = permutation("frozenset_unions", items, got)?;
+        let ordered = perm.into_iter().map(|i| seq[i]).collect();
+        if all {
+            all_nextrev[p] = ordered;
+        } else {
+            nextrev[p] = ordered;
+        }
     }
     Ok(Links {
         nextrev,

@@ -48,6 +48,12 @@ pub trait SetOrder {
         Ok(dedupe(items))
     }
 
+    /// [`SetOrder::frozenset_unions`] for each of `sets`, answered together
+    /// (a hook in another runtime answers them with one call instead of one per set).
+    fn frozenset_unions_many(&self, sets: &[Vec<&str>]) -> Result<Vec<Vec<String>>> {
+        sets.iter().map(|items| self.frozenset_unions(items)).collect()
+    }
+
     /// Iteration order of `s` after `s = set(items)` and then
     /// `s.difference_update(g)` for each group `g` in turn.
     fn set_removals(&self, items: &[&str], groups: &[Vec<&str>]) -> Result<Vec<String>> {
