@@ -63,8 +63,9 @@ metadata = sa.MetaData()
 _engine = sa.create_engine(f"sqlite:///{pathlib.Path(__file__).with_name('head.db')}")
 metadata.reflect(_engine)
 _engine.dispose()
-if "alembic_version" in metadata.tables:
-    metadata.remove(metadata.tables["alembic_version"])
+for _name in ("alembic_version", "alembic_version_log"):  # Alembic's version table, monomig's ledger
+    if _name in metadata.tables:
+        metadata.remove(metadata.tables[_name])
 '''
 
 CONFTEST = '''import os
@@ -167,7 +168,8 @@ def ensure(role: str, mode: str, cache: Path) -> tuple[Path, dict]:
     count, n = SIZES[mode][role]
     repo = cache / f"migtest-{count}x{n}"
     stamp = repo / ".migtest.json"
-    manifest = {"spec": {"name": repo.name, "services": count, "revisions": n},
+    # "layout" changes whenever what build() writes does: a cached repository is rebuilt
+    manifest = {"spec": {"name": repo.name, "services": count, "revisions": n, "layout": 2},
                 "services": {f"svc{i:02d}": {} for i in range(1, count + 1)}}
 
     if not (stamp.exists() and json.loads(stamp.read_text()) == manifest):

@@ -259,7 +259,12 @@ def compare(
             assert sorted(a[2].splitlines()) == sorted(b[2].splitlines()), f"stdout of `alembic {argv}` differs"
         else:
             assert a[2] == b[2], f"stdout of `alembic {argv}` differs"
-        assert a[3] == b[3], f"stderr of `alembic {argv}` differs"
+        if "check" in a[0]:
+            # the reflection warnings (e.g. PostgreSQL's "assuming SERIAL") come table by table in
+            # the same set order as the operations
+            assert sorted(a[3].splitlines()) == sorted(b[3].splitlines()), f"stderr of `alembic {argv}` differs"
+        else:
+            assert a[3] == b[3], f"stderr of `alembic {argv}` differs"
         assert a[4] == b[4], f"database state after `alembic {argv}` differs"
 
 
