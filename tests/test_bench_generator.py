@@ -237,9 +237,10 @@ def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     keys = [row["key"] for row in raw["rows"]]
     assert keys == ["heads", "history", "current", "upgrade-noop", "upgrade-empty", "status",
                     "upgrade-all-noop", "upgrade-all-empty", "heads-cold", "heads-1000", "current-1000", "scan",
-                    "memory", "history-labels", "status-200", "upgrade-all-noop-200", "small-current-10",
-                    "small-upgrade-noop-10", "small-heads-10", "small-current-100", "small-upgrade-noop-100",
-                    "small-heads-100", "test-200", "test-fleet", "test-demo"]
+                    "memory", "graph-mermaid", "graph-svg", "tenants-status", "tenants-upgrade", "lint-1000",
+                    "ledger-upgrade-200", "ledger-noop", "test-200", "test-fleet", "test-demo", "history-labels",
+                    "status-200", "upgrade-all-noop-200", "small-current-10", "small-upgrade-noop-10",
+                    "small-heads-10", "small-current-100", "small-upgrade-noop-100", "small-heads-100"]
     for row in raw["rows"]:
         assert row["stock"]["status"] == "ok" and row["stock"]["runs"], row
         # monomig sides: measured once they exist, "not built yet" before; never a crash
