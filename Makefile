@@ -116,7 +116,7 @@ cargo-test:
 	# --release reuses the dependencies `make wheel` just compiled (sqlx, tokio, SQLite).
 	cargo test --release --quiet
 
-# ruff (python/, tests/, bench/, scripts/; [tool.ruff] in pyproject.toml), mypy on
+# ruff check and ruff format --check (python/, tests/, bench/, scripts/; [tool.ruff] in pyproject.toml), mypy on
 # python/monomig ([tool.mypy]), stubtest of the compiled module against its stub
 # (python/monomig/_native.pyi; stubtest-allowlist.txt for what a stub cannot say),
 # clippy and rustfmt. Every step runs, so one report lists every finding.
@@ -130,6 +130,8 @@ lint-python: $(WHEEL_DIR)/.built
 	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/monomig-*.whl
 	@status=0; \
 	echo "ruff check python tests bench scripts"; $(VENV)/bin/ruff check python tests bench scripts || status=1; \
+	echo "ruff format --check python tests bench scripts"; \
+	$(VENV)/bin/ruff format --check python tests bench scripts || status=1; \
 	echo "mypy (python/monomig)"; $(PY) -m mypy || status=1; \
 	echo "stubtest monomig._native"; \
 	$(PY) -m mypy.stubtest monomig._native --allowlist stubtest-allowlist.txt || status=1; \

@@ -98,15 +98,19 @@ def mono(entries):
 
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000]
-    print(f"{'shape':8} {'n':>6} | {'alembic build+heads':>19} {'plan':>8} {'current':>8} | "
-          f"{'monomig build+heads':>19} {'plan':>8} {'current':>8} | same order")
+    print(
+        f"{'shape':8} {'n':>6} | {'alembic build+heads':>19} {'plan':>8} {'current':>8} | "
+        f"{'monomig build+heads':>19} {'plan':>8} {'current':>8} | same order"
+    )
     for shape in (linear, merges, services):
         for n in sizes:
             entries = shape(n)
             ab, ap, ac, aorder, _ = alembic(entries)
             mb, mp, mc, morder, _ = mono(entries)
-            print(f"{shape.__name__:8} {n:6} | {ab:18.3f}s {ap:7.3f}s {ac:7.3f}s | "
-                  f"{mb:18.4f}s {mp:7.4f}s {mc:7.4f}s | {aorder == morder}")
+            print(
+                f"{shape.__name__:8} {n:6} | {ab:18.3f}s {ap:7.3f}s {ac:7.3f}s | "
+                f"{mb:18.4f}s {mp:7.4f}s {mc:7.4f}s | {aorder == morder}"
+            )
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ for _name in ("alembic_version", "alembic_version_log"):  # Alembic's version ta
         metadata.remove(metadata.tables[_name])
 '''
 
-CONFTEST = '''import os
+CONFTEST = """import os
 
 import alembic.config
 import pytest
@@ -90,7 +90,7 @@ def alembic_engine(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path}/test.db")
     yield engine
     engine.dispose()
-'''
+"""
 
 
 TEST_FILE = (
@@ -118,8 +118,9 @@ def build(dest: Path, services: int, revisions: int) -> list[str]:
     for name in names:
         head = dest / "services" / name / "head.db"
         env = {**os.environ, f"MONOMIG_URL_{name.upper()}": f"sqlite:///{head}"}
-        p = subprocess.run([str(BIN / "alembic"), "-n", name, "upgrade", "heads"], cwd=dest, env=env,
-                           capture_output=True, text=True)
+        p = subprocess.run(
+            [str(BIN / "alembic"), "-n", name, "upgrade", "heads"], cwd=dest, env=env, capture_output=True, text=True
+        )
         if p.returncode != 0:
             raise SystemExit(f"`alembic -n {name} upgrade heads` failed in {dest}:\n{p.stderr[-3000:]}")
         (dest / "services" / name / "models.py").write_text(MODELS_PY)
@@ -134,8 +135,18 @@ SIZES = {
 }
 ROLES = ("migtest", "migtest_fleet", "migtest_demo")
 #: The two sides of bench/run.py's rows: pytest-alembic once per service, monomig once.
-STOCK_ROW = ("python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:monomig",
-             "--bench-service={svc}")
+STOCK_ROW = (
+    "python",
+    "-m",
+    "pytest",
+    "tests",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:monomig",
+    "--bench-service={svc}",
+)
 MONOMIG_ROW = ("monomig", "test", "--backend", "sqlite", *(a for c in CHECKS for a in ("--only", c)))
 
 
@@ -169,8 +180,10 @@ def ensure(role: str, mode: str, cache: Path) -> tuple[Path, dict]:
     repo = cache / f"migtest-{count}x{n}"
     stamp = repo / ".migtest.json"
     # "layout" changes whenever what build() writes does: a cached repository is rebuilt
-    manifest = {"spec": {"name": repo.name, "services": count, "revisions": n, "layout": 2},
-                "services": {f"svc{i:02d}": {} for i in range(1, count + 1)}}
+    manifest = {
+        "spec": {"name": repo.name, "services": count, "revisions": n, "layout": 2},
+        "services": {f"svc{i:02d}": {} for i in range(1, count + 1)},
+    }
 
     if not (stamp.exists() and json.loads(stamp.read_text()) == manifest):
         build(repo, count, n)
@@ -179,8 +192,13 @@ def ensure(role: str, mode: str, cache: Path) -> tuple[Path, dict]:
 
 
 def stock_cmds(services: list[str]) -> list[tuple[list[str], dict[str, str]]]:
-    return [([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
-              "-p", "no:monomig"], {"BENCH_SERVICE": s}) for s in services]
+    return [
+        (
+            [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:monomig"],
+            {"BENCH_SERVICE": s},
+        )
+        for s in services
+    ]
 
 
 def monomig_cmds(services: list[str]) -> list[tuple[list[str], dict[str, str]]]:
@@ -220,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=generate.DEFAULT_CACHE)
     args = ap.parse_args(argv)
     n = 20 if args.quick else 200
-    cases = [(f"test-{n}", 1, f"1 service x {n} revisions"), ("test-fleet", 2 if args.quick else 5,
-                                                              f"{2 if args.quick else 5} services x {n}")]
+    cases = [
+        (f"test-{n}", 1, f"1 service x {n} revisions"),
+        ("test-fleet", 2 if args.quick else 5, f"{2 if args.quick else 5} services x {n}"),
+    ]
     print("| row | repository | pytest-alembic: wall (CPU) | monomig test: wall (CPU) | ratio wall (CPU) |")
     print("| --- | --- | --- | --- | --- |")
     for key, count, label in cases:
@@ -230,8 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         s, m = compare(repo, services, args.reps)
         sw, sc = (statistics.median(x[i] for x in s) for i in (0, 1))
         mw, mc = (statistics.median(x[i] for x in m) for i in (0, 1))
-        print(f"| {key} | {label} | {sw:.2f} s ({sc:.2f} s) | {mw:.2f} s ({mc:.2f} s) | "
-              f"{sw / mw:.1f}x ({sc / mc:.1f}x) |", flush=True)
+        print(
+            f"| {key} | {label} | {sw:.2f} s ({sc:.2f} s) | {mw:.2f} s ({mc:.2f} s) | "
+            f"{sw / mw:.1f}x ({sc / mc:.1f}x) |",
+            flush=True,
+        )
     return 0
 
 

@@ -100,150 +100,577 @@ class Row:
 
 
 ROWS: tuple[Row, ...] = (
-    Row("heads", "`monomig -n svc heads` vs `alembic -n svc heads`", "linear", "cli",
-        ("alembic", "-n", "{svc}", "heads"), ("monomig", "-n", "{svc}", "heads"), target=20),
-    Row("history", "`monomig -n svc history` vs `alembic -n svc history`", "merges", "cli",
-        ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "history"), target=30),
-    Row("current", "`alembic -n svc current` with `import monomig` vs stock", "linear", "bridge",
-        ("alembic", "-n", "{svc}", "current"), state="head", target=10),
-    Row("upgrade-noop", "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
-        "linear", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"), state="head", target=2.5),
-    Row("upgrade-empty", "`alembic -n svc upgrade head` from an empty SQLite file, with `import monomig` vs stock",
-        "merges", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"), state="empty", target=1.5),
-    Row("status", "`monomig status` vs sequential `alembic -n svc current` for every service", "fleet", "cli",
-        ("alembic", "-n", "{svc}", "current"), ("monomig", "status"), per_service=True, state="head",
-        target=20, compare_output=False),
-    Row("upgrade-all-noop", "`monomig upgrade --all`, nothing to do, vs sequential `alembic -n svc upgrade head`",
-        "fleet", "cli", ("alembic", "-n", "{svc}", "upgrade", "head"), ("monomig", "upgrade", "--all"),
-        per_service=True, state="head", target=5, compare_output=False),
-    Row("upgrade-all-empty", "`monomig upgrade --all` from empty vs sequential `alembic -n svc upgrade head`",
-        "fleet", "cli", ("alembic", "-n", "{svc}", "upgrade", "head"), ("monomig", "upgrade", "--all"),
-        per_service=True, state="empty", target=1.5, compare_output=False),
-    Row("heads-cold", "`monomig -n svc heads` without the scan cache (`MONOMIG_CACHE=0`: every file read and "
-        "parsed, as on a first run) vs `alembic -n svc heads`", "linear", "cli",
-        ("alembic", "-n", "{svc}", "heads"), ("monomig", "-n", "{svc}", "heads"), monomig_env=(("MONOMIG_CACHE", "0"),),
-        target=20),
-    Row("heads-1000", "`monomig -n svc heads` vs `alembic -n svc heads`", "linear_small", "cli",
-        ("alembic", "-n", "{svc}", "heads"), ("monomig", "-n", "{svc}", "heads")),
-    Row("current-1000", "`alembic -n svc current` with `import monomig` vs stock", "linear_small", "bridge",
-        ("alembic", "-n", "{svc}", "current"), state="head"),
-    Row("scan", "Rust scan + parse + graph build (`monomig._native.bench_scan`) vs reading the files' bytes",
-        "merges", "scan", target=5),
-    Row("memory", "peak memory (max RSS): `monomig -n svc heads` vs `alembic -n svc heads`", "linear", "memory",
-        target=1, of=("heads",)),
-    Row("graph-mermaid", "`monomig -n svc graph --full` (Mermaid, every revision) vs `alembic -n svc history`",
-        "merges", "cli", ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "graph", "--full"),
-        compare_output=False),
-    Row("graph-svg", "`monomig -n svc graph --format svg --full` (laid out) vs `alembic -n svc history`",
-        "merges", "cli", ("alembic", "-n", "{svc}", "history"),
-        ("monomig", "-n", "{svc}", "graph", "--format", "svg", "--full"), compare_output=False),
+    Row(
+        "heads",
+        "`monomig -n svc heads` vs `alembic -n svc heads`",
+        "linear",
+        "cli",
+        ("alembic", "-n", "{svc}", "heads"),
+        ("monomig", "-n", "{svc}", "heads"),
+        target=20,
+    ),
+    Row(
+        "history",
+        "`monomig -n svc history` vs `alembic -n svc history`",
+        "merges",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "history"),
+        target=30,
+    ),
+    Row(
+        "current",
+        "`alembic -n svc current` with `import monomig` vs stock",
+        "linear",
+        "bridge",
+        ("alembic", "-n", "{svc}", "current"),
+        state="head",
+        target=10,
+    ),
+    Row(
+        "upgrade-noop",
+        "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
+        "linear",
+        "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="head",
+        target=2.5,
+    ),
+    Row(
+        "upgrade-empty",
+        "`alembic -n svc upgrade head` from an empty SQLite file, with `import monomig` vs stock",
+        "merges",
+        "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="empty",
+        target=1.5,
+    ),
+    Row(
+        "status",
+        "`monomig status` vs sequential `alembic -n svc current` for every service",
+        "fleet",
+        "cli",
+        ("alembic", "-n", "{svc}", "current"),
+        ("monomig", "status"),
+        per_service=True,
+        state="head",
+        target=20,
+        compare_output=False,
+    ),
+    Row(
+        "upgrade-all-noop",
+        "`monomig upgrade --all`, nothing to do, vs sequential `alembic -n svc upgrade head`",
+        "fleet",
+        "cli",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        ("monomig", "upgrade", "--all"),
+        per_service=True,
+        state="head",
+        target=5,
+        compare_output=False,
+    ),
+    Row(
+        "upgrade-all-empty",
+        "`monomig upgrade --all` from empty vs sequential `alembic -n svc upgrade head`",
+        "fleet",
+        "cli",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        ("monomig", "upgrade", "--all"),
+        per_service=True,
+        state="empty",
+        target=1.5,
+        compare_output=False,
+    ),
+    Row(
+        "heads-cold",
+        "`monomig -n svc heads` without the scan cache (`MONOMIG_CACHE=0`: every file read and "
+        "parsed, as on a first run) vs `alembic -n svc heads`",
+        "linear",
+        "cli",
+        ("alembic", "-n", "{svc}", "heads"),
+        ("monomig", "-n", "{svc}", "heads"),
+        monomig_env=(("MONOMIG_CACHE", "0"),),
+        target=20,
+    ),
+    Row(
+        "heads-1000",
+        "`monomig -n svc heads` vs `alembic -n svc heads`",
+        "linear_small",
+        "cli",
+        ("alembic", "-n", "{svc}", "heads"),
+        ("monomig", "-n", "{svc}", "heads"),
+    ),
+    Row(
+        "current-1000",
+        "`alembic -n svc current` with `import monomig` vs stock",
+        "linear_small",
+        "bridge",
+        ("alembic", "-n", "{svc}", "current"),
+        state="head",
+    ),
+    Row(
+        "scan",
+        "Rust scan + parse + graph build (`monomig._native.bench_scan`) vs reading the files' bytes",
+        "merges",
+        "scan",
+        target=5,
+    ),
+    Row(
+        "memory",
+        "peak memory (max RSS): `monomig -n svc heads` vs `alembic -n svc heads`",
+        "linear",
+        "memory",
+        target=1,
+        of=("heads",),
+    ),
+    Row(
+        "graph-mermaid",
+        "`monomig -n svc graph --full` (Mermaid, every revision) vs `alembic -n svc history`",
+        "merges",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "graph", "--full"),
+        compare_output=False,
+    ),
+    Row(
+        "graph-svg",
+        "`monomig -n svc graph --format svg --full` (laid out) vs `alembic -n svc history`",
+        "merges",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "graph", "--format", "svg", "--full"),
+        compare_output=False,
+    ),
     # PostgreSQL tenant schemas (bench/tenants_bench.py): a Dispatch-style env.py looping over them vs monomig
-    Row("tenants-status", "`monomig status` of tenant schemas vs a Dispatch-style loop of `alembic current` in "
-        "one env.py", "tenants", "tenants", target=2, compare_output=False),
-    Row("tenants-upgrade", "`monomig upgrade --all --jobs 4` of tenant schemas by one revision vs the "
-        "Dispatch-style sequential loop in one env.py", "tenants", "tenants", compare_output=False),
+    Row(
+        "tenants-status",
+        "`monomig status` of tenant schemas vs a Dispatch-style loop of `alembic current` in one env.py",
+        "tenants",
+        "tenants",
+        target=2,
+        compare_output=False,
+    ),
+    Row(
+        "tenants-upgrade",
+        "`monomig upgrade --all --jobs 4` of tenant schemas by one revision vs the "
+        "Dispatch-style sequential loop in one env.py",
+        "tenants",
+        "tenants",
+        compare_output=False,
+    ),
     # monomig lint (docs/lint.md): render + rules for 1,000 revisions vs the usual glue, Alembic's offline SQL
     # piped into squawk (exit 1 is squawk's "findings", an answer; 2 and up, or Alembic failing, is a failure)
-    Row("lint-1000", "`monomig lint -n svc` vs `alembic -n svc upgrade base:head --sql` piped into `squawk`", "linear_small",
-        "cli", ("bash", "-c", "set -o pipefail; alembic -n {svc} upgrade base:head --sql | squawk --reporter json "
-                "> /dev/null; rc=$?; [ $rc -le 1 ]"),
-        ("monomig", "lint", "-n", "{svc}"), compare_output=False),
-    Row("ledger-upgrade-200", "the ledger's cost: `alembic -n svc upgrade head` of 200 revisions from an empty "
-        "SQLite file, bridged, without the ledger (`MONOMIG_LOG=0`) vs with it", "fleet", "bridge",
-        ("alembic", "-n", "{svc}", "upgrade", "head"), state="empty", stock_env=(("MONOMIG_LOG", "0"),),
-        stock_bridged=True),
-    Row("ledger-noop", "the ledger's cost: `alembic -n svc upgrade head`, nothing to do, bridged, without the "
-        "ledger (`MONOMIG_LOG=0`) vs with it", "fleet", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"),
-        state="head", stock_env=(("MONOMIG_LOG", "0"),), stock_bridged=True),
-    Row("test-200", "`monomig test` (single_head, upgrade, models_match, roundtrip) vs pytest-alembic's default "
-        "tests, on SQLite (bench/migtest.py)", "migtest", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
-        per_service=True, target=5, compare_output=False),
-    Row("test-fleet", "`monomig test`, every service in parallel, vs pytest-alembic's default tests service after "
-        "service (bench/migtest.py)", "migtest_fleet", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
-        per_service=True, target=5, compare_output=False),
-    Row("test-demo", "`monomig test` vs pytest-alembic's default tests on the demo monorepo's two services "
-        "(bench/migtest.py)", "migtest_demo", "cli", migtest.STOCK_ROW, migtest.MONOMIG_ROW,
-        per_service=True, compare_output=False),  # context: 3 to 6 revisions a service, start-up dominates
+    Row(
+        "lint-1000",
+        "`monomig lint -n svc` vs `alembic -n svc upgrade base:head --sql` piped into `squawk`",
+        "linear_small",
+        "cli",
+        (
+            "bash",
+            "-c",
+            "set -o pipefail; alembic -n {svc} upgrade base:head --sql | squawk --reporter json "
+            "> /dev/null; rc=$?; [ $rc -le 1 ]",
+        ),
+        ("monomig", "lint", "-n", "{svc}"),
+        compare_output=False,
+    ),
+    Row(
+        "ledger-upgrade-200",
+        "the ledger's cost: `alembic -n svc upgrade head` of 200 revisions from an empty "
+        "SQLite file, bridged, without the ledger (`MONOMIG_LOG=0`) vs with it",
+        "fleet",
+        "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="empty",
+        stock_env=(("MONOMIG_LOG", "0"),),
+        stock_bridged=True,
+    ),
+    Row(
+        "ledger-noop",
+        "the ledger's cost: `alembic -n svc upgrade head`, nothing to do, bridged, without the "
+        "ledger (`MONOMIG_LOG=0`) vs with it",
+        "fleet",
+        "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="head",
+        stock_env=(("MONOMIG_LOG", "0"),),
+        stock_bridged=True,
+    ),
+    Row(
+        "test-200",
+        "`monomig test` (single_head, upgrade, models_match, roundtrip) vs pytest-alembic's default "
+        "tests, on SQLite (bench/migtest.py)",
+        "migtest",
+        "cli",
+        migtest.STOCK_ROW,
+        migtest.MONOMIG_ROW,
+        per_service=True,
+        target=5,
+        compare_output=False,
+    ),
+    Row(
+        "test-fleet",
+        "`monomig test`, every service in parallel, vs pytest-alembic's default tests service after "
+        "service (bench/migtest.py)",
+        "migtest_fleet",
+        "cli",
+        migtest.STOCK_ROW,
+        migtest.MONOMIG_ROW,
+        per_service=True,
+        target=5,
+        compare_output=False,
+    ),
+    Row(
+        "test-demo",
+        "`monomig test` vs pytest-alembic's default tests on the demo monorepo's two services (bench/migtest.py)",
+        "migtest_demo",
+        "cli",
+        migtest.STOCK_ROW,
+        migtest.MONOMIG_ROW,
+        per_service=True,
+        compare_output=False,
+    ),  # context: 3 to 6 revisions a service, start-up dominates
     # issue 20: speed at scale
-    Row("history-labels", "`monomig -n svc history` vs `alembic -n svc history`, labels spread to dozens per line",
-        "labels", "cli", ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "history"), target=30, label_sets=True),
-    Row("status-200", "`monomig status` vs sequential `alembic -n svc current` for every service", "fleet_200",
-        "cli", ("alembic", "-n", "{svc}", "current"), ("monomig", "status"), per_service=True, state="head", target=50, compare_output=False,
-        stock_sample=20),
-    Row("upgrade-all-noop-200", "`monomig upgrade --all`, nothing to do, vs sequential `alembic -n svc upgrade head`",
-        "fleet_200", "cli", ("alembic", "-n", "{svc}", "upgrade", "head"), ("monomig", "upgrade", "--all"), per_service=True, state="head", target=50,
-        compare_output=False, stock_sample=20),
-    Row("small-current-10", "`alembic -n svc current` with `import monomig` vs stock", "small_10", "bridge",
-        ("alembic", "-n", "{svc}", "current"), state="head", target=1, reps=21),
-    Row("small-upgrade-noop-10", "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
-        "small_10", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"), state="head", target=1, reps=21),
-    Row("small-heads-10", "`alembic -n svc heads` with `import monomig` vs stock", "small_10", "bridge",
-        ("alembic", "-n", "{svc}", "heads"), reps=21,
+    Row(
+        "history-labels",
+        "`monomig -n svc history` vs `alembic -n svc history`, labels spread to dozens per line",
+        "labels",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "history"),
+        target=30,
+        label_sets=True,
+    ),
+    Row(
+        "status-200",
+        "`monomig status` vs sequential `alembic -n svc current` for every service",
+        "fleet_200",
+        "cli",
+        ("alembic", "-n", "{svc}", "current"),
+        ("monomig", "status"),
+        per_service=True,
+        state="head",
+        target=50,
+        compare_output=False,
+        stock_sample=20,
+    ),
+    Row(
+        "upgrade-all-noop-200",
+        "`monomig upgrade --all`, nothing to do, vs sequential `alembic -n svc upgrade head`",
+        "fleet_200",
+        "cli",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        ("monomig", "upgrade", "--all"),
+        per_service=True,
+        state="head",
+        target=50,
+        compare_output=False,
+        stock_sample=20,
+    ),
+    Row(
+        "small-current-10",
+        "`alembic -n svc current` with `import monomig` vs stock",
+        "small_10",
+        "bridge",
+        ("alembic", "-n", "{svc}", "current"),
+        state="head",
+        target=1,
+        reps=21,
+    ),
+    Row(
+        "small-upgrade-noop-10",
+        "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
+        "small_10",
+        "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="head",
+        target=1,
+        reps=21,
+    ),
+    Row(
+        "small-heads-10",
+        "`alembic -n svc heads` with `import monomig` vs stock",
+        "small_10",
+        "bridge",
+        ("alembic", "-n", "{svc}", "heads"),
+        reps=21,
         note="`alembic heads` does not run env.py, so `import monomig` never happens: both sides run the same "
-             "code (same instruction count under callgrind) and the ratio is 1.0 within noise; context, no target"),
-    Row("small-current-100", "`alembic -n svc current` with `import monomig` vs stock", "small_100", "bridge",
-        ("alembic", "-n", "{svc}", "current"), state="head", target=1, reps=21),
-    Row("small-upgrade-noop-100", "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
-        "small_100", "bridge", ("alembic", "-n", "{svc}", "upgrade", "head"), state="head", target=1, reps=21),
-    Row("small-heads-100", "`alembic -n svc heads` with `import monomig` vs stock", "small_100", "bridge",
-        ("alembic", "-n", "{svc}", "heads"), reps=21,
+        "code (same instruction count under callgrind) and the ratio is 1.0 within noise; context, no target",
+    ),
+    Row(
+        "small-current-100",
+        "`alembic -n svc current` with `import monomig` vs stock",
+        "small_100",
+        "bridge",
+        ("alembic", "-n", "{svc}", "current"),
+        state="head",
+        target=1,
+        reps=21,
+    ),
+    Row(
+        "small-upgrade-noop-100",
+        "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
+        "small_100",
+        "bridge",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        state="head",
+        target=1,
+        reps=21,
+    ),
+    Row(
+        "small-heads-100",
+        "`alembic -n svc heads` with `import monomig` vs stock",
+        "small_100",
+        "bridge",
+        ("alembic", "-n", "{svc}", "heads"),
+        reps=21,
         note="`alembic heads` does not run env.py, so `import monomig` never happens: both sides run the same "
-             "code (same instruction count under callgrind) and the ratio is 1.0 within noise; context, no target"),
+        "code (same instruction count under callgrind) and the ratio is 1.0 within noise; context, no target",
+    ),
     # make bench-full: growth in revisions and in services, peak memory at the largest sizes
-    Row("history-1000", "`monomig -n svc history` vs `alembic -n svc history`", "linear_small", "cli", ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "history"),
-        full=True),
-    Row("history-5000", "`monomig -n svc history` vs `alembic -n svc history`", "linear", "cli", ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "history"),
-        full=True),
-    Row("heads-20k", "`monomig -n svc heads` vs `alembic -n svc heads`", "linear_20k", "cli", ("alembic", "-n", "{svc}", "heads"), ("monomig", "-n", "{svc}", "heads"),
-        target=50, full=True),
-    Row("history-20k", "`monomig -n svc history` vs `alembic -n svc history`", "linear_20k", "cli", ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "history"),
-        full=True),
-    Row("current-20k", "`alembic -n svc current` with `import monomig` vs stock", "linear_20k", "bridge", ("alembic", "-n", "{svc}", "current"),
-        state="head", full=True),
-    Row("heads-50k", "`monomig -n svc heads` vs `alembic -n svc heads`", "linear_50k", "cli", ("alembic", "-n", "{svc}", "heads"), ("monomig", "-n", "{svc}", "heads"), full=True),
-    Row("history-50k", "`monomig -n svc history` vs `alembic -n svc history`", "linear_50k", "cli", ("alembic", "-n", "{svc}", "history"), ("monomig", "-n", "{svc}", "history"),
-        full=True),
-    Row("current-50k", "`alembic -n svc current` with `import monomig` vs stock", "linear_50k", "bridge", ("alembic", "-n", "{svc}", "current"),
-        state="head", full=True),
-    Row("growth-heads", "growth of `heads` from 5,000 to 50,000 revisions (time at 50,000 / time at 5,000)",
-        "linear_50k", "growth", target=12, of=("heads", "heads-50k"), full=True),
-    Row("growth-history", "growth of `history` from 5,000 to 50,000 revisions", "linear_50k", "growth",
-        target=12, of=("history-5000", "history-50k"), full=True),
-    Row("growth-current", "growth of bridged `current` from 5,000 to 50,000 revisions", "linear_50k", "growth",
-        target=12, of=("current", "current-50k"), full=True),
-    Row("status-20", "`monomig status` vs sequential `alembic -n svc current` for every service", "fleet_20",
-        "cli", ("alembic", "-n", "{svc}", "current"), ("monomig", "status"), per_service=True, state="head", compare_output=False, full=True),
-    Row("upgrade-all-noop-20", "`monomig upgrade --all`, nothing to do, vs sequential `alembic -n svc upgrade head`",
-        "fleet_20", "cli", ("alembic", "-n", "{svc}", "upgrade", "head"), ("monomig", "upgrade", "--all"), per_service=True, state="head",
-        compare_output=False, full=True),
-    Row("status-1000", "`monomig status` vs sequential `alembic -n svc current` for every service", "fleet_1000",
-        "cli", ("alembic", "-n", "{svc}", "current"), ("monomig", "status"), per_service=True, state="head", compare_output=False,
-        stock_sample=20, full=True),
-    Row("upgrade-all-noop-1000", "`monomig upgrade --all`, nothing to do, vs sequential "
-        "`alembic -n svc upgrade head`", "fleet_1000", "cli", ("alembic", "-n", "{svc}", "upgrade", "head"), ("monomig", "upgrade", "--all"),
-        per_service=True, state="head", compare_output=False, stock_sample=20, full=True),
-    Row("growth-status", "growth of `monomig status` from 20 to 1,000 services (time at 1,000 / time at 20; "
-        "50x the services)", "fleet_1000", "growth", target=60, of=("status-20", "status-1000"), full=True),
-    Row("growth-upgrade-all-noop", "growth of no-op `monomig upgrade --all` from 20 to 1,000 services",
-        "fleet_1000", "growth", target=60, of=("upgrade-all-noop-20", "upgrade-all-noop-1000"), full=True),
-    Row("memory-status-1000", "peak memory (max RSS): `monomig status` vs `alembic -n svc current`, 1,000 services",
-        "fleet_1000", "memory", target=1, of=("status-1000",), full=True),
-    Row("memory-history-50k", "peak memory (max RSS): `monomig -n svc history` vs `alembic -n svc history`",
-        "linear_50k", "memory", target=1, of=("history-50k",), full=True),
+    Row(
+        "history-1000",
+        "`monomig -n svc history` vs `alembic -n svc history`",
+        "linear_small",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "history"),
+        full=True,
+    ),
+    Row(
+        "history-5000",
+        "`monomig -n svc history` vs `alembic -n svc history`",
+        "linear",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "history"),
+        full=True,
+    ),
+    Row(
+        "heads-20k",
+        "`monomig -n svc heads` vs `alembic -n svc heads`",
+        "linear_20k",
+        "cli",
+        ("alembic", "-n", "{svc}", "heads"),
+        ("monomig", "-n", "{svc}", "heads"),
+        target=50,
+        full=True,
+    ),
+    Row(
+        "history-20k",
+        "`monomig -n svc history` vs `alembic -n svc history`",
+        "linear_20k",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "history"),
+        full=True,
+    ),
+    Row(
+        "current-20k",
+        "`alembic -n svc current` with `import monomig` vs stock",
+        "linear_20k",
+        "bridge",
+        ("alembic", "-n", "{svc}", "current"),
+        state="head",
+        full=True,
+    ),
+    Row(
+        "heads-50k",
+        "`monomig -n svc heads` vs `alembic -n svc heads`",
+        "linear_50k",
+        "cli",
+        ("alembic", "-n", "{svc}", "heads"),
+        ("monomig", "-n", "{svc}", "heads"),
+        full=True,
+    ),
+    Row(
+        "history-50k",
+        "`monomig -n svc history` vs `alembic -n svc history`",
+        "linear_50k",
+        "cli",
+        ("alembic", "-n", "{svc}", "history"),
+        ("monomig", "-n", "{svc}", "history"),
+        full=True,
+    ),
+    Row(
+        "current-50k",
+        "`alembic -n svc current` with `import monomig` vs stock",
+        "linear_50k",
+        "bridge",
+        ("alembic", "-n", "{svc}", "current"),
+        state="head",
+        full=True,
+    ),
+    Row(
+        "growth-heads",
+        "growth of `heads` from 5,000 to 50,000 revisions (time at 50,000 / time at 5,000)",
+        "linear_50k",
+        "growth",
+        target=12,
+        of=("heads", "heads-50k"),
+        full=True,
+    ),
+    Row(
+        "growth-history",
+        "growth of `history` from 5,000 to 50,000 revisions",
+        "linear_50k",
+        "growth",
+        target=12,
+        of=("history-5000", "history-50k"),
+        full=True,
+    ),
+    Row(
+        "growth-current",
+        "growth of bridged `current` from 5,000 to 50,000 revisions",
+        "linear_50k",
+        "growth",
+        target=12,
+        of=("current", "current-50k"),
+        full=True,
+    ),
+    Row(
+        "status-20",
+        "`monomig status` vs sequential `alembic -n svc current` for every service",
+        "fleet_20",
+        "cli",
+        ("alembic", "-n", "{svc}", "current"),
+        ("monomig", "status"),
+        per_service=True,
+        state="head",
+        compare_output=False,
+        full=True,
+    ),
+    Row(
+        "upgrade-all-noop-20",
+        "`monomig upgrade --all`, nothing to do, vs sequential `alembic -n svc upgrade head`",
+        "fleet_20",
+        "cli",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        ("monomig", "upgrade", "--all"),
+        per_service=True,
+        state="head",
+        compare_output=False,
+        full=True,
+    ),
+    Row(
+        "status-1000",
+        "`monomig status` vs sequential `alembic -n svc current` for every service",
+        "fleet_1000",
+        "cli",
+        ("alembic", "-n", "{svc}", "current"),
+        ("monomig", "status"),
+        per_service=True,
+        state="head",
+        compare_output=False,
+        stock_sample=20,
+        full=True,
+    ),
+    Row(
+        "upgrade-all-noop-1000",
+        "`monomig upgrade --all`, nothing to do, vs sequential `alembic -n svc upgrade head`",
+        "fleet_1000",
+        "cli",
+        ("alembic", "-n", "{svc}", "upgrade", "head"),
+        ("monomig", "upgrade", "--all"),
+        per_service=True,
+        state="head",
+        compare_output=False,
+        stock_sample=20,
+        full=True,
+    ),
+    Row(
+        "growth-status",
+        "growth of `monomig status` from 20 to 1,000 services (time at 1,000 / time at 20; 50x the services)",
+        "fleet_1000",
+        "growth",
+        target=60,
+        of=("status-20", "status-1000"),
+        full=True,
+    ),
+    Row(
+        "growth-upgrade-all-noop",
+        "growth of no-op `monomig upgrade --all` from 20 to 1,000 services",
+        "fleet_1000",
+        "growth",
+        target=60,
+        of=("upgrade-all-noop-20", "upgrade-all-noop-1000"),
+        full=True,
+    ),
+    Row(
+        "memory-status-1000",
+        "peak memory (max RSS): `monomig status` vs `alembic -n svc current`, 1,000 services",
+        "fleet_1000",
+        "memory",
+        target=1,
+        of=("status-1000",),
+        full=True,
+    ),
+    Row(
+        "memory-history-50k",
+        "peak memory (max RSS): `monomig -n svc history` vs `alembic -n svc history`",
+        "linear_50k",
+        "memory",
+        target=1,
+        of=("history-50k",),
+        full=True,
+    ),
 )
 # Execution order: rows sharing a repository run together; "from empty" rows come
 # before the rows that need the databases at head, which then are at head already.
-RUN_ORDER = ("heads-1000", "current-1000", "heads", "heads-cold", "memory", "current", "upgrade-noop", "history",
-             "graph-mermaid", "graph-svg", "scan", "upgrade-empty", "upgrade-all-empty", "status",
-             "upgrade-all-noop", "tenants-status", "tenants-upgrade", "lint-1000", "ledger-upgrade-200",
-             "ledger-noop", "test-200", "test-fleet", "test-demo", "history-labels", "small-current-10",
-             "small-upgrade-noop-10", "small-heads-10", "small-current-100", "small-upgrade-noop-100",
-             "small-heads-100", "status-200", "upgrade-all-noop-200",
-             # --full
-             "history-1000", "history-5000", "heads-20k", "history-20k", "current-20k", "heads-50k", "history-50k",
-             "current-50k", "growth-heads", "growth-history", "growth-current", "memory-history-50k", "status-20",
-             "upgrade-all-noop-20", "status-1000", "upgrade-all-noop-1000", "growth-status",
-             "growth-upgrade-all-noop", "memory-status-1000")
+RUN_ORDER = (
+    "heads-1000",
+    "current-1000",
+    "heads",
+    "heads-cold",
+    "memory",
+    "current",
+    "upgrade-noop",
+    "history",
+    "graph-mermaid",
+    "graph-svg",
+    "scan",
+    "upgrade-empty",
+    "upgrade-all-empty",
+    "status",
+    "upgrade-all-noop",
+    "tenants-status",
+    "tenants-upgrade",
+    "lint-1000",
+    "ledger-upgrade-200",
+    "ledger-noop",
+    "test-200",
+    "test-fleet",
+    "test-demo",
+    "history-labels",
+    "small-current-10",
+    "small-upgrade-noop-10",
+    "small-heads-10",
+    "small-current-100",
+    "small-upgrade-noop-100",
+    "small-heads-100",
+    "status-200",
+    "upgrade-all-noop-200",
+    # --full
+    "history-1000",
+    "history-5000",
+    "heads-20k",
+    "history-20k",
+    "current-20k",
+    "heads-50k",
+    "history-50k",
+    "current-50k",
+    "growth-heads",
+    "growth-history",
+    "growth-current",
+    "memory-history-50k",
+    "status-20",
+    "upgrade-all-noop-20",
+    "status-1000",
+    "upgrade-all-noop-1000",
+    "growth-status",
+    "growth-upgrade-all-noop",
+    "memory-status-1000",
+)
 NOT_BUILT = "n/a (not built yet)"
 
 
@@ -344,8 +771,14 @@ def base_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONHASHSEED"] = HASH_SEED
-    for name in ("MONOMIG_BENCH_BRIDGE", "MONOMIG_LOG", "PYTHONDONTWRITEBYTECODE", "ALEMBIC_CONFIG", "MONOMIG_CACHE",
-                 "MONOMIG_CACHE_DIR"):
+    for name in (
+        "MONOMIG_BENCH_BRIDGE",
+        "MONOMIG_LOG",
+        "PYTHONDONTWRITEBYTECODE",
+        "ALEMBIC_CONFIG",
+        "MONOMIG_CACHE",
+        "MONOMIG_CACHE_DIR",
+    ):
         env.pop(name, None)
     if SCAN_CACHE is not None:
         env["MONOMIG_CACHE_DIR"] = str(SCAN_CACHE)
@@ -446,9 +879,7 @@ def fingerprint(repo: Path, manifest: dict) -> dict[str, dict]:
 
 def at_head(repo: Path, manifest: dict) -> bool:
     fp = fingerprint(repo, manifest)
-    return all(
-        fp[svc].get("versions") == sorted(info["heads"]) for svc, info in manifest["services"].items()
-    )
+    return all(fp[svc].get("versions") == sorted(info["heads"]) for svc, info in manifest["services"].items())
 
 
 def bring_to_head(repo: Path, manifest: dict, scratch: Path) -> None:
@@ -467,14 +898,16 @@ def bring_to_head(repo: Path, manifest: dict, scratch: Path) -> None:
         if proc.rc != 0:
             raise HarnessError(f"`alembic -n {svc} stamp head` failed in {repo}: {proc.stderr.strip()[-400:]}")
     paths = db_paths(repo, manifest)
-    for svc in services[len(stamped):]:
+    for svc in services[len(stamped) :]:
         shutil.copyfile(paths[stamped[0]], paths[svc])
         con = sqlite3.connect(paths[svc])
         try:
             with con:
                 con.execute("DELETE FROM alembic_version")
-                con.executemany("INSERT INTO alembic_version (version_num) VALUES (?)",
-                                [(h,) for h in manifest["services"][svc]["heads"]])
+                con.executemany(
+                    "INSERT INTO alembic_version (version_num) VALUES (?)",
+                    [(h,) for h in manifest["services"][svc]["heads"]],
+                )
         finally:
             con.close()
 
@@ -503,8 +936,13 @@ class Side:
         return statistics.median(self.runs)
 
     def to_json(self) -> dict:
-        return {"status": self.status, "warmup": self.warmup, "runs": self.runs, "cpu": self.cpu,
-                "maxrss_kb": self.maxrss_kb}
+        return {
+            "status": self.status,
+            "warmup": self.warmup,
+            "runs": self.runs,
+            "cpu": self.cpu,
+            "maxrss_kb": self.maxrss_kb,
+        }
 
 
 @dataclass
@@ -619,8 +1057,10 @@ class Bench:
                 "stock_foreign": stock.get("stock_foreign", []),
             }
             if self.bridge["stock_foreign"]:
-                self.log("WARNING: stock Alembic is already patched in this environment: "
-                         + ", ".join(self.bridge["stock_foreign"][:5]))
+                self.log(
+                    "WARNING: stock Alembic is already patched in this environment: "
+                    + ", ".join(self.bridge["stock_foreign"][:5])
+                )
         return self.bridge
 
     # -- rows -------------------------------------------------------------
@@ -678,8 +1118,10 @@ class Bench:
         # Stock measured on a sample of the services, its time scaled to all of them.
         scale = len(manifest["services"]) / len(stock_cmds) if row.per_service else 1.0
         if scale != 1.0:
-            result.notes.append(f"stock measured on the first {len(stock_cmds)} of {len(manifest['services'])} "
-                                f"services (one sequential `alembic` per service), its times scaled by {scale:g}")
+            result.notes.append(
+                f"stock measured on the first {len(stock_cmds)} of {len(manifest['services'])} "
+                f"services (one sequential `alembic` per service), its times scaled by {scale:g}"
+            )
         single: set[str] = set()  # sides whose one run takes so long that it is their only one
 
         def prepare() -> None:  # not timed
@@ -698,8 +1140,11 @@ class Bench:
                     proc.cpu *= scale
             bad = run.failed
             if bad is not None:
-                side.status = classify_failure(bad) if name == "monomig" else (
-                    f"failed (exit {bad.rc}): `{' '.join(bad.cmd)}`: {bad.stderr.strip()[-300:]}")
+                side.status = (
+                    classify_failure(bad)
+                    if name == "monomig"
+                    else (f"failed (exit {bad.rc}): `{' '.join(bad.cmd)}`: {bad.stderr.strip()[-300:]}")
+                )
                 return None
             if row.state != "any":
                 fingerprints[name].append(fingerprint(repo, manifest))
@@ -761,9 +1206,11 @@ class Bench:
             if shown(outputs.get("stock", "")) != shown(outputs.get("monomig", "")):
                 result.notes.append("MISMATCH: monomig's output differs from stock Alembic's")
             elif row.label_sets:
-                result.notes.append("outputs compared with each printed label set sorted: Alembic spreads labels "
-                                    "over a set of Revision objects, iterated in memory-address order, so the order "
-                                    "within a set of several labels is not reproducible (see tests/test_cli_alembic.py)")
+                result.notes.append(
+                    "outputs compared with each printed label set sorted: Alembic spreads labels "
+                    "over a set of Revision objects, iterated in memory-address order, so the order "
+                    "within a set of several labels is not reproducible (see tests/test_cli_alembic.py)"
+                )
         if row.state != "any":
             for name in ("stock", "monomig"):
                 fps = fingerprints[name]
@@ -773,7 +1220,11 @@ class Bench:
                 for name in ("stock", "monomig"):
                     if any(fp != before for fp in fingerprints[name]):
                         result.notes.append(f"MISMATCH: {name} changed databases that were at head")
-            if fingerprints["stock"] and fingerprints["monomig"] and fingerprints["stock"][0] != fingerprints["monomig"][0]:
+            if (
+                fingerprints["stock"]
+                and fingerprints["monomig"]
+                and fingerprints["stock"][0] != fingerprints["monomig"][0]
+            ):
                 result.notes.append("MISMATCH: monomig left the databases in another state than stock Alembic")
             heads = {svc: sorted(info["heads"]) for svc, info in manifest["services"].items()}
             if not row.per_service:  # the row's commands migrate the first service only
@@ -839,8 +1290,13 @@ class Bench:
 
     def growth_row(self, row: Row) -> Result:
         small, large = (self.row_result(key) for key in row.of)
-        result = Result(row, f"{small.repo_label} → {large.repo_label}", large.stock, large.monomig,
-                        small=(small.stock, small.monomig))
+        result = Result(
+            row,
+            f"{small.repo_label} → {large.repo_label}",
+            large.stock,
+            large.monomig,
+            small=(small.stock, small.monomig),
+        )
         result.notes.append(f"rows `{small.row.key}` and `{large.row.key}`")
         return result
 
@@ -905,8 +1361,12 @@ def machine_info() -> dict:
             return "not installed"
 
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip() or "unknown"
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
     return {
@@ -931,7 +1391,11 @@ def render(results: list[Result], meta: dict) -> str:
         f"SQLAlchemy {m['sqlalchemy']}, SQLite {m['sqlite']}, monomig {m['monomig']} (commit {m['commit']}).",
         "",
         f"Run {meta['started']} ({meta['mode']}): "
-        + ("one warm-up run of each side first (not for \"from empty\" rows), then " if meta["warmup"] else "no warm-up, ")
+        + (
+            'one warm-up run of each side first (not for "from empty" rows), then '
+            if meta["warmup"]
+            else "no warm-up, "
+        )
         + f"up to {meta['reps']} alternating runs each (fewer where one pair of runs exceeds the "
         f"{meta['row_budget']:g} s row budget; column n). Times are wall times of whole commands: "
         f"median (min). Ratio = median(stock) / median(monomig). Load average at start "
@@ -959,14 +1423,18 @@ def render(results: list[Result], meta: dict) -> str:
         if r.row.kind == "growth" and r.small is not None:
             stock, mono = fmt_growth(r.small[0], r.stock), fmt_growth(r.small[1], r.monomig)
         n = len(r.stock.runs) if r.stock.ok else 0
-        lines.append(f"| {r.row.work} | {r.repo_label} | {n} | {stock} | {mono} | "
-                     f"{ratio_s} | {fmt_target(r.row)} | {r.verdict()} |")
+        lines.append(
+            f"| {r.row.work} | {r.repo_label} | {n} | {stock} | {mono} | "
+            f"{ratio_s} | {fmt_target(r.row)} | {r.verdict()} |"
+        )
         for note in r.notes:
             footnotes.append(f"- `{r.row.key}`: {note}")
-    footnotes.append("- monomig keeps what reading each revision file gave in its scan cache (a file per repository "
-                     "under `MONOMIG_CACHE_DIR`, here a fresh folder for this run) and, on later runs, reads only "
-                     "files whose size, inode or times changed. The warm-up run (the first) fills it; the "
-                     "`heads-cold` row runs without it (`MONOMIG_CACHE=0`).")
+    footnotes.append(
+        "- monomig keeps what reading each revision file gave in its scan cache (a file per repository "
+        "under `MONOMIG_CACHE_DIR`, here a fresh folder for this run) and, on later runs, reads only "
+        "files whose size, inode or times changed. The warm-up run (the first) fills it; the "
+        "`heads-cold` row runs without it (`MONOMIG_CACHE=0`)."
+    )
     bridge = meta.get("bridge")
     if bridge:
         if bridge["active"]:
@@ -974,8 +1442,10 @@ def render(results: list[Result], meta: dict) -> str:
         else:
             footnotes.append(f"- `import {bridge['module']}` installs no Alembic bridge yet: bridged rows are n/a.")
         if bridge["stock_foreign"]:
-            footnotes.append("- WARNING: stock Alembic was already patched in this environment "
-                             f"({', '.join(bridge['stock_foreign'][:5])}): its timings are not stock.")
+            footnotes.append(
+                "- WARNING: stock Alembic was already patched in this environment "
+                f"({', '.join(bridge['stock_foreign'][:5])}): its timings are not stock."
+            )
     if footnotes:
         lines += ["", "Notes:", ""] + footnotes
     lines += ["", "Reproduce: `make bench` (or `python bench/run.py --help`); raw timings in `latest.json`.", ""]
@@ -999,33 +1469,68 @@ def write_atomic(path: Path, text: str) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     keys = [r.key for r in ROWS]
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="rows: " + ", ".join(keys))
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="rows: " + ", ".join(keys),
+    )
     ap.add_argument("--quick", action="store_true", help="small repositories, one run per side (a smoke test)")
-    ap.add_argument("--full", action="store_true",
-                    help="also the long rows (20,000 and 50,000 revisions, 1,000 services, growth, peak memory at "
-                         "scale): `make bench-full`, an hour or more on 2 cores")
-    ap.add_argument("--tiny", action="store_true",
-                    help="with --quick: the smallest repositories of each shape (the runner's own test)")
-    ap.add_argument("--reps", type=int, default=None, help="runs per side after the warm-up (default 3; 1 with --quick)")
-    ap.add_argument("--row-budget", type=float, default=45.0,
-                    help="seconds of measured runs per row; rows whose warm-up pair is slower get fewer runs, "
-                         "at least one (0: always --reps; default 45)")
-    ap.add_argument("--only", action="append", default=[], metavar="ROW",
-                    help="run only these rows (comma-separated or repeated)")
+    ap.add_argument(
+        "--full",
+        action="store_true",
+        help="also the long rows (20,000 and 50,000 revisions, 1,000 services, growth, peak memory at "
+        "scale): `make bench-full`, an hour or more on 2 cores",
+    )
+    ap.add_argument(
+        "--tiny",
+        action="store_true",
+        help="with --quick: the smallest repositories of each shape (the runner's own test)",
+    )
+    ap.add_argument(
+        "--reps", type=int, default=None, help="runs per side after the warm-up (default 3; 1 with --quick)"
+    )
+    ap.add_argument(
+        "--row-budget",
+        type=float,
+        default=45.0,
+        help="seconds of measured runs per row; rows whose warm-up pair is slower get fewer runs, "
+        "at least one (0: always --reps; default 45)",
+    )
+    ap.add_argument(
+        "--only", action="append", default=[], metavar="ROW", help="run only these rows (comma-separated or repeated)"
+    )
     ap.add_argument("--cache", type=Path, default=None, help=f"repositories folder (default {generate.DEFAULT_CACHE})")
-    ap.add_argument("--results", type=Path, default=None,
-                    help=f"where latest.md / latest.json go (default {RESULTS}; with --quick: <cache>/quick-results)")
+    ap.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help=f"where latest.md / latest.json go (default {RESULTS}; with --quick: <cache>/quick-results)",
+    )
     ap.add_argument("--bridge-module", default="monomig", help="the module env.py imports for bridged runs")
-    ap.add_argument("--assume-bridge", action="store_true",
-                    help="treat the bridge module as active even if importing it patches nothing visible")
-    ap.add_argument("--no-warmup", dest="warmup", action="store_false", default=None,
-                    help="no warm-up runs (the default with --quick)")
-    ap.add_argument("--monomig", default=None, metavar="COMMAND",
-                    help="the monomig command to measure (default: `monomig` from this virtualenv)")
-    ap.add_argument("--timeout", type=float, default=CHILD_TIMEOUT,
-                    help=f"seconds before one command is killed (default {CHILD_TIMEOUT:g})")
+    ap.add_argument(
+        "--assume-bridge",
+        action="store_true",
+        help="treat the bridge module as active even if importing it patches nothing visible",
+    )
+    ap.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        default=None,
+        help="no warm-up runs (the default with --quick)",
+    )
+    ap.add_argument(
+        "--monomig",
+        default=None,
+        metavar="COMMAND",
+        help="the monomig command to measure (default: `monomig` from this virtualenv)",
+    )
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=CHILD_TIMEOUT,
+        help=f"seconds before one command is killed (default {CHILD_TIMEOUT:g})",
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args(argv)
     if args.tiny and not args.quick:
@@ -1092,9 +1597,17 @@ def main(argv: list[str] | None = None) -> int:
     raw = {
         "meta": meta,
         "rows": [
-            {"key": r.row.key, "work": r.row.work, "repository": r.repo_label, "target": r.row.target,
-             "ratio": r.ratio(), "result": r.verdict(), "notes": r.notes,
-             "stock": r.stock.to_json(), "monomig": r.monomig.to_json()}
+            {
+                "key": r.row.key,
+                "work": r.row.work,
+                "repository": r.repo_label,
+                "target": r.row.target,
+                "ratio": r.ratio(),
+                "result": r.verdict(),
+                "notes": r.notes,
+                "stock": r.stock.to_json(),
+                "monomig": r.monomig.to_json(),
+            }
             for r in results
         ],
         "repositories": {role: {"path": _shown(p), **bench.manifests[role]["spec"]} for role, p in bench.repos.items()},

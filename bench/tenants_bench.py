@@ -19,7 +19,7 @@ from typing import Any
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
-LOOP_ENV = '''\
+LOOP_ENV = """\
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
@@ -37,7 +37,7 @@ with engine.connect() as connection:
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
-'''
+"""
 
 REVISION = '''\
 """revision {rev}"""
@@ -62,8 +62,9 @@ def downgrade():
 def _admin(dbname: str = "postgres") -> Any:
     import psycopg
 
-    return psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname=dbname, autocommit=True,
-                           connect_timeout=5)
+    return psycopg.connect(
+        host="127.0.0.1", port=5432, user="postgres", dbname=dbname, autocommit=True, connect_timeout=5
+    )
 
 
 def make_project(root: Path, url: str) -> None:
@@ -111,9 +112,7 @@ def back_one(dbname: str, count: int) -> None:
 
 def states(dbname: str, count: int) -> list[str]:
     with _admin(dbname) as conn:
-        union = " UNION ALL ".join(
-            f"SELECT version_num FROM \"tenant_{i:05d}\".alembic_version" for i in range(count)
-        )
+        union = " UNION ALL ".join(f'SELECT version_num FROM "tenant_{i:05d}".alembic_version' for i in range(count))
         return sorted(r[0] for r in conn.execute(union).fetchall())
 
 
@@ -139,8 +138,11 @@ def run_row(bench: Any, row: Any, run: Any) -> Any:
         create_schemas(dbname, count, "r0000" if upgrade else "r0001")
         env = run.base_env()
         stock = [["alembic", "-n", "acme_loop", *(["upgrade", "head"] if upgrade else ["current"])]]
-        mono = [["monomig", "upgrade", "--all", "-n", "acme", "--jobs", "4"] if upgrade
-                else ["monomig", "status", "-n", "acme"]]
+        mono = [
+            ["monomig", "upgrade", "--all", "-n", "acme", "--jobs", "4"]
+            if upgrade
+            else ["monomig", "status", "-n", "acme"]
+        ]
         want = ["r0001"] * count
         for i in range(bench.args.reps + (1 if bench.args.warmup else 0)):
             for name, cmds, side in (("stock", stock, result.stock), ("monomig", mono, result.monomig)):

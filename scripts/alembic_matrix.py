@@ -85,8 +85,7 @@ OUTSIDE: dict[str, tuple[str, str]] = {
 _NOT_FROM_REQUIREMENTS = {"maturin", "alembic", "sqlalchemy"}
 _STAMP = ".monomig-matrix.json"
 DEFAULT_COMMAND = (
-    "import alembic, sqlalchemy; "
-    "print('alembic', alembic.__version__, 'sqlalchemy', sqlalchemy.__version__)"
+    "import alembic, sqlalchemy; print('alembic', alembic.__version__, 'sqlalchemy', sqlalchemy.__version__)"
 )
 
 

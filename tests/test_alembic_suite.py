@@ -51,6 +51,7 @@ def cache_dir() -> Path:
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
     return base / "monomig-tests"
 
+
 FILES = [
     "tests/test_revision.py",
     "tests/test_version_traversal.py",
@@ -68,7 +69,7 @@ XFAIL = {
     ),
 }
 
-PLUGIN = '''
+PLUGIN = """
 import json, os
 import pytest
 
@@ -95,7 +96,7 @@ def pytest_sessionfinish(session, exitstatus):
     from alembic.script.base import ScriptDirectory
 
     assert bridge.is_active() and getattr(ScriptDirectory.__init__, "_monomig_bridge", False)
-'''
+"""
 
 
 def _archive() -> Path:
@@ -115,7 +116,9 @@ def _archive() -> Path:
                 )  # fmt: skip
                 got = download / archive.name
                 if p.returncode != 0 or not got.exists():
-                    pytest.fail(f"could not download the alembic {VERSION} sdist into {cache}: {p.stderr.strip()[-500:]}")
+                    pytest.fail(
+                        f"could not download the alembic {VERSION} sdist into {cache}: {p.stderr.strip()[-500:]}"
+                    )
                 os.replace(got, archive)  # whole or not at all
             finally:
                 shutil.rmtree(download, ignore_errors=True)
@@ -148,13 +151,35 @@ def test_alembic_suite_with_the_bridge(tmp_path: Path) -> None:
     }
     p = subprocess.run(
         # pytest-alembic (pinned for the bench) and monomig's own plugin stay out of Alembic's suite
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:pytest_alembic", "-p", "no:monomig",
-         "-p", "monomig_suite_plugin", "-q", "-rfEX", *FILES],
-        cwd=root, capture_output=True, text=True, env=env, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:pytest_alembic",
+            "-p",
+            "no:monomig",
+            "-p",
+            "monomig_suite_plugin",
+            "-q",
+            "-rfEX",
+            *FILES,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1200,
     )
     report.write_text(p.stdout + p.stderr)
     summary = [ln for ln in p.stdout.splitlines() if re.search(r"\d+ (passed|failed)", ln)]
-    counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?)", summary[-1])} if summary else {}
+    counts = (
+        {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?)", summary[-1])}
+        if summary
+        else {}
+    )
     LAST_RUN.parent.mkdir(parents=True, exist_ok=True)
     LAST_RUN.write_text(json.dumps({"files": FILES, "counts": counts}, indent=2) + "\n")
     print(f"Alembic {VERSION} suite with the bridge: {counts}")

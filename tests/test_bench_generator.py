@@ -178,8 +178,9 @@ def _schema(db: Path) -> tuple[list[str], int, list[str], list[str]]:
     try:
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
         columns = sum(len(con.execute(f'PRAGMA table_info("{t}")').fetchall()) for t in tables)
-        indexes = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'")]
+        indexes = [
+            r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'")
+        ]
         versions = [r[0] for r in con.execute("SELECT version_num FROM alembic_version")]
     finally:
         con.close()
@@ -220,8 +221,18 @@ def test_upgrade_head_then_downgrade_base_on_sqlite(role: str, repos: dict[str, 
 
 def _run_bench(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, dict]:
     results = tmp / "results"
-    cmd = [sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--tiny", "--quiet",
-           "--cache", str(tmp / "cache"), "--results", str(results), *args]
+    cmd = [
+        sys.executable,
+        str(REPO / "bench" / "run.py"),
+        "--quick",
+        "--tiny",
+        "--quiet",
+        "--cache",
+        str(tmp / "cache"),
+        "--results",
+        str(results),
+        *args,
+    ]
     # the scan cache's settle window shortened (its test-only override), so the runner
     # does not wait 2 s for each repository's files to settle
     env = {**(env if env is not None else os.environ), "MONOMIG_TEST_SCAN_SETTLE_MS": "150"}
@@ -235,12 +246,40 @@ def _run_bench(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tupl
 def test_quick_run_measures_every_stock_row(tmp_path: Path) -> None:
     p, raw = _run_bench(tmp_path)
     keys = [row["key"] for row in raw["rows"]]
-    assert keys == ["heads", "history", "current", "upgrade-noop", "upgrade-empty", "status",
-                    "upgrade-all-noop", "upgrade-all-empty", "heads-cold", "heads-1000", "current-1000", "scan",
-                    "memory", "graph-mermaid", "graph-svg", "tenants-status", "tenants-upgrade", "lint-1000",
-                    "ledger-upgrade-200", "ledger-noop", "test-200", "test-fleet", "test-demo", "history-labels",
-                    "status-200", "upgrade-all-noop-200", "small-current-10", "small-upgrade-noop-10",
-                    "small-heads-10", "small-current-100", "small-upgrade-noop-100", "small-heads-100"]
+    assert keys == [
+        "heads",
+        "history",
+        "current",
+        "upgrade-noop",
+        "upgrade-empty",
+        "status",
+        "upgrade-all-noop",
+        "upgrade-all-empty",
+        "heads-cold",
+        "heads-1000",
+        "current-1000",
+        "scan",
+        "memory",
+        "graph-mermaid",
+        "graph-svg",
+        "tenants-status",
+        "tenants-upgrade",
+        "lint-1000",
+        "ledger-upgrade-200",
+        "ledger-noop",
+        "test-200",
+        "test-fleet",
+        "test-demo",
+        "history-labels",
+        "status-200",
+        "upgrade-all-noop-200",
+        "small-current-10",
+        "small-upgrade-noop-10",
+        "small-heads-10",
+        "small-current-100",
+        "small-upgrade-noop-100",
+        "small-heads-100",
+    ]
     for row in raw["rows"]:
         assert row["stock"]["status"] == "ok" and row["stock"]["runs"], row
         # monomig sides: measured once they exist, "not built yet" before; never a crash
@@ -299,8 +338,16 @@ def test_runner_measures_and_checks_a_monomig_side(tmp_path: Path) -> None:
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     (tmp_path / "fake_bridge.py").write_text(FAKE_BRIDGE)
     env = dict(os.environ, FAKE_MONOMIG_LIE="1", PYTHONPATH=str(tmp_path))
-    _, raw = _run_bench(tmp_path, "--only", "heads,current,upgrade-all-empty", "--monomig", str(fake),
-                        "--bridge-module", "fake_bridge", env=env)
+    _, raw = _run_bench(
+        tmp_path,
+        "--only",
+        "heads,current,upgrade-all-empty",
+        "--monomig",
+        str(fake),
+        "--bridge-module",
+        "fake_bridge",
+        env=env,
+    )
     rows = {row["key"]: row for row in raw["rows"]}
     assert list(rows) == ["heads", "current", "upgrade-all-empty"]
     assert raw["meta"]["bridge"]["active"] is True

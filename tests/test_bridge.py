@@ -37,7 +37,11 @@ def python(code: str, cwd: Path | None = None) -> str:
 
 
 def test_import_monomig_imports_neither_alembic_nor_sqlalchemy() -> None:
-    out = python("import sys, monomig; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy'))))".replace("json.dumps", "__import__('json').dumps"))
+    out = python(
+        "import sys, monomig; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy'))))".replace(
+            "json.dumps", "__import__('json').dumps"
+        )
+    )
     assert json.loads(out) == []
     out = python("import monomig, monomig.bridge, sys; print(monomig.bridge.is_active(), 'alembic' in sys.modules)")
     assert out == "False False"
@@ -79,7 +83,9 @@ print(json.dumps(found))
 def test_stock_alembic_stays_stock_with_monomig_installed() -> None:
     """The plugin is loaded by `import alembic` but patches nothing outside the alembic command."""
     assert json.loads(python(PROBE)) == []
-    out = python("import alembic, importlib.metadata as m; print([e.name for e in m.entry_points(group='alembic.plugins')])")
+    out = python(
+        "import alembic, importlib.metadata as m; print([e.name for e in m.entry_points(group='alembic.plugins')])"
+    )
     assert "monomig" in out
 
 
@@ -118,7 +124,9 @@ def lazy_repo(root: Path, env_imports_monomig: bool = True, broken: int | None =
     ids = [f"{i:x}" * 12 for i in range(1, n + 1)]
     for i, rid in enumerate(ids):
         down = ids[i - 1] if i else None
-        (root / "migrations" / "versions" / f"{rid}_r{i}.py").write_text(_rev(rid[:12], down and down[:12], i == broken))
+        (root / "migrations" / "versions" / f"{rid}_r{i}.py").write_text(
+            _rev(rid[:12], down and down[:12], i == broken)
+        )
     return [r[:12] for r in ids]
 
 

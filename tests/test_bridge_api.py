@@ -70,7 +70,13 @@ def _revs(objs: Any) -> Any:
 
 def _steps(steps: Any) -> list[Any]:
     return [
-        (type(s).__name__, s.is_upgrade, tuple(s.from_revisions), tuple(s.to_revisions), getattr(s, "branch_move", None))
+        (
+            type(s).__name__,
+            s.is_upgrade,
+            tuple(s.from_revisions),
+            tuple(s.to_revisions),
+            getattr(s, "branch_move", None),
+        )
         for s in steps
     ]
 

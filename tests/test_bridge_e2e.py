@@ -333,14 +333,20 @@ def test_real_alembic_command(tmp_path: Path) -> None:
 
     root = tmp_path / "repo"
     graphs = write_repo(root, 21, services=1, revisions=8, branchy=True)
-    (svc, revs), = graphs.items()
+    ((svc, revs),) = graphs.items()
     bridged_env = (root / "migrations" / "env.py").read_text()
     stock_env = bridged_env.replace("import monomig  # the Alembic bridge\n", "")
     assert "monomig" not in stock_env
     alembic = str(Path(sys.executable).parent / "alembic")
     argvs = [
-        ["heads"], ["branches"], ["history", "-v"], ["show", revs[3].revision],
-        ["upgrade", "heads"], ["current"], ["downgrade", "base"], ["upgrade", "nosuchrev"],
+        ["heads"],
+        ["branches"],
+        ["history", "-v"],
+        ["show", revs[3].revision],
+        ["upgrade", "heads"],
+        ["current"],
+        ["downgrade", "base"],
+        ["upgrade", "nosuchrev"],
     ]
     results = {}
     for side, env_text in (("stock", stock_env), ("bridge", bridged_env)):

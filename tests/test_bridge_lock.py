@@ -167,9 +167,13 @@ def test_lock_timeout_fails_cleanly_and_applies_nothing(tmp_path: Path, pg_datab
             assert time.monotonic() - t0 < 30
             assert "Traceback" not in out, out
             # one message when the wait starts: who holds the lock and how long monomig waits
-            waits = re.findall(r"^monomig: service 'svc': waiting for the migration lock 'monomig:alembic_version' "
-                               r"on postgresql\+psycopg://postgres@127\.0\.0\.1:5432/\S+: it is held by (.*); "
-                               r"waiting up to 1 s \(MONOMIG_LOCK_TIMEOUT\)$", out, re.M)
+            waits = re.findall(
+                r"^monomig: service 'svc': waiting for the migration lock 'monomig:alembic_version' "
+                r"on postgresql\+psycopg://postgres@127\.0\.0\.1:5432/\S+: it is held by (.*); "
+                r"waiting up to 1 s \(MONOMIG_LOCK_TIMEOUT\)$",
+                out,
+                re.M,
+            )
             assert len(waits) == 1, out
             assert f"pid={holder.pid}" in waits[0] and "other-deploy" in waits[0], waits
             failed = [line for line in out.splitlines() if line.startswith("FAILED:")]
@@ -183,8 +187,12 @@ def test_lock_timeout_fails_cleanly_and_applies_nothing(tmp_path: Path, pg_datab
         assert r.returncode == 1, r.stdout + r.stderr
         item = json.loads(r.stdout)[0]
         assert item["result"] == "failed" and item["code"] == "lock_timeout", item
-        assert re.search(r"^\[svc\] waiting for the migration lock: it is held by .*other-deploy.*; "
-                         r"waiting up to 1 s \(--lock-timeout\)$", r.stderr, re.M), r.stderr
+        assert re.search(
+            r"^\[svc\] waiting for the migration lock: it is held by .*other-deploy.*; "
+            r"waiting up to 1 s \(--lock-timeout\)$",
+            r.stderr,
+            re.M,
+        ), r.stderr
         assert "Timed out after 0 s" not in r.stderr and "Traceback" not in r.stderr
         assert version_rows("postgresql", pg_database.url, pg_database) is None
     finally:

@@ -57,7 +57,10 @@ ATTRIBUTE_ERROR = "module 'pkg' has no attribute 'sub'"
 
 
 def build(
-    root: Path, url: str, *, extra: str | None = None,
+    root: Path,
+    url: str,
+    *,
+    extra: str | None = None,
     second: tuple[str, str] = ("from pkg.sub.types import INT", "INT"),
 ) -> Repo:
     """aaaa (``import pkg``, uses ``pkg.sub.types.INT``) <- bbbb (``from pkg.sub.types

@@ -155,7 +155,9 @@ def test_shared_version_table_and_duplicates_across(tmp_path: Path) -> None:
 def test_unreadable_revision(tmp_path: Path) -> None:
     repo = _repo(tmp_path, "svc")
     repo.revision("svc", "aaaa", None)
-    dyn = repo.revision("svc", "x", None, filename="bbbb_dyn.py", text="revision = 'bb' + 'bb'\ndown_revision = 'aaaa'\n")
+    dyn = repo.revision(
+        "svc", "x", None, filename="bbbb_dyn.py", text="revision = 'bb' + 'bb'\ndown_revision = 'aaaa'\n"
+    )
     bad = repo.revision("svc", "x", None, filename="cccc_bad.py", text="revision = 'cccc'\ndown_revision = (\n")
     found = _findings(repo, "--no-import")
     unread = sorted(f["path"] for f in found if f["code"] == "unreadable_revision")

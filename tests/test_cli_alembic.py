@@ -33,7 +33,9 @@ def same(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple
 def graph_args(entries: list[tuple[Any, ...]], name: str) -> list[list[str]]:
     """Every read-only graph command form worth asking about one graph."""
     ids = [e[0] for e in entries]
-    labels = sorted({lab for e in entries for lab in (e[3] if isinstance(e[3], (list, tuple)) else [e[3]] if e[3] else [])})
+    labels = sorted(
+        {lab for e in entries for lab in (e[3] if isinstance(e[3], (list, tuple)) else [e[3]] if e[3] else [])}
+    )
     g = ["-n", name]
     out = [
         [*g, "heads"],
@@ -214,7 +216,9 @@ def test_missing_and_odd_config(tmp_path: Path) -> None:
 
     root = write_project(tmp_path / "p", {"svc": LINEAR})
     ini = root / "alembic.ini"
-    ini.write_text(ini.read_text() + "\n[nolocation]\nversion_locations = x\n\n[gone]\nscript_location = %(here)s/nowhere\n")
+    ini.write_text(
+        ini.read_text() + "\n[nolocation]\nversion_locations = x\n\n[gone]\nscript_location = %(here)s/nowhere\n"
+    )
     argvs = [
         ["-n", "nosuch", "heads"],
         ["-n", "nolocation", "heads"],
@@ -338,7 +342,11 @@ def test_no_command_and_unknown_command(tmp_path: Path) -> None:
     a = run_cli("alembic", [], tmp_path)
     m = run_cli("monomig", [], tmp_path)
     assert (m.returncode, a.returncode) == (2, 2)
-    assert m.stderr.splitlines()[-1] == "monomig: error: too few arguments" == a.stderr.splitlines()[-1].replace("alembic", "monomig")
+    assert (
+        m.stderr.splitlines()[-1]
+        == "monomig: error: too few arguments"
+        == a.stderr.splitlines()[-1].replace("alembic", "monomig")
+    )
     a = run_cli("alembic", ["frobnicate"], tmp_path)
     m = run_cli("monomig", ["frobnicate"], tmp_path)
     assert (m.returncode, a.returncode) == (2, 2)

@@ -102,12 +102,19 @@ def test_check_as_alembic_accepts_it_is_alembics(tmp_path: Path) -> None:
         m = run_cli("monomig", argv, tmp_path)
         assert m.returncode == 0
         assert normalize(m.stdout).startswith(a.stdout), m.stdout
-        assert "monomig check --all" in m.stdout[len(a.stdout):]
+        assert "monomig check --all" in m.stdout[len(a.stdout) :]
     fleet = run_cli("monomig", ["check", "--all", "--help"], tmp_path)
     assert fleet.returncode == 0 and "fleet check" in fleet.stdout and "Alembic's check" in fleet.stdout
     # which check a command line asks for
-    for argv in (["check", "--all"], ["check", "-n", "a"], ["check", "--json"], ["check", "--format=github"],
-                 ["-c", "x.ini", "check", "--name", "a"], ["check", "--js"], ["check", "-na"]):
+    for argv in (
+        ["check", "--all"],
+        ["check", "-n", "a"],
+        ["check", "--json"],
+        ["check", "--format=github"],
+        ["-c", "x.ini", "check", "--name", "a"],
+        ["check", "--js"],
+        ["check", "-na"],
+    ):
         assert cli.wants_fleet_check(argv), argv
     for argv in (["check"], ["-n", "svc", "check"], ["check", "--help"], ["-x", "--all", "check"], ["heads", "--all"]):
         assert not cli.wants_fleet_check(argv), argv
@@ -148,13 +155,20 @@ def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
 
     root = write_project(tmp_path / "p", {"svc": [("aaaa00000001", None, None, None)]})
     rev = next((root / "migrations" / "versions" / "svc").glob("*.py"))
-    rev.write_text(rev.read_text().replace("def upgrade():\n    pass", "def upgrade():\n    import time\n    time.sleep(60)"))
+    rev.write_text(
+        rev.read_text().replace("def upgrade():\n    pass", "def upgrade():\n    import time\n    time.sleep(60)")
+    )
     marker = root / "started"
     env_py = root / "migrations" / "env.py"
     env_py.write_text(f"open({str(marker)!r}, 'w').close()\n" + env_py.read_text())
     exe = Path(sys.executable).parent / "monomig"
     proc = subprocess.Popen(
-        [str(exe), "-n", "svc", "upgrade", "head"], cwd=root, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(exe), "-n", "svc", "upgrade", "head"],
+        cwd=root,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not marker.exists() and time.monotonic() < deadline:

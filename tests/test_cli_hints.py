@@ -43,13 +43,16 @@ def test_hints_follow_alembics_message(demo_copy: Path) -> None:
 def test_alembic_check_names_the_fleet_check(demo_copy: Path) -> None:
     # `monomig check` is what `alembic check` is: here [alembic] is not a service
     (demo_copy / "alembic.ini").write_text(
-        (demo_copy / "alembic.ini").read_text().replace("sqlalchemy.url = driver://user:pass@localhost/defaultdb", "")
+        (demo_copy / "alembic.ini")
+        .read_text()
+        .replace("sqlalchemy.url = driver://user:pass@localhost/defaultdb", "")
         .replace("script_location = migrations\n", "")
     )
     err = _same_as_alembic(demo_copy, "check")
     last = err.strip().splitlines()[-1]
     assert last.startswith("monomig: hint: [alembic] in alembic.ini is not one of its services; its services are "), err
-    assert last.endswith("This was Alembic's check (autogenerate); monomig's static check of every service is "
-                         "`monomig check --all`."), err
+    assert last.endswith(
+        "This was Alembic's check (autogenerate); monomig's static check of every service is `monomig check --all`."
+    ), err
     fleet = monomig(demo_copy, "check", "--all")
     assert fleet.returncode == 0 and "monomig check: 2 services, no findings" in fleet.stdout

@@ -161,6 +161,8 @@ def test_cli_imports_only_the_allowed_modules() -> None:
     allowed = {"__future__", "argparse", "json", "sys", "os", "monomig", "typing", "warnings"}
     allowed |= {"importlib", "re", "textwrap", "fcntl", "struct", "termios", "alembic", "types"}
     assert imported <= allowed, imported
-    code = "import sys, monomig.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy')))"
+    code = (
+        "import sys, monomig.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

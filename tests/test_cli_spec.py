@@ -51,7 +51,9 @@ def test_the_parser_is_the_installed_alembics() -> None:
 
     code = "import sys, json; sys.path.insert(0, sys.argv[1]); import gen_alembic_cli as g; print(json.dumps(g.spec()))"
     fresh = json.loads(
-        subprocess.run([sys.executable, "-c", code, str(REPO / "scripts")], capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", code, str(REPO / "scripts")], capture_output=True, text=True, check=True
+        ).stdout
     )
     ours = json.loads(json.dumps(cli.SPEC))
     for spec in (fresh, ours):
@@ -67,7 +69,10 @@ def test_spec_names_every_alembic_command() -> None:
     from alembic import command
 
     names = sorted(
-        n for n in dir(command) if not n.startswith("_") and getattr(getattr(command, n), "__module__", "") == "alembic.command"
+        n
+        for n in dir(command)
+        if not n.startswith("_")
+        and getattr(getattr(command, n), "__module__", "") == "alembic.command"
         and inspect.isfunction(getattr(command, n))
     )
     from monomig import cli

@@ -241,10 +241,17 @@ def test_percent_in_the_ini_directory_fails_like_alembic(tmp_path: Path, monkeyp
 
 
 def test_option_errors_name_their_line(proj: Path) -> None:
-    write(proj / "alembic.ini", "[DEFAULT]\npath_separator = tab\n[alembic]\nscript_location = migrations\nversion_locations = a\n")
-    with pytest.raises(monomig.ConfigError, match=r"^alembic.ini, line 2, section \[alembic\] \(from \[DEFAULT\]\): 'tab'"):
+    write(
+        proj / "alembic.ini",
+        "[DEFAULT]\npath_separator = tab\n[alembic]\nscript_location = migrations\nversion_locations = a\n",
+    )
+    with pytest.raises(
+        monomig.ConfigError, match=r"^alembic.ini, line 2, section \[alembic\] \(from \[DEFAULT\]\): 'tab'"
+    ):
         monomig.load_project()
     write(proj / "alembic.ini", "[alembic]\n")
     write(proj / "pyproject.toml", '[tool.alembic]\nscript_location = "nowhere"\n')
-    with pytest.raises(monomig.ConfigError, match=r"^pyproject.toml, \[tool.alembic\] script_location .*Path doesn't exist"):
+    with pytest.raises(
+        monomig.ConfigError, match=r"^pyproject.toml, \[tool.alembic\] script_location .*Path doesn't exist"
+    ):
         monomig.load_project()

@@ -93,9 +93,7 @@ def test_demo_services(monkeypatch: pytest.MonkeyPatch) -> None:
     one = project.services["service_one"]
     assert one.script_location == str(REPO / "migrations")
     assert one.version_locations == [str(REPO / "migrations" / "versions" / "service_one")]
-    assert project.services["service_two"].version_locations == [
-        str(REPO / "migrations" / "versions" / "service_two")
-    ]
+    assert project.services["service_two"].version_locations == [str(REPO / "migrations" / "versions" / "service_two")]
 
 
 @pytest.mark.slow

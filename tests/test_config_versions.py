@@ -94,16 +94,16 @@ def _fleet_project(root: Path) -> FleetRepo:
     repo = FleetRepo(root)
     db = root / "db.sqlite"
     url = f"sqlite:///{db}"
-    repo.add_service("sep", url, path_separator=";", version_locations="./migrations/versions/sep;./migrations/versions/sep2")
+    repo.add_service(
+        "sep", url, path_separator=";", version_locations="./migrations/versions/sep;./migrations/versions/sep2"
+    )
     repo.add_service("toml", url, version_table="toml_version")
     del repo.services["toml"]["version_locations"]
     repo.add_service("dots", url, version_table="dots_version", version_locations="./migrations/x/../versions/dots")
     repo.write_ini()
     (root / "migrations" / "x").mkdir()
     (root / "migrations" / "versions" / "sep2").mkdir()
-    (root / "pyproject.toml").write_text(
-        '[tool.alembic]\nversion_locations = ["%(here)s/migrations/versions/toml"]\n'
-    )
+    (root / "pyproject.toml").write_text('[tool.alembic]\nversion_locations = ["%(here)s/migrations/versions/toml"]\n')
     # `sep`: a head in each of its two locations (1.16+), or none (one location that does not exist).
     repo.revision("sep", "se01", None)
     (root / "migrations" / "versions" / "sep2" / "se02_rev.py").write_text(

@@ -44,62 +44,62 @@ STOCK = {
 
 # The exit status and stdout of both bridged upgrades ("<repo>": the repository).
 UPGRADE = {
-    'syntax_error': (
+    "syntax_error": (
         255,
         "FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic cannot load "
         "the file either; fix it or remove it from the version location.\n",
     ),
-    'conflict_marker': (
+    "conflict_marker": (
         255,
         "FAILED: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, <python>. The line is a merge "
         "conflict marker: resolve the conflict. Alembic cannot load the file either; fix it or remove it "
         "from the version location.\n",
     ),
-    'empty_file': (
+    "empty_file": (
         255,
         "FAILED: Could not determine revision id from filename cccc_empty.py. Be sure the 'revision' "
         "variable is declared inside the script (please see 'Upgrading from Alembic 0.1 to 0.2' in the "
         "documentation).\n",
     ),
-    'binary_file': (
+    "binary_file": (
         255,
         "FAILED: Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: <python>. Alembic "
         "cannot load the file either; fix it or remove it from the version location.\n",
     ),
-    'not_utf8': (
+    "not_utf8": (
         255,
         "FAILED: Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic cannot load "
         "the file either; fix it or remove it from the version location.\n",
     ),
-    'duplicate_revision': (
+    "duplicate_revision": (
         255,
         "FAILED: Multiple head revisions are present for given argument 'head'; please specify a "
         "specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all "
         "heads\n",
     ),
-    'missing_parent': (
+    "missing_parent": (
         255,
         "FAILED: Revision 'bbbb' (<repo>/migrations/versions/svc/bbbb_rev.py) names 'aaaa' as its "
         "down_revision, but no revision file defines 'aaaa'; add the missing revision file or correct "
         "down_revision in <repo>/migrations/versions/svc/bbbb_rev.py.\n",
     ),
-    'cycle': (
+    "cycle": (
         255,
-        'FAILED: Cycle is detected in revisions (aaaa, bbbb)\n',
+        "FAILED: Cycle is detected in revisions (aaaa, bbbb)\n",
     ),
-    'duplicate_branch_label': (
+    "duplicate_branch_label": (
         255,
         "FAILED: Branch name 'feature' in revision bbbb already used by revision aaaa\n",
     ),
-    'missing_version_location': (
+    "missing_version_location": (
         255,
         "FAILED: Can't locate revision identified by 'aaaa'\n",
     ),
-    'symlink_loop': (
+    "symlink_loop": (
         0,
-        '',
+        "",
     ),
-    'no_script_location': (
+    "no_script_location": (
         255,
         "FAILED: No 'script_location' key found in configuration.\n",
     ),
@@ -130,76 +130,76 @@ NOT_A_SERVICE = (
 
 # check: (code, line, message) of each finding of svc.
 FINDINGS: dict[str, list[tuple[str, int | None, str]]] = {
-    'syntax_error': [
+    "syntax_error": [
         (
-            'unreadable_revision',
+            "unreadable_revision",
             12,
             "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic "
             "cannot load the file either; fix it or remove it from the version location.",
         ),
     ],
-    'conflict_marker': [
+    "conflict_marker": [
         (
-            'unreadable_revision',
+            "unreadable_revision",
             6,
             "service 'svc': Revision file <repo>/migrations/versions/svc/bbbb_rev.py, <python>. The line is "
             "a merge conflict marker: resolve the conflict. Alembic cannot load the file either; fix it or "
             "remove it from the version location.",
         ),
     ],
-    'empty_file': [
+    "empty_file": [
         (
-            'unreadable_revision',
+            "unreadable_revision",
             1,
             "service 'svc': <repo>/migrations/versions/svc/cccc_empty.py: Could not determine revision id "
             "from filename cccc_empty.py. Be sure the 'revision' variable is declared inside the script "
             "(please see 'Upgrading from Alembic 0.1 to 0.2' in the documentation).",
         ),
     ],
-    'binary_file': [
+    "binary_file": [
         (
-            'unreadable_revision',
+            "unreadable_revision",
             1,
             "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_binary.py, line 1: <python>. "
             "Alembic cannot load the file either; fix it or remove it from the version location.",
         ),
     ],
-    'not_utf8': [
+    "not_utf8": [
         (
-            'unreadable_revision',
+            "unreadable_revision",
             1,
             "service 'svc': Revision file <repo>/migrations/versions/svc/cccc_rev.py, <python>. Alembic "
             "cannot load the file either; fix it or remove it from the version location.",
         ),
     ],
-    'duplicate_revision': [
+    "duplicate_revision": [
         (
-            'duplicate_revision',
+            "duplicate_revision",
             5,
             "service 'svc': revision 'bbbb' is defined twice, in <repo>/migrations/versions/svc/bbbb_copy.py "
             "and in <repo>/migrations/versions/svc/bbbb_rev.py; give one of them a new revision id.",
         ),
     ],
-    'missing_parent': [
+    "missing_parent": [
         (
-            'missing_parent',
+            "missing_parent",
             6,
             "service 'svc': revision 'bbbb' (<repo>/migrations/versions/svc/bbbb_rev.py) names 'aaaa' as its "
             "down_revision, but no revision file defines 'aaaa'; add the missing file or correct "
             "down_revision.",
         ),
     ],
-    'cycle': [
+    "cycle": [
         (
-            'cycle',
+            "cycle",
             6,
             "service 'svc': revisions 'aaaa', 'bbbb' form a cycle through down_revision/depends_on; break it "
             "by correcting one of them.",
         ),
     ],
-    'duplicate_branch_label': [
+    "duplicate_branch_label": [
         (
-            'duplicate_branch_label',
+            "duplicate_branch_label",
             7,
             "service 'svc': branch label 'feature' is used by revision 'aaaa' "
             "(<repo>/migrations/versions/svc/aaaa_rev.py) and by revision 'bbbb' "
@@ -207,91 +207,91 @@ FINDINGS: dict[str, list[tuple[str, int | None, str]]] = {
             "the labels.",
         ),
     ],
-    'missing_version_location': [
+    "missing_version_location": [
         (
-            'missing_version_location',
+            "missing_version_location",
             None,
             "service 'svc': its version location <repo>/migrations/versions/svc_typo does not exist, so "
             "Alembic sees no revisions there (`upgrade` does nothing, a database already upgraded looks "
             "ahead); create the folder or correct version_locations in the service's section.",
         ),
     ],
-    'symlink_loop': [],
-    'no_script_location': [("not_a_service", None, NOT_A_SERVICE)],
+    "symlink_loop": [],
+    "no_script_location": [("not_a_service", None, NOT_A_SERVICE)],
 }
 
 
 # status: exit status, svc's state and error (None: svc is not a service).
 STATUS: dict[str, tuple[int, str | None, str | None]] = {
-    'syntax_error': (
+    "syntax_error": (
         2,
-        'error',
+        "error",
         "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_rev.py, "
         "<python>. Alembic cannot load the file either; fix it or remove it from the version location.",
     ),
-    'conflict_marker': (
+    "conflict_marker": (
         2,
-        'error',
+        "error",
         "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/bbbb_rev.py, "
         "<python>. The line is a merge conflict marker: resolve the conflict. Alembic cannot load the file "
         "either; fix it or remove it from the version location.",
     ),
-    'empty_file': (
+    "empty_file": (
         2,
-        'error',
+        "error",
         "Reading the revision files failed: Could not determine revision id from filename cccc_empty.py. "
         "Be sure the 'revision' variable is declared inside the script (please see 'Upgrading from "
         "Alembic 0.1 to 0.2' in the documentation).",
     ),
-    'binary_file': (
+    "binary_file": (
         2,
-        'error',
+        "error",
         "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_binary.py, "
         "line 1: <python>. Alembic cannot load the file either; fix it or remove it from the version "
         "location.",
     ),
-    'not_utf8': (
+    "not_utf8": (
         2,
-        'error',
+        "error",
         "Reading the revision files failed: Revision file <repo>/migrations/versions/svc/cccc_rev.py, "
         "<python>. Alembic cannot load the file either; fix it or remove it from the version location.",
     ),
-    'duplicate_revision': (
+    "duplicate_revision": (
         0,
-        'behind',
+        "behind",
         None,
     ),
-    'missing_parent': (
+    "missing_parent": (
         2,
-        'error',
+        "error",
         "Revision 'bbbb' (<repo>/migrations/versions/svc/bbbb_rev.py) names 'aaaa' as its down_revision, "
         "but no revision file defines 'aaaa'; add the missing revision file or correct down_revision in "
         "<repo>/migrations/versions/svc/bbbb_rev.py.",
     ),
-    'cycle': (
+    "cycle": (
         2,
-        'error',
-        'Cycle is detected in revisions (aaaa, bbbb)',
+        "error",
+        "Cycle is detected in revisions (aaaa, bbbb)",
     ),
-    'duplicate_branch_label': (
+    "duplicate_branch_label": (
         2,
-        'error',
+        "error",
         "Branch name 'feature' in revision bbbb already used by revision aaaa",
     ),
     # A missing folder is the service's error, not a database that looks ahead.
-    'missing_version_location': (
+    "missing_version_location": (
         2,
-        'error',
+        "error",
         "service 'svc': its version location <repo>/migrations/versions/svc_typo does not exist, so "
         "Alembic sees no revisions there (`upgrade` does nothing, a database already upgraded looks "
         "ahead); create the folder or correct version_locations in the service's section.",
     ),
-    'symlink_loop': (
+    "symlink_loop": (
         0,
-        'up_to_date',
+        "up_to_date",
         None,
     ),
-    'no_script_location': (
+    "no_script_location": (
         0,
         None,
         None,

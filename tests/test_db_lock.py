@@ -107,9 +107,7 @@ def test_exception_inside_with_releases(any_database: str, lock_name: str) -> No
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_ctrl_c_interrupts_a_waiting_acquire(
-    backend: str, request: pytest.FixtureRequest, lock_name: str
-) -> None:
+def test_ctrl_c_interrupts_a_waiting_acquire(backend: str, request: pytest.FixtureRequest, lock_name: str) -> None:
     url = (
         request.getfixturevalue("sqlite_database").url
         if backend == "sqlite"

@@ -88,9 +88,7 @@ def test_postgres_search_path_from_url_options(pg_database: ServerDb, project: P
     assert read_one(pg_database.url, "alembic_version", "other").rows == ["c3c3c3c3c3c3"]
 
 
-def test_mysql_schema_is_another_database(
-    mysql_database: ServerDb, mysql_extra_database: str, project: Path
-) -> None:
+def test_mysql_schema_is_another_database(mysql_database: ServerDb, mysql_extra_database: str, project: Path) -> None:
     alembic_stamp(project, mysql_database.url, "heads", schema=mysql_extra_database)
     r = read_one(mysql_database.url, "alembic_version", mysql_extra_database)
     assert sorted(r.rows) == HEADS
@@ -283,9 +281,9 @@ def test_many_services_one_server(pg_database: ServerDb, project: Path) -> None:
         assert all(r.rows == ["b2b2b2b2b2b2"] for r in rs if r.state == "present")
         assert rs[42].error_kind == "config"
         with pg_admin() as admin:
-            left = admin.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", (names,)
-            ).fetchone()[0]
+            left = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", (names,)).fetchone()[
+                0
+            ]
         assert left == 0
     finally:
         with pg_admin() as admin:
@@ -318,7 +316,9 @@ def test_connection_budget_is_respected(pg_database: ServerDb) -> None:
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        urls = [f"{pg_database.url}?application_name={app}&options=-cstatement_timeout%3D{i + 1}00000" for i in range(12)]
+        urls = [
+            f"{pg_database.url}?application_name={app}&options=-cstatement_timeout%3D{i + 1}00000" for i in range(12)
+        ]
         rs = native.read_versions([(u, None, None) for u in urls], concurrency=3)
     finally:
         stop.set()

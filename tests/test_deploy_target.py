@@ -15,7 +15,7 @@ from support.fleet_repo import Repo, alembic, env_without_urls, monomig
 import monomig as monomig_pkg
 
 # env.py's own URL: the section's sqlalchemy.url unless env.py asks monomig (url_for).
-ENV_PY = '''\
+ENV_PY = """\
 import monomig
 from alembic import context
 from sqlalchemy import create_engine, pool
@@ -32,7 +32,7 @@ with engine.connect() as connection:
     context.configure(connection=connection, **opts)
     with context.begin_transaction():
         context.run_migrations()
-'''
+"""
 
 
 def write_env(repo: Repo, use_monomig: bool = False, version_table: str | None = None) -> None:
@@ -82,8 +82,10 @@ def test_env_var_url_against_env_py_url(tmp_path: Path, pg_database: ServerDb, s
     assert f"/{staging} (version table alembic_version)" in message
     assert "MONOMIG_URL_ORDERS" in message and "monomig.url_for('orders')" in message
     assert "version_table" in message and "nothing was run" in message
-    assert message.startswith("service 'orders': upgrade failed: env.py migrates another database than monomig "
-                              "resolved and locked for service 'orders'"), message
+    assert message.startswith(
+        "service 'orders': upgrade failed: env.py migrates another database than monomig "
+        "resolved and locked for service 'orders'"
+    ), message
     assert "s3cr3tpw" not in out and "Traceback" not in out
     # neither database was touched
     assert "alembic_version" not in pg_tables(pg_database.name)

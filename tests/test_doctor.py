@@ -46,7 +46,9 @@ def test_healthy_demo_project(demo_copy: Path, tmp_path: Path) -> None:
     assert list(services) == ["service_one", "service_two"]
     one = services["service_one"]
     assert one["bridge"]["active"] is True and "imports monomig" in one["bridge"]["reason"]
-    assert one["version_locations"] == [{"path": str(demo_copy / "migrations" / "versions" / "service_one"), "exists": True}]
+    assert one["version_locations"] == [
+        {"path": str(demo_copy / "migrations" / "versions" / "service_one"), "exists": True}
+    ]
     assert one["url"].startswith("sqlite:///") and one["url"].endswith("service_one.db")
     assert one["url_source"] and "services.service_one.config" in one["url_source"]
     assert one["database"]["answers"] is True and one["database"]["current"]
@@ -131,13 +133,15 @@ def _no_services(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return repo.root, {}
 
 
-
 #: problem code -> (how to make a project that has it, a fragment of its message)
 PROBLEMS: dict[str, tuple[Setup, str]] = {
     "no_config": (_no_config, "alembic.ini exists: run the command from ../.. or pass -c ../../alembic.ini"),
     "not_a_service": (_not_a_service, "billing"),
     # Alembic's own rule: the project does not load; the error names the file, line and section
-    "config_error": (_option("script_location", "./migratons"), "alembic.ini, line 8, section [orders]: Path doesn't exist: migratons"),
+    "config_error": (
+        _option("script_location", "./migratons"),
+        "alembic.ini, line 8, section [orders]: Path doesn't exist: migratons",
+    ),
     "missing_env_py": (_missing_env_py, "there is no env.py"),
     "missing_version_location": (_option("version_locations", "./migrations/versions/ordrs"), "ordrs does not exist"),
     "unreadable_revision": (_needs_import, "cannot be read without importing it"),
@@ -198,8 +202,12 @@ def test_without_alembic(tmp_path: Path) -> None:
     if probe.returncode == 0:
         pytest.skip(f"{base} has Alembic installed")
     r = subprocess.run(
-        [str(base), "-s", "-c", code, "doctor", "--json"], cwd=repo.root, env=_env(tmp_path), capture_output=True,
-        text=True, timeout=60,
+        [str(base), "-s", "-c", code, "doctor", "--json"],
+        cwd=repo.root,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert r.returncode == 1, r.stdout + r.stderr
     data = json.loads(r.stdout)

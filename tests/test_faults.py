@@ -175,8 +175,12 @@ class Faulty:
     def start(self) -> subprocess.Popen[str]:
         self.wait_flag.write_text("")
         return subprocess.Popen(
-            [MONOMIG, "upgrade", "--all", "-n", SVC, "--json"], cwd=self.repo.root, env=env_without_urls(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [MONOMIG, "upgrade", "--all", "-n", SVC, "--json"],
+            cwd=self.repo.root,
+            env=env_without_urls(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def inside(self, timeout: float = 60) -> tuple[int, int]:
@@ -297,12 +301,16 @@ def test_lock_held_past_timeout(tmp_path: Path, server_backend: Backend) -> None
     url = server_backend.url()
     f = Faulty(tmp_path, server_backend, url)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom monomig._native import MigrationLock\n"
-         "l = MigrationLock(sys.argv[1], 'monomig:alembic_version', timeout=5, service='nightly-job')\n"
-         "l.acquire(); print('held', flush=True); time.sleep(120)",
-         url],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom monomig._native import MigrationLock\n"
+            "l = MigrationLock(sys.argv[1], 'monomig:alembic_version', timeout=5, service='nightly-job')\n"
+            "l.acquire(); print('held', flush=True); time.sleep(120)",
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -321,9 +329,12 @@ def test_lock_held_past_timeout(tmp_path: Path, server_backend: Backend) -> None
         # (MariaDB's information_schema spans every database of the server: other tests,
         # running beside this one, create their own svc_log)
         schema = "current_schema()" if server_backend.kind == "postgresql" else "DATABASE()"
-        assert server_backend.rows(
-            f"SELECT 1 FROM information_schema.tables WHERE table_name = 'svc_log' AND table_schema = {schema}"
-        ) == []
+        assert (
+            server_backend.rows(
+                f"SELECT 1 FROM information_schema.tables WHERE table_name = 'svc_log' AND table_schema = {schema}"
+            )
+            == []
+        )
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()

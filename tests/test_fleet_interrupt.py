@@ -40,7 +40,9 @@ class Slow:
         repo.add_service("slow", self.url)
         repo.revision("slow", "slow0000", None, upgrade="op.create_table('slow_log', sa.Column('x', sa.Integer))")
         repo.revision(
-            "slow", "slow0001", "slow0000",
+            "slow",
+            "slow0001",
+            "slow0000",
             upgrade=(
                 "op.create_table('half_done', sa.Column('x', sa.Integer))\n"
                 "import os, time\n"
@@ -115,7 +117,11 @@ def test_interrupt_during_a_slow_revision(
     as_json = sig == signal.SIGINT  # the JSON summary after SIGINT, the table after SIGTERM
     p = subprocess.Popen(
         [MONOMIG, "upgrade", "--all", "--jobs", "2", *(["--json"] if as_json else [])],
-        cwd=s.repo.root, env=env_without_urls(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=s.repo.root,
+        env=env_without_urls(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     progress = p.stderr if as_json else p.stdout
     assert progress is not None

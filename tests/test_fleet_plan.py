@@ -234,8 +234,15 @@ def branchy(tmp_path: Path) -> Repo:
 
 
 def run_no_tty(repo: Repo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([MONOMIG, *args], cwd=repo.root, env=env_without_urls(), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [MONOMIG, *args],
+        cwd=repo.root,
+        env=env_without_urls(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
@@ -263,8 +270,9 @@ def test_downgrade_to_base_needs_yes_without_a_terminal(branchy: Repo) -> None:
 def run_in_pty(repo: Repo, answer: bytes, *args: str) -> tuple[int, str]:
     """Run monomig on a pseudo-terminal, answer its question, return (status, screen)."""
     main, child = pty.openpty()
-    p = subprocess.Popen([MONOMIG, *args], cwd=repo.root, env=env_without_urls(), stdin=child, stdout=child,
-                         stderr=child, close_fds=True)
+    p = subprocess.Popen(
+        [MONOMIG, *args], cwd=repo.root, env=env_without_urls(), stdin=child, stdout=child, stderr=child, close_fds=True
+    )
     os.close(child)
     screen = b""
     answered = False

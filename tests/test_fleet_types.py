@@ -23,9 +23,7 @@ def _typeddict_keys(name: str) -> set[str]:
     classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
     node = classes[name]
     keys = {
-        stmt.target.id
-        for stmt in node.body
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+        stmt.target.id for stmt in node.body if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
     }
     for base in node.bases:
         if isinstance(base, ast.Name) and base.id in classes:

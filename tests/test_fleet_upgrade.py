@@ -182,8 +182,12 @@ def test_failure_names_service_and_revision(tmp_path: Path) -> None:
     r = monomig(repo.root, "upgrade", "--all", "--jobs", "1")
     assert r.returncode == 1
     # the exception's last line, a full sentence, and how to see more; no cut-off traceback
-    assert re.search(r"^\[bad\] FAILED at revision bad1: service 'bad': upgrade failed at revision bad1: "
-                     r"RuntimeError: boom in bad1\. ", r.stdout, re.M), r.stdout
+    assert re.search(
+        r"^\[bad\] FAILED at revision bad1: service 'bad': upgrade failed at revision bad1: "
+        r"RuntimeError: boom in bad1\. ",
+        r.stdout,
+        re.M,
+    ), r.stdout
     assert "[bad] run again with -v/--verbose to see the whole traceback\n" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
     assert re.search(r"^good\s+done\s", r.stdout, re.M)  # carries on
@@ -225,8 +229,14 @@ def test_two_processes_apply_each_revision_once(tmp_path: Path, backend: str, re
     repo.add_service("race_b", f"sqlite:///{tmp_path}/race_b.db")
     logged_chain(repo, "race_b", 3, "race_b_log", sleep=0.2)
     procs = [
-        subprocess.Popen([MONOMIG, "upgrade", "--all"], cwd=repo.root, env=env_without_urls(),
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            [MONOMIG, "upgrade", "--all"],
+            cwd=repo.root,
+            env=env_without_urls(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for _ in range(2)
     ]
     outs = [p.communicate(timeout=120)[0] for p in procs]
@@ -259,8 +269,14 @@ def test_waiting_process_names_the_holder(tmp_path: Path) -> None:
         assert r.returncode == 1
         assert re.search(r"^\[held\] waiting for the migration lock: .*deploy-script", r.stdout, re.M), r.stdout
         assert "service 'held'" in r.stdout
-        p = subprocess.Popen([MONOMIG, "upgrade", "--all", "--lock-timeout", "60"], cwd=repo.root,
-                             env=env_without_urls(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        p = subprocess.Popen(
+            [MONOMIG, "upgrade", "--all", "--lock-timeout", "60"],
+            cwd=repo.root,
+            env=env_without_urls(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         time.sleep(3)
         assert p.poll() is None  # still waiting
     finally:
@@ -295,8 +311,14 @@ def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_datab
     # queued behind "slow" (same database): runs in a fresh worker after the kill
     repo.add_service("after", pg_database.url, version_table="after_version")
     repo.chain("after", 2)
-    p = subprocess.Popen([MONOMIG, "upgrade", "--all"], cwd=repo.root, env=env_without_urls(),
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.Popen(
+        [MONOMIG, "upgrade", "--all"],
+        cwd=repo.root,
+        env=env_without_urls(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert p.stdout is not None
     worker = None
     seen = []
@@ -318,8 +340,10 @@ def test_killed_worker_releases_lock_and_rerun_finishes(tmp_path: Path, pg_datab
     assert re.search(r"^after\s+done\s", out, re.M), out
     pids = re.findall(r"started \(pid (\d+)\)", out)
     assert len(pids) == 2 and pids[0] != pids[1], out
-    assert re.search(r"service 'slow': upgrade failed at revision slow0002: the worker process \(pid \d+\) was killed by signal 9",
-                     out), out
+    assert re.search(
+        r"service 'slow': upgrade failed at revision slow0002: the worker process \(pid \d+\) was killed by signal 9",
+        out,
+    ), out
     # the version table matches the schema: two revisions committed, nothing of the third
     assert current(repo, "slow") == {"slow0001"}
     assert current(repo, "after") == {"afte0001"}

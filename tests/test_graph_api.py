@@ -115,8 +115,16 @@ def test_apply_steps_refuses_an_inconsistent_table() -> None:
             "'a1'), not a revision id; down_revision must name revision ids, so write 'a1' instead in v/b1.py.",
         ),
         ([("a1", "a1", None, None)], monomig.LoopDetected, "Self-loop is detected in revisions (a1)"),
-        ([("a1", None, "a1", None)], monomig.DependencyLoopDetected, "Dependency self-loop is detected in revisions (a1)"),
-        ([("a-1:", None, None, None)], monomig.RevisionError, "Character(s) '-, :' not allowed in revision identifier 'a-1:'"),
+        (
+            [("a1", None, "a1", None)],
+            monomig.DependencyLoopDetected,
+            "Dependency self-loop is detected in revisions (a1)",
+        ),
+        (
+            [("a-1:", None, None, None)],
+            monomig.RevisionError,
+            "Character(s) '-, :' not allowed in revision identifier 'a-1:'",
+        ),
         (
             [("b", "a", None, None), ("a", "b", None, None)],
             monomig.CycleDetected,
@@ -188,7 +196,12 @@ def test_exceptions_carry_alembic_attributes() -> None:
 
 
 def test_set_order_hook() -> None:
-    entries = [("r0", None, None, None), ("r1", "r0", None, None), ("r2", "r0", None, None), ("r3", "r0", ("r1", "r2"), None)]
+    entries = [
+        ("r0", None, None, None),
+        ("r1", "r0", None, None),
+        ("r2", "r0", None, None),
+        ("r3", "r0", ("r1", "r2"), None),
+    ]
     calls: list[Any] = []
 
     def reverse(op: str, *args: Any) -> list[Any]:
@@ -218,13 +231,17 @@ def test_set_order_hook_errors_propagate() -> None:
         raise ZeroDivisionError("boom")
 
     with pytest.raises(ZeroDivisionError):
-        monomig.RevisionGraph([("a", None, None, None), ("b", "a", None, None), ("c", "a", None, None)], set_order=broken)
+        monomig.RevisionGraph(
+            [("a", None, None, None), ("b", "a", None, None), ("c", "a", None, None)], set_order=broken
+        )
 
     def wrong(op: str, *args: Any) -> list[Any]:
         return ["zzz"]
 
     with pytest.raises(monomig.RevisionError, match="set-order hook"):
-        monomig.RevisionGraph([("a", None, None, None), ("b", "a", None, None), ("c", "a", None, None)], set_order=wrong)
+        monomig.RevisionGraph(
+            [("a", None, None, None), ("b", "a", None, None), ("c", "a", None, None)], set_order=wrong
+        )
 
 
 def test_downgrade_warning_is_a_user_warning() -> None:

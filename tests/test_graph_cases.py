@@ -80,27 +80,118 @@ GRAPHS = {
 
 IDENTIFIERS: list[Any] = [
     # symbolic names
-    "heads", "head", "base", None, (), "",
+    "heads",
+    "head",
+    "base",
+    None,
+    (),
+    "",
     # full, partial, too short, ambiguous, missing
-    "a1b2c3d4e5f6", "a1b2", "a1b", "a", "abcd", "abcde", "abcdef0", "abcdef01", "abc", "1234", "12",
-    "nosuch", "zzz", "s1x", "s2y", "r3xx", "r3xxx",
+    "a1b2c3d4e5f6",
+    "a1b2",
+    "a1b",
+    "a",
+    "abcd",
+    "abcde",
+    "abcdef0",
+    "abcdef01",
+    "abc",
+    "1234",
+    "12",
+    "nosuch",
+    "zzz",
+    "s1x",
+    "s2y",
+    "r3xx",
+    "r3xxx",
     # labels and label@ forms
-    "br1", "br2", "svc1", "svc2", "abcdlabel",
-    "br1@head", "br1@heads", "br1@base", "br2@head", "svc2@head", "svc1@heads", "svc2@base",
-    "br1@c3d4", "br1@d4e5", "br2@d4e5f6a1b2c3", "svc1@s1x1", "svc1@s2y1", "nosuch@head", "nosuch@a1b2",
-    "a1b2c3d4e5f6@head", "c3d4@head", "abcdlabel@heads", "@head", "@heads", "@base", "x@", "@",
+    "br1",
+    "br2",
+    "svc1",
+    "svc2",
+    "abcdlabel",
+    "br1@head",
+    "br1@heads",
+    "br1@base",
+    "br2@head",
+    "svc2@head",
+    "svc1@heads",
+    "svc2@base",
+    "br1@c3d4",
+    "br1@d4e5",
+    "br2@d4e5f6a1b2c3",
+    "svc1@s1x1",
+    "svc1@s2y1",
+    "nosuch@head",
+    "nosuch@a1b2",
+    "a1b2c3d4e5f6@head",
+    "c3d4@head",
+    "abcdlabel@heads",
+    "@head",
+    "@heads",
+    "@base",
+    "x@",
+    "@",
     # relative forms
-    "+1", "+2", "-1", "-2", "-0", "+0", "-9", "br1@-1", "br2@-1", "svc1@-1", "svc2@-2", "br1@+1",
-    "a1b2+1", "a1b2+2", "c3d4-1", "c3d4-5", "b2c3+1", "br1@c3d4-1", "br1@c3d4+1", "s2y1-1", "s1x1+1",
-    "abc+1", "1234-1", "heads-1", "head+1", "r2xxx+10", "r2xxx-10",
+    "+1",
+    "+2",
+    "-1",
+    "-2",
+    "-0",
+    "+0",
+    "-9",
+    "br1@-1",
+    "br2@-1",
+    "svc1@-1",
+    "svc2@-2",
+    "br1@+1",
+    "a1b2+1",
+    "a1b2+2",
+    "c3d4-1",
+    "c3d4-5",
+    "b2c3+1",
+    "br1@c3d4-1",
+    "br1@c3d4+1",
+    "s2y1-1",
+    "s1x1+1",
+    "abc+1",
+    "1234-1",
+    "heads-1",
+    "head+1",
+    "r2xxx+10",
+    "r2xxx-10",
     # odd ids
-    "ééé", "éé", "éééé", "ünï@head", "kw@heads", "kw@base", " 12", "12", "aaaa", "first@head", "second@heads",
-    "third@aaaa", "first@-1", "second@+1", "aaaa+1", "aaaa-1",
+    "ééé",
+    "éé",
+    "éééé",
+    "ünï@head",
+    "kw@heads",
+    "kw@base",
+    " 12",
+    "12",
+    "aaaa",
+    "first@head",
+    "second@heads",
+    "third@aaaa",
+    "first@-1",
+    "second@+1",
+    "aaaa+1",
+    "aaaa-1",
     # Python int() forms of negative walks
-    " -1", "-1_0", "-01",
+    " -1",
+    "-1_0",
+    "-01",
     # non-strings and sequences
-    ("a1b2c3d4e5f6",), ("a1b2", "c3d4"), ("heads",), ["base", "a1b2"], ("s1x1", None),
-    5, b"abc", (b"abc",), (None,), (5, "a"),
+    ("a1b2c3d4e5f6",),
+    ("a1b2", "c3d4"),
+    ("heads",),
+    ["base", "a1b2"],
+    ("s1x1", None),
+    5,
+    b"abc",
+    (b"abc",),
+    (None,),
+    (5, "a"),
 ]
 
 
@@ -117,14 +208,36 @@ def test_identifiers(pair: Pair) -> None:
     m, g = pair.map, pair.graph
     assert g is not None
     for ident in IDENTIFIERS:
-        pair.compare(f"get_revisions({ident!r})", lambda: m.get_revisions(ident), lambda: g.get_revisions(ident, indices=True))
-        pair.compare(f"get_revision({ident!r})", lambda: m.get_revision(ident), lambda: g.get_revision(ident, indices=True))
-        pair.compare(f"_resolve_revision_number({ident!r})", lambda: m._resolve_revision_number(ident), lambda: g.resolve_revision_number(ident))
-        pair.compare(f"_get_all_current({ident!r})", lambda: m._get_all_current(ident), lambda: frozenset(g.get_all_current(ident, indices=True)))
+        pair.compare(
+            f"get_revisions({ident!r})", lambda: m.get_revisions(ident), lambda: g.get_revisions(ident, indices=True)
+        )
+        pair.compare(
+            f"get_revision({ident!r})", lambda: m.get_revision(ident), lambda: g.get_revision(ident, indices=True)
+        )
+        pair.compare(
+            f"_resolve_revision_number({ident!r})",
+            lambda: m._resolve_revision_number(ident),
+            lambda: g.resolve_revision_number(ident),
+        )
+        pair.compare(
+            f"_get_all_current({ident!r})",
+            lambda: m._get_all_current(ident),
+            lambda: frozenset(g.get_all_current(ident, indices=True)),
+        )
         if isinstance(ident, str):
-            pair.compare(f"get_current_head({ident!r})", lambda: m.get_current_head(ident), lambda: g.get_current_head(ident))
-            pair.compare(f"_get_base_revisions({ident!r})", lambda: m._get_base_revisions(ident), lambda: g.get_base_revisions(ident))
-            pair.compare(f"_resolve_branch({ident!r})", lambda: m._resolve_branch(ident), lambda: g.resolve_branch(ident, indices=True))
+            pair.compare(
+                f"get_current_head({ident!r})", lambda: m.get_current_head(ident), lambda: g.get_current_head(ident)
+            )
+            pair.compare(
+                f"_get_base_revisions({ident!r})",
+                lambda: m._get_base_revisions(ident),
+                lambda: g.get_base_revisions(ident),
+            )
+            pair.compare(
+                f"_resolve_branch({ident!r})",
+                lambda: m._resolve_branch(ident),
+                lambda: g.resolve_branch(ident, indices=True),
+            )
             for check in ("br1", "br2", "svc1", "abcdlabel", "nosuch"):
                 pair.compare(
                     f"_revision_for_ident({ident!r}, {check!r})",
@@ -158,8 +271,12 @@ def test_iterate_and_parse(pair: Pair) -> None:
                 for implicit_base in (False, True):
                     pair.compare(
                         f"iterate_revisions({upper!r}, {lower!r}, down={down}, ib={implicit_base})",
-                        lambda: list(m.iterate_revisions(upper, lower, implicit_base=implicit_base, select_for_downgrade=down)),
-                        lambda: g.iterate_revisions(upper, lower, implicit_base=implicit_base, select_for_downgrade=down, indices=True),
+                        lambda: list(
+                            m.iterate_revisions(upper, lower, implicit_base=implicit_base, select_for_downgrade=down)
+                        ),
+                        lambda: g.iterate_revisions(
+                            upper, lower, implicit_base=implicit_base, select_for_downgrade=down, indices=True
+                        ),
                         any_overlap=isinstance(lower, str) and "@" in lower,
                     )
     for current in currents:
@@ -200,7 +317,14 @@ def test_plans(pair: Pair) -> None:
                 lambda: [pair.step_tuple(s) for s in sd._stamp_revs(target, current)],
                 lambda: [pair.step_tuple(s) for s in g.stamp_plan(target, current)],
             )
-    for base, head in [("base", "heads"), ("base", "head"), ("a1b2", "heads"), ("c3d4", "d4e5"), ("base", "nosuch"), ("s1x1", "s2y3")]:
+    for base, head in [
+        ("base", "heads"),
+        ("base", "head"),
+        ("a1b2", "heads"),
+        ("c3d4", "d4e5"),
+        ("base", "nosuch"),
+        ("s1x1", "s2y3"),
+    ]:
         pair.compare(
             f"walk_revisions({base!r}, {head!r})",
             lambda: [s.revision for s in sd.walk_revisions(base, head)],
@@ -226,19 +350,36 @@ def graph(entries: list[tuple[Any, ...]]) -> monomig.RevisionGraph:
             "No such revision or branch 'zz1'; please ensure at least four characters are present "
             "for partial revision identifier matches",
         ),
-        (PREFIXES, "abcd", monomig.ResolutionError, "Multiple revisions start with 'abcd': 'abcdef01', 'abcdef02', 'abcd1234'..."),
+        (
+            PREFIXES,
+            "abcd",
+            monomig.ResolutionError,
+            "Multiple revisions start with 'abcd': 'abcdef01', 'abcdef02', 'abcd1234'...",
+        ),
         (BRANCHY, "br1@d4e5f6a1b2c3", monomig.ResolutionError, "Revision d4e5f6a1b2c3 is not a member of branch 'br1'"),
         (BRANCHY, "br1@d4e5", monomig.ResolutionError, "No such revision or branch 'd4e5'"),
         (BRANCHY, "nosuch@a1b2c3d4e5f6", monomig.ResolutionError, "No such branch: 'nosuch'"),
         (BRANCHY, "nosuch@head", monomig.ResolutionError, "No such revision or branch 'nosuch'"),
-        (PREFIXES, "head", monomig.MultipleHeads, "Multiple heads are present for given argument 'head'; abcd1234, 9999"),
-        (BRANCHY, (b"abc",), monomig.RevisionError, "revision identifier (b'abc',) is not a string; ensure database driver settings are correct"),
+        (
+            PREFIXES,
+            "head",
+            monomig.MultipleHeads,
+            "Multiple heads are present for given argument 'head'; abcd1234, 9999",
+        ),
+        (
+            BRANCHY,
+            (b"abc",),
+            monomig.RevisionError,
+            "revision identifier (b'abc',) is not a string; ensure database driver settings are correct",
+        ),
         (BRANCHY, "c3d4-5", monomig.RevisionError, None),
     ],
 )
 def test_resolution_messages(entries: Any, ident: Any, exc: type, message: str | None) -> None:
     p = Pair(entries)
-    a = p.compare(f"get_revision({ident!r})", lambda: p.map.get_revision(ident), lambda: p.graph.get_revision(ident, indices=True))  # type: ignore[union-attr]
+    a = p.compare(
+        f"get_revision({ident!r})", lambda: p.map.get_revision(ident), lambda: p.graph.get_revision(ident, indices=True)
+    )  # type: ignore[union-attr]
     assert a[0] in ("err", "crash")
     with pytest.raises(exc) as info:
         graph(entries).get_revision(ident)
@@ -305,7 +446,11 @@ def test_overlap_message() -> None:
 
 def test_nothing_to_drop_and_not_valid_downgrade() -> None:
     p = Pair(BRANCHY)
-    for upper, lower in [(("c3d4e5f6a1b2",), "d4e5f6a1b2c3"), (("f6a1b2c3d4e5",), "br2@a1b2c3d4e5f6"), (("f6a1b2c3d4e5",), "br1@b2c3")]:
+    for upper, lower in [
+        (("c3d4e5f6a1b2",), "d4e5f6a1b2c3"),
+        (("f6a1b2c3d4e5",), "br2@a1b2c3d4e5f6"),
+        (("f6a1b2c3d4e5",), "br1@b2c3"),
+    ]:
         p.compare(
             f"downgrade {upper} -> {lower}",
             lambda: list(p.map.iterate_revisions(upper, lower, select_for_downgrade=True)),

@@ -28,8 +28,12 @@ def check_queries(rng: random.Random, p: Pair, n_idents: int = 25) -> None:
     ids = [o.revision for o in p.objs]
     cyclic = p.cyclic
     for ident in idents:
-        p.compare(f"get_revisions({ident!r})", lambda: m.get_revisions(ident), lambda: g.get_revisions(ident, indices=True))
-        p.compare(f"get_revision({ident!r})", lambda: m.get_revision(ident), lambda: g.get_revision(ident, indices=True))
+        p.compare(
+            f"get_revisions({ident!r})", lambda: m.get_revisions(ident), lambda: g.get_revisions(ident, indices=True)
+        )
+        p.compare(
+            f"get_revision({ident!r})", lambda: m.get_revision(ident), lambda: g.get_revision(ident, indices=True)
+        )
         p.compare(
             f"_resolve_revision_number({ident!r})",
             lambda: m._resolve_revision_number(ident),
@@ -42,7 +46,11 @@ def check_queries(rng: random.Random, p: Pair, n_idents: int = 25) -> None:
                 lambda: frozenset(g.get_all_current(ident, indices=True)),
             )
         if isinstance(ident, str):
-            p.compare(f"_get_base_revisions({ident!r})", lambda: m._get_base_revisions(ident), lambda: g.get_base_revisions(ident))
+            p.compare(
+                f"_get_base_revisions({ident!r})",
+                lambda: m._get_base_revisions(ident),
+                lambda: g.get_base_revisions(ident),
+            )
             targets = rng.sample(ids, k=min(len(ids), 4)) + [i[:4] for i in rng.sample(ids, k=min(len(ids), 2))]
             deps = rng.random() < 0.5
             p.compare(
@@ -51,8 +59,14 @@ def check_queries(rng: random.Random, p: Pair, n_idents: int = 25) -> None:
                 lambda: g.filter_for_lineage(targets, ident, include_dependencies=deps),
             )
             label = ident if rng.random() < 0.5 else (ident.split("@")[0] if "@" in ident else ident)
-            p.compare(f"get_current_head({label!r})", lambda: m.get_current_head(label), lambda: g.get_current_head(label))
-            p.compare(f"_resolve_branch({ident!r})", lambda: m._resolve_branch(ident), lambda: g.resolve_branch(ident, indices=True))
+            p.compare(
+                f"get_current_head({label!r})", lambda: m.get_current_head(label), lambda: g.get_current_head(label)
+            )
+            p.compare(
+                f"_resolve_branch({ident!r})",
+                lambda: m._resolve_branch(ident),
+                lambda: g.resolve_branch(ident, indices=True),
+            )
             if ident:
                 target = rng.choice(ids) if ids else ident
                 p.compare(
@@ -196,7 +210,9 @@ def test_deterministic_without_hook() -> None:
         assert a.heads == p.map.heads
         assert a.real_heads == p.map._real_heads
         assert a.bases == p.map.bases
-        assert set(a.iterate_revisions("heads", "base")) == {r.revision for r in p.map.iterate_revisions("heads", "base")}
+        assert set(a.iterate_revisions("heads", "base")) == {
+            r.revision for r in p.map.iterate_revisions("heads", "base")
+        }
         for o in p.objs:
             info: dict[str, Any] = a.revision_info(o.revision)
             assert set(info["nextrev"]) == set(o.nextrev)

@@ -48,7 +48,9 @@ ALL_REVISIONS = {e[0] for e in ORDERS + BILLING + TWO_HEADS}
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = write_project(tmp_path_factory.mktemp("pictures"), {"orders": ORDERS, "billing": BILLING, "forked": TWO_HEADS})
+    root = write_project(
+        tmp_path_factory.mktemp("pictures"), {"orders": ORDERS, "billing": BILLING, "forked": TWO_HEADS}
+    )
     # a message every format must escape
     m1 = next((root / "migrations/versions/orders").glob("*_m1.py"))
     m1.write_text(m1.read_text().replace("step 10 of the schema", 'merge "feature" <into> main & #1 `now`'))
@@ -171,7 +173,8 @@ def test_report_in_headless_chromium(project: Path, tmp_path: Path) -> None:
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text
     mermaid_js = Path(
         os.environ.get("MONOMIG_MERMAID_JS")
-        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / f"monomig/mermaid-{MERMAID_VERSION}/mermaid.min.js"
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        / f"monomig/mermaid-{MERMAID_VERSION}/mermaid.min.js"
     )
     graphs = [
         monomig(project, "graph", *extra).stdout
@@ -246,9 +249,12 @@ def test_a_broken_service_and_a_secret(tmp_path: Path) -> None:
     z1 = next((root / "migrations/versions/bad").glob("*_z1.py"))
     z1.write_text(z1.read_text().replace("down_revision = None", "down_revision = compute()"))
     ini = root / "alembic.ini"
-    ini.write_text(ini.read_text().replace(
-        "sqlalchemy.url = sqlite:///%(here)s/var/good.db", "sqlalchemy.url = postgresql://app:s3cret-pw@127.0.0.1:9/nowhere"
-    ))
+    ini.write_text(
+        ini.read_text().replace(
+            "sqlalchemy.url = sqlite:///%(here)s/var/good.db",
+            "sqlalchemy.url = postgresql://app:s3cret-pw@127.0.0.1:9/nowhere",
+        )
+    )
     out = monomig(root, "graph", "--status", "--connect-timeout", "2")
     assert out.returncode == 2
     assert "service 'bad'" in out.stderr and "Traceback" not in out.stderr

@@ -39,7 +39,7 @@ def downgrade():
     pass
 '''
 
-MINIMAL = '''\
+MINIMAL = """\
 import labels
 
 revision = "aaaa"
@@ -53,7 +53,7 @@ def upgrade():
 
 def downgrade():
     pass
-'''
+"""
 
 
 def stock_env() -> dict[str, str]:
@@ -72,7 +72,10 @@ def build(tmp_path: Path, url_of: dict[str, str], **sections: dict[str, str]) ->
     (repo.root / "lib" / "labels.py").write_text("EXPAND = 'expand'\n")
     (repo.root / "var").mkdir()
     neutron = repo.add_service(
-        "neutron", url_of["neutron"], prepend_sys_path=".", **{"monomig.allow_multiple_heads": "true"},
+        "neutron",
+        url_of["neutron"],
+        prepend_sys_path=".",
+        **{"monomig.allow_multiple_heads": "true"},
         **sections.get("neutron", {}),
     )
     for f in sorted((FIXTURES / "versions" / "neutron").glob("*.py")):
@@ -110,7 +113,9 @@ def test_constants_read_statically_and_imports_as_alembic(tmp_path: Path) -> Non
         ("4ffceebfada_", False, ("contract",)),
         ("5c85685d616d", False, ()),
     ]
-    (entry,) = native.scan_revisions([str(repo.root / "migrations/versions/minimal")], search_path=[str(repo.root / "lib")])[0]
+    (entry,) = native.scan_revisions(
+        [str(repo.root / "migrations/versions/minimal")], search_path=[str(repo.root / "lib")]
+    )[0]
     assert (entry.needs_import, entry.branch_labels) == (False, ("expand",))
 
     # The fast commands print what stock prints.
@@ -192,8 +197,10 @@ def test_an_import_that_fails_is_the_services_error(tmp_path: Path) -> None:
 def test_status_on_postgresql(tmp_path: Path, pg_database: ServerDb) -> None:
     urls = dict.fromkeys(("neutron", "computed", "minimal"), pg_database.url)
     repo = build(
-        tmp_path, urls,
-        neutron={"version_table": "v_neutron"}, computed={"version_table": "v_computed"},
+        tmp_path,
+        urls,
+        neutron={"version_table": "v_neutron"},
+        computed={"version_table": "v_computed"},
         minimal={"version_table": "v_minimal"},
     )
     env_py = repo.root / "migrations" / "env.py"

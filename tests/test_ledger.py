@@ -12,7 +12,7 @@ import pytest
 from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
 from support.fleet_repo import Repo, alembic, monomig
 
-ENV_PY = '''\
+ENV_PY = """\
 import monomig  # the bridge
 from alembic import context
 from sqlalchemy import Column, Integer, MetaData, Table, engine_from_config, pool
@@ -33,7 +33,7 @@ def run_migrations_online():
 
 
 run_migrations_online()
-'''
+"""
 
 MAKO = '''"""${message}"""
 from alembic import op
@@ -98,8 +98,13 @@ def test_sqlite_ledger_through_alembic_monomig_and_all(tmp_path: Path) -> None:
     rows = log(repo)
     steps = [(r["direction"], r["revision"], r["outcome"]) for r in reversed(rows)]
     assert steps == [
-        ("upgrade", "w1", "done"), ("upgrade", "w2", "done"), ("upgrade", "w3", "done"),
-        ("downgrade", "w3", "done"), ("stamp", "w3", "done"), ("downgrade", "w3", "done"), ("upgrade", "w3", "done"),
+        ("upgrade", "w1", "done"),
+        ("upgrade", "w2", "done"),
+        ("upgrade", "w3", "done"),
+        ("downgrade", "w3", "done"),
+        ("stamp", "w3", "done"),
+        ("downgrade", "w3", "done"),
+        ("upgrade", "w3", "done"),
     ]
     first = rows[-1]
     assert first["service"] == "shop" and first["file_hash"].startswith("sha256:")
@@ -161,10 +166,12 @@ def test_postgres_failed_step_leaves_no_done_row_and_no_password(tmp_path: Path,
     url = pg_database.url.replace("postgres@", "postgres:s3cretpw@")  # trust auth ignores the password
     repo = project(tmp_path / "p", url)
     repo.revision("shop", "p1", None, upgrade=CREATE_WIDGETS)
-    repo.revision("shop", "p2", "p1", upgrade=(
-        "op.create_table('half', sa.Column('id', sa.Integer))\n"
-        f"raise RuntimeError('cannot finish on {url}')"
-    ))
+    repo.revision(
+        "shop",
+        "p2",
+        "p1",
+        upgrade=(f"op.create_table('half', sa.Column('id', sa.Integer))\nraise RuntimeError('cannot finish on {url}')"),
+    )
     r = monomig(repo.root, "-n", "shop", "upgrade", "head")
     assert r.returncode != 0
     with pg_admin(pg_database.name) as conn:
@@ -189,10 +196,15 @@ def test_postgres_failed_step_leaves_no_done_row_and_no_password(tmp_path: Path,
 def test_mariadb_killed_worker_leaves_a_running_row_verify_reports(tmp_path: Path, mysql_database: ServerDb) -> None:
     repo = project(tmp_path / "p", mysql_database.url)
     repo.revision("shop", "m1", None, upgrade=CREATE_WIDGETS)
-    repo.revision("shop", "m2", "m1", upgrade=(
-        "op.create_table('half', sa.Column('id', sa.Integer))\n"
-        "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
-    ))
+    repo.revision(
+        "shop",
+        "m2",
+        "m1",
+        upgrade=(
+            "op.create_table('half', sa.Column('id', sa.Integer))\n"
+            "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
+        ),
+    )
     r = monomig(repo.root, "upgrade", "--all")
     assert r.returncode == 1
     conn = my_admin(mysql_database.name)

@@ -188,9 +188,12 @@ def test_upgrade_all_postgresql_services(tmp_path: Path, pg_database: ServerDb) 
         for i in range(12):
             db = pg_database.name if i % 2 else other
             svc = f"pg{i:02d}"
-            repo.add_service(svc, f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/{db}",
-                             version_table=f"{svc}_version")
-            repo.chain(svc, 3, prefix=f"{svc}r", upgrade=f"op.execute('CREATE TABLE IF NOT EXISTS t_{svc} (x INTEGER)')")
+            repo.add_service(
+                svc, f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/{db}", version_table=f"{svc}_version"
+            )
+            repo.chain(
+                svc, 3, prefix=f"{svc}r", upgrade=f"op.execute('CREATE TABLE IF NOT EXISTS t_{svc} (x INTEGER)')"
+            )
         r = monomig(repo.root, "upgrade", "--all", "--jobs", "8", "--json", timeout=600)
         assert r.returncode == 0, r.stderr[-3000:]
         summary = json.loads(r.stdout)

@@ -23,10 +23,18 @@ op.add_column("accounts", sa.Column("plan", sa.Text()))
 
 def _project(tmp_path: Path, url: str, retries: str) -> Repo:
     repo = Repo(tmp_path)
-    repo.add_service("pg", url, **{
-        "monomig.lock_timeout": "200ms", "monomig.statement_timeout": "30s", "monomig.lock_retries": retries,
-    })
-    repo.revision("pg", "r1", None, upgrade='op.create_table("first", sa.Column("id", sa.BigInteger(), primary_key=True))')
+    repo.add_service(
+        "pg",
+        url,
+        **{
+            "monomig.lock_timeout": "200ms",
+            "monomig.statement_timeout": "30s",
+            "monomig.lock_retries": retries,
+        },
+    )
+    repo.revision(
+        "pg", "r1", None, upgrade='op.create_table("first", sa.Column("id", sa.BigInteger(), primary_key=True))'
+    )
     repo.revision("pg", "r2", "r1", upgrade=SIDE_AND_BLOCKED)
     return repo
 
@@ -50,8 +58,15 @@ def test_retried_after_lock_timeout_until_the_blocker_goes(tmp_path: Path, pg_da
     repo = _project(tmp_path, pg_database.url, retries="6")
     blocker = _blocker(pg_database)
     # the blocker goes once the first retry is announced: the revision has failed on the lock by then
-    proc = subprocess.Popen([MONOMIG, "-n", "pg", "upgrade", "head"], cwd=repo.root, env=env_without_urls(),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [MONOMIG, "-n", "pg", "upgrade", "head"],
+        cwd=repo.root,
+        env=env_without_urls(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = []
     try:
         assert proc.stderr is not None
@@ -66,8 +81,9 @@ def test_retried_after_lock_timeout_until_the_blocker_goes(tmp_path: Path, pg_da
             proc.kill()
     stderr = "".join(lines)
     assert proc.returncode == 0, stderr
-    assert "monomig: service 'pg': revision r2 hit the lock timeout and was rolled back completely; retry 1 of 6" \
-        in stderr
+    assert (
+        "monomig: service 'pg': revision r2 hit the lock timeout and was rolled back completely; retry 1 of 6" in stderr
+    )
     assert "retry 2 of 6" not in stderr
     with pg_admin(pg_database.name) as conn:
         cols = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'accounts'")
@@ -114,14 +130,19 @@ def test_bad_duration_fails_with_the_option_named(tmp_path: Path, pg_database: S
 def test_mariadb_session_settings_on_the_migration_connection(tmp_path: Path, mysql_database: ServerDb) -> None:
     repo = Repo(tmp_path)
     repo.add_service("my", mysql_database.url, **{"monomig.lock_timeout": "2500ms", "monomig.statement_timeout": "30s"})
-    repo.revision("my", "m1", None, upgrade=(
-        'op.execute("CREATE TABLE probe AS SELECT @@SESSION.lock_wait_timeout AS l, '
-        '@@SESSION.max_statement_time AS s")'
-    ))
+    repo.revision(
+        "my",
+        "m1",
+        None,
+        upgrade=(
+            'op.execute("CREATE TABLE probe AS SELECT @@SESSION.lock_wait_timeout AS l, '
+            '@@SESSION.max_statement_time AS s")'
+        ),
+    )
     done = monomig(repo.root, "-n", "my", "upgrade", "head", timeout=60)
     assert done.returncode == 0, done.stderr
     with my_admin(mysql_database.name) as conn, conn.cursor() as cur:
         cur.execute("SELECT l, s FROM probe")
-        (lock, statement), = cur.fetchall()
+        ((lock, statement),) = cur.fetchall()
     assert int(lock) == 3  # whole seconds, rounded up
     assert float(statement) == 30.0

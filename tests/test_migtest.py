@@ -50,8 +50,15 @@ EXPECTED = {
 
 
 def monomig_test(root: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([MONOMIG, "test", *args], cwd=root, capture_output=True, text=True,
-                          env=env_without_urls(), timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [MONOMIG, "test", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env_without_urls(),
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def throwaway_names(backend: str) -> list[str]:
@@ -62,7 +69,9 @@ def throwaway_names(backend: str) -> list[str]:
         c = my_admin()
         try:
             with c.cursor() as cur:
-                cur.execute("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'monomig\\_test\\_%'")
+                cur.execute(
+                    "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'monomig\\_test\\_%'"
+                )
                 return [r[0] for r in cur.fetchall()]
         finally:
             c.close()
@@ -89,16 +98,24 @@ def test_healthy_passes_and_each_fault_fails_its_check(tmp_path: Path, backend: 
         require_server("postgres" if backend == "postgresql" else "mysql")
     write_repo(tmp_path)
     junit = tmp_path / "out.xml"
-    proc = subprocess.Popen([MONOMIG, "test", *BACKENDS[backend], "--json", "--junit", str(junit), "-j", "2"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env_without_urls(), stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [MONOMIG, "test", *BACKENDS[backend], "--json", "--junit", str(junit), "-j", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_without_urls(),
+        stdin=subprocess.DEVNULL,
+    )
     out, err = proc.communicate(timeout=240)
     assert proc.returncode == 1, err + out
     report = json.loads(out)
     by = {s["service"]: s for s in report["services"]}
     assert by["healthy"]["error"] is None
     healthy = {c["check"]: c["status"] for c in by["healthy"]["checks"]}
-    assert healthy == dict.fromkeys(("single_head", "upgrade", "models_match", "roundtrip", "stairway"), "passed"), by["healthy"]
+    assert healthy == dict.fromkeys(("single_head", "upgrade", "models_match", "roundtrip", "stairway"), "passed"), by[
+        "healthy"
+    ]
     for service, (failing, revision) in EXPECTED.items():
         checks = {c["check"]: c for c in by[service]["checks"]}
         failed = {name for name, c in checks.items() if c["status"] == "failed"}
@@ -137,14 +154,33 @@ def test_human_output_and_only(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_section_options_skip_and_minimum_downgrade(tmp_path: Path) -> None:
-    write_repo(tmp_path, faults=("forgot_index", "down_raises"),
-               extra_ini={"forgot_index": {"monomig.test.skip": "fi2"},
-                          "down_raises": {"monomig.test.minimum_downgrade": "dr2"}})
-    r = monomig_test(tmp_path, "--backend", "sqlite", "-n", "forgot_index", "-n", "down_raises",
-                     "--only", "stairway", "--only", "roundtrip", "--json")
+    write_repo(
+        tmp_path,
+        faults=("forgot_index", "down_raises"),
+        extra_ini={
+            "forgot_index": {"monomig.test.skip": "fi2"},
+            "down_raises": {"monomig.test.minimum_downgrade": "dr2"},
+        },
+    )
+    r = monomig_test(
+        tmp_path,
+        "--backend",
+        "sqlite",
+        "-n",
+        "forgot_index",
+        "-n",
+        "down_raises",
+        "--only",
+        "stairway",
+        "--only",
+        "roundtrip",
+        "--json",
+    )
     by = {s["service"]: {c["check"]: c["status"] for c in s["checks"]} for s in json.loads(r.stdout)["services"]}
-    assert by == {"forgot_index": {"roundtrip": "passed", "stairway": "passed"},
-                  "down_raises": {"roundtrip": "passed", "stairway": "passed"}}, r.stdout
+    assert by == {
+        "forgot_index": {"roundtrip": "passed", "stairway": "passed"},
+        "down_raises": {"roundtrip": "passed", "stairway": "passed"},
+    }, r.stdout
 
 
 @pytest.mark.slow
@@ -175,9 +211,16 @@ def test_interrupted_run_leaves_no_database(tmp_path: Path, how: str) -> None:
     versions = tmp_path / "migrations" / "versions" / "healthy"
     first = next(versions.glob("hh1_*.py"))
     first.write_text(first.read_text().replace("def upgrade():\n", "def upgrade():\n    import time; time.sleep(60)\n"))
-    proc = subprocess.Popen([MONOMIG, "test", "--url", PG_SERVER, "--only", "upgrade"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_without_urls(),
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [MONOMIG, "test", "--url", PG_SERVER, "--only", "upgrade"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_without_urls(),
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     _wait_for(lambda: owned_by(throwaway_names("postgresql"), proc.pid) != [])
     time.sleep(1.5)  # the worker is inside the revision by now
     if how == "sigterm":
@@ -203,7 +246,9 @@ def test_schema_snapshot_binding(tmp_path: Path) -> None:
 
     db = tmp_path / "s.db"
     con = sqlite3.connect(db)
-    con.executescript("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL DEFAULT 'x'); CREATE INDEX ix_v ON t (v);")
+    con.executescript(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL DEFAULT 'x'); CREATE INDEX ix_v ON t (v);"
+    )
     con.close()
     a = _native.schema_snapshot(f"sqlite:///{db}")
     assert a.tables == ["t"]
@@ -213,12 +258,17 @@ def test_schema_snapshot_binding(tmp_path: Path) -> None:
     b = _native.schema_snapshot(f"sqlite:///{db}")
     assert a != b and a == a
     assert a.diff(b) == ["table t: index ix_v (CREATE INDEX ix_v ON t (v)): present before, missing after"]
-    assert a.to_dict()["tables"]["t"]["columns"][1] == {"name": "v", "type": "TEXT", "nullable": False, "default": "'x'"}
+    assert a.to_dict()["tables"]["t"]["columns"][1] == {
+        "name": "v",
+        "type": "TEXT",
+        "nullable": False,
+        "default": "'x'",
+    }
     with pytest.raises(_native.DatabaseError):
         _native.schema_snapshot(f"sqlite:///{tmp_path / 'absent.db'}")
 
 
-DATA_HOOKS = '''import sqlalchemy as sa
+DATA_HOOKS = """import sqlalchemy as sa
 
 before_revision_data = {"hh2": {"users": [{"id": 1, "name": "ann"}, {"id": 2, "name": "bob"}]}}
 
@@ -230,7 +280,7 @@ def after_email(conn):
 
 
 at_revision_data = {"hh2": after_email, "hh3": {"orders": {"id": 1, "user_id": 1}}}
-'''
+"""
 
 
 @pytest.mark.slow
@@ -253,13 +303,30 @@ def test_pytest_plugin_a_test_per_service_and_check(tmp_path: Path) -> None:
     write_repo(tmp_path, faults=("forgot_index",))
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     env = env_without_urls()
-    cmd = [os.path.join(os.path.dirname(MONOMIG), "python"), "-m", "pytest", "-p", "no:cacheprovider", "-q",
-           "-p", "no:xdist", "--monomig", "--monomig-backend", "sqlite", "-k", "forgot_index or (healthy and stairway)"]
-    r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=180, stdin=subprocess.DEVNULL)
+    cmd = [
+        os.path.join(os.path.dirname(MONOMIG), "python"),
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-p",
+        "no:xdist",
+        "--monomig",
+        "--monomig-backend",
+        "sqlite",
+        "-k",
+        "forgot_index or (healthy and stairway)",
+    ]
+    r = subprocess.run(
+        cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=180, stdin=subprocess.DEVNULL
+    )
     assert r.returncode == 1, r.stdout + r.stderr
     assert "1 failed, 5 passed" in r.stdout, r.stdout
     assert "FAILED alembic.ini::forgot_index::stairway" in r.stdout, r.stdout
-    off = subprocess.run(cmd[:-6] + ["--collect-only"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    off = subprocess.run(
+        cmd[:-6] + ["--collect-only"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60
+    )
     assert "alembic.ini::" not in off.stdout  # off unless asked for
 
 
@@ -270,30 +337,41 @@ def test_schema_snapshot_reads_server_catalogs(pg_database: ServerDb, mysql_data
     from monomig import _native
 
     ddl = {
-        "pg": ["CREATE TYPE mood AS ENUM ('ok', 'sad')",
-               "CREATE TABLE a (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x' UNIQUE, m mood, "
-               "CONSTRAINT positive CHECK (id > 0))",
-               "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON DELETE CASCADE)",
-               "CREATE INDEX ix_b_a ON b (a_id)"],
-        "my": ["CREATE TABLE a (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x' UNIQUE, "
-               "m ENUM('ok', 'sad'), CONSTRAINT positive CHECK (id > 0))",
-               "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER, CONSTRAINT fk_b_a FOREIGN KEY (a_id) "
-               "REFERENCES a (id) ON DELETE CASCADE)",
-               "CREATE INDEX ix_b_a ON b (a_id)"],
+        "pg": [
+            "CREATE TYPE mood AS ENUM ('ok', 'sad')",
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x' UNIQUE, m mood, "
+            "CONSTRAINT positive CHECK (id > 0))",
+            "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON DELETE CASCADE)",
+            "CREATE INDEX ix_b_a ON b (a_id)",
+        ],
+        "my": [
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x' UNIQUE, "
+            "m ENUM('ok', 'sad'), CONSTRAINT positive CHECK (id > 0))",
+            "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER, CONSTRAINT fk_b_a FOREIGN KEY (a_id) "
+            "REFERENCES a (id) ON DELETE CASCADE)",
+            "CREATE INDEX ix_b_a ON b (a_id)",
+        ],
     }
     change = {
         "pg": ["ALTER TYPE mood ADD VALUE 'glad'", "DROP INDEX ix_b_a", "ALTER TABLE a ALTER COLUMN code DROP DEFAULT"],
-        "my": ["ALTER TABLE a MODIFY m ENUM('ok', 'sad', 'glad')", "ALTER TABLE b DROP FOREIGN KEY fk_b_a",
-               "ALTER TABLE a ALTER COLUMN code DROP DEFAULT"],
+        "my": [
+            "ALTER TABLE a MODIFY m ENUM('ok', 'sad', 'glad')",
+            "ALTER TABLE b DROP FOREIGN KEY fk_b_a",
+            "ALTER TABLE a ALTER COLUMN code DROP DEFAULT",
+        ],
     }
     expected = {
-        "pg": ["table a: column code: default 'x'::character varying before, no default after",
-               "table b: index ix_b_a (CREATE INDEX ix_b_a ON public.b USING btree (a_id)): present before, missing after",
-               "enum type mood: 'ok', 'sad' before, 'ok', 'sad', 'glad' after"],
-        "my": ["table a: column m: type enum('ok','sad') before, enum('ok','sad','glad') after",
-               "table a: column code: default 'x' before, no default after",
-               "table b: constraint fk_b_a (FOREIGN KEY (a_id) REFERENCES a (id) ON UPDATE RESTRICT ON DELETE CASCADE): "
-               "present before, missing after"],
+        "pg": [
+            "table a: column code: default 'x'::character varying before, no default after",
+            "table b: index ix_b_a (CREATE INDEX ix_b_a ON public.b USING btree (a_id)): present before, missing after",
+            "enum type mood: 'ok', 'sad' before, 'ok', 'sad', 'glad' after",
+        ],
+        "my": [
+            "table a: column m: type enum('ok','sad') before, enum('ok','sad','glad') after",
+            "table a: column code: default 'x' before, no default after",
+            "table b: constraint fk_b_a (FOREIGN KEY (a_id) REFERENCES a (id) ON UPDATE RESTRICT ON DELETE CASCADE): "
+            "present before, missing after",
+        ],
     }
     for key, db in (("pg", pg_database), ("my", mysql_database)):
         engine = sa.create_engine(db.url, isolation_level="AUTOCOMMIT")

@@ -263,8 +263,13 @@ def test_concurrent_commands_share_one_cache(tmp_path: Path, cache_dir: Path) ->
     time.sleep(SETTLE)
     env = {**os.environ, "MONOMIG_CACHE_DIR": str(cache_dir)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(versions)], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT, str(versions)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
     for p in procs:

@@ -77,8 +77,20 @@ def compare(root: Path, locations: list[Path], recursive: bool, sourceless: bool
 
 def build_reference_tree(root: Path) -> Path:
     v = root / "versions"
-    for name in ["b.py", "a.py", "B.py", "_private.py", "__init__.py", ".#lock.py", "__init__x.py",
-                 "weird name.py", "é.py", "x.py.bak", "notes.txt", "e.py"]:
+    for name in [
+        "b.py",
+        "a.py",
+        "B.py",
+        "_private.py",
+        "__init__.py",
+        ".#lock.py",
+        "__init__x.py",
+        "weird name.py",
+        "é.py",
+        "x.py.bak",
+        "notes.txt",
+        "e.py",
+    ]:
         write(v / name)
     compiled(v / "a.pyc")  # beside a.py: the .py wins
     compiled(v / "c.pyc")  # alone: loaded when sourceless
@@ -179,8 +191,24 @@ def test_directory_link_loops_do_not_hang(tmp_path: Path) -> None:
 
 def random_tree(r: random.Random, root: Path) -> list[Path]:
     """A random version tree under ``root``; returns a random list of locations."""
-    names = ["a.py", "b.py", "Z.py", "_p.py", "__init__.py", ".#l.py", "n.txt", "m.py.orig", "c.pyc", "d.pyo",
-             "é.py", "sp ace.py", "a.pyc", "b.pyo", "k.py", "d.pyc"]
+    names = [
+        "a.py",
+        "b.py",
+        "Z.py",
+        "_p.py",
+        "__init__.py",
+        ".#l.py",
+        "n.txt",
+        "m.py.orig",
+        "c.pyc",
+        "d.pyo",
+        "é.py",
+        "sp ace.py",
+        "a.pyc",
+        "b.pyo",
+        "k.py",
+        "d.pyc",
+    ]
     dirs = [root / "v"]
     created_dirs = [root / "v"]
     (root / "v").mkdir()

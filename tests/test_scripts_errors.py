@@ -75,7 +75,13 @@ DAMAGE = [
     ("non-ASCII bytes literal", "f.py", "x = b'é'\n".encode() + GOOD.encode(), monomig.ScriptError, None),
     ("unexpected indent", "f.py", b"revision = 'a'\n    down_revision = None\n", monomig.ScriptError, None),
     ("bad dedent", "f.py", GOOD.encode() + b"def f():\n        x = 1\n    y = 2\n", monomig.ScriptError, None),
-    ("missing block", "f.py", GOOD.encode() + b"def upgrade():\n\ndef downgrade():\n    pass\n", monomig.ScriptError, None),
+    (
+        "missing block",
+        "f.py",
+        GOOD.encode() + b"def upgrade():\n\ndef downgrade():\n    pass\n",
+        monomig.ScriptError,
+        None,
+    ),
     ("missing colon", "f.py", GOOD.encode() + b"def upgrade()\n    pass\n", monomig.ScriptError, None),
     ("tabs and spaces", "f.py", GOOD.encode() + b"if True:\n        x = 1\n\ty = 2\n", monomig.ScriptError, None),
     ("incomplete", "f.py", GOOD.encode() + b"x = 1 +\n", monomig.ScriptError, None),
@@ -157,7 +163,17 @@ def test_empty_legacy_file_is_an_error_not_a_revision(tmp_path: Path) -> None:
 
 def _mutate(r: random.Random, src: bytes) -> tuple[str, bytes]:
     kind = r.choice(
-        ["drop-quote", "drop-bracket", "add-bracket", "truncate", "conflict", "nul", "bad-utf8", "drop-colon", "drop-char"]
+        [
+            "drop-quote",
+            "drop-bracket",
+            "add-bracket",
+            "truncate",
+            "conflict",
+            "nul",
+            "bad-utf8",
+            "drop-colon",
+            "drop-char",
+        ]
     )
     if kind == "drop-quote":
         spots = [i for i, c in enumerate(src) if c in b"'\""]

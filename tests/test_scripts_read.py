@@ -105,7 +105,10 @@ HAND_PICKED: list[tuple[str, bool]] = [
     ("import os\n'not a docstring'\nrevision = 'a21'\ndown_revision = None\n", False),
     ("'\\x1c trimmed by str.strip \\u3000'\nrevision = 'a22'\ndown_revision = None\n", False),
     ("'''\\ttabbed\n\tlines\n    and spaces'''\nrevision = 'a23'\ndown_revision = None\n", False),
-    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import os\nrevision = 'a24'\ndown_revision = None\n", False),
+    (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import os\nrevision = 'a24'\ndown_revision = None\n",
+        False,
+    ),
     ("revision = 'a25'\ndown_revision = None\ndef upgrade():\n    revision = 'no'\n    global x\n", False),
     ("revision = 'a26'\ndown_revision = None\nclass K:\n    revision = 'no'\n", False),
     ("revision = 'é27'\ndown_revision = '日本'\nbranch_labels = ('ünï', 'x y')\n", False),
@@ -169,9 +172,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "revfiles"
 DEMO_VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 #: The seed corpus: the fixtures, and the demo's revision files where they live.
 SEED_CORPUS = {
-    p.name: p
-    for p in sorted([*FIXTURES.iterdir(), *DEMO_VERSIONS.glob("*/*.py")])
-    if p.suffix in (".py", ".pybroken")
+    p.name: p for p in sorted([*FIXTURES.iterdir(), *DEMO_VERSIONS.glob("*/*.py")]) if p.suffix in (".py", ".pybroken")
 }
 
 

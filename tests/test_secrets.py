@@ -224,7 +224,9 @@ def test_unknown_host_masks(leak_check: SecretRegistry, scheme: str) -> None:
 @pytest.mark.parametrize("scheme", ["postgresql+psycopg", "mysql+pymysql"])
 def test_silent_server_times_out_and_masks(leak_check: SecretRegistry, silent_server: int, scheme: str) -> None:
     pw = leak_check.new_secret()
-    err = attempt(leak_check, "timeout", f"{scheme}://u:{pw}@127.0.0.1:{silent_server}/db", connect_timeout=HANG_TIMEOUT)
+    err = attempt(
+        leak_check, "timeout", f"{scheme}://u:{pw}@127.0.0.1:{silent_server}/db", connect_timeout=HANG_TIMEOUT
+    )
     assert isinstance(err, monomig.DatabaseError) and err.kind == "timeout", err
 
 
@@ -232,7 +234,12 @@ def test_wrong_protocol_masks(leak_check: SecretRegistry) -> None:
     """A PostgreSQL URL pointed at MariaDB's port and the other way round."""
     pw = leak_check.new_secret()
     attempt(leak_check, "pg at mysql", f"postgresql://root:{pw}@{MY_HOST}:{MY_PORT}/test", connect_timeout=HANG_TIMEOUT)
-    attempt(leak_check, "mysql at pg", f"mysql+pymysql://postgres:{pw}@{PG_HOST}:{PG_PORT}/test", connect_timeout=HANG_TIMEOUT)
+    attempt(
+        leak_check,
+        "mysql at pg",
+        f"mysql+pymysql://postgres:{pw}@{PG_HOST}:{PG_PORT}/test",
+        connect_timeout=HANG_TIMEOUT,
+    )
 
 
 @pytest.fixture
@@ -317,10 +324,14 @@ def test_pg_failures_mask(leak_check: SecretRegistry, pg_database: ServerDb, pg_
     (r,) = native.read_versions([(ok, None, None)])
     assert r.state == "no_table", r.error
     # A role that does not exist: the server refuses the user.
-    err = attempt(leak_check, "no such role", f"postgresql+psycopg://nobody_{uuid.uuid4().hex[:6]}:{wrong}@{PG_HOST}/postgres")
+    err = attempt(
+        leak_check, "no such role", f"postgresql+psycopg://nobody_{uuid.uuid4().hex[:6]}:{wrong}@{PG_HOST}/postgres"
+    )
     assert isinstance(err, monomig.DatabaseError) and err.kind == "auth_failed", err
     # A database that does not exist.
-    err = attempt(leak_check, "no such db", f"postgresql+psycopg://{role}:{wrong}@{PG_HOST}/nodb_{uuid.uuid4().hex[:6]}")
+    err = attempt(
+        leak_check, "no such db", f"postgresql+psycopg://{role}:{wrong}@{PG_HOST}/nodb_{uuid.uuid4().hex[:6]}"
+    )
     assert isinstance(err, monomig.DatabaseError) and err.kind == "database_absent", err
     (r,) = native.read_versions([(f"postgresql://{role}:{wrong}@{PG_HOST}/nodb_x", None, None)])
     assert r.state == "no_database"

@@ -69,8 +69,10 @@ def test_label_heavy_history_asks_two_questions() -> None:
     assert _native.report_history(graph2, [None] * len(entries)) == text
     assert plain_calls["frozenset_unions_many"] == 0 and plain_calls["frozenset_unions"] > 30
     # heads -v and branches share the label sets of the report
-    for report in (lambda g: _native.report_heads(g, [None] * len(entries), True),
-                   lambda g: _native.report_branches(g, [None] * len(entries))):
+    for report in (
+        lambda g: _native.report_heads(g, [None] * len(entries), True),
+        lambda g: _native.report_branches(g, [None] * len(entries)),
+    ):
         assert report(graph) == report(graph2)
 
 

@@ -217,7 +217,10 @@ def test_unreadable_revision_is_imported_as_alembic_does_unless_no_import(tmp_pa
     repo.revision("svc", "aaaa", None)
     marker = tmp_path / "imported"
     repo.revision(
-        "svc", "bbbb", None, filename="bbbb_dyn.py",
+        "svc",
+        "bbbb",
+        None,
+        filename="bbbb_dyn.py",
         text=f"open({str(marker)!r}, 'w').close()\nrevision = 'bb' + 'bb'\ndown_revision = 'aaaa'\n",
     )
     # --no-import: nothing is imported; the service is in error, naming the file and why.

@@ -17,7 +17,7 @@ from support.fleet_repo import MONOMIG, Repo, alembic, env_without_urls, monomig
 RUN_ENV = "import monomig\nmonomig.run_env(configure_logging=False)\n"
 
 #: A Dispatch-style env.py: it asks monomig which tenant to migrate and configures Alembic itself.
-DISPATCH_ENV = '''\
+DISPATCH_ENV = """\
 import sys
 from alembic import context
 from sqlalchemy import create_engine, pool, text
@@ -32,10 +32,12 @@ with engine.connect() as connection:
     context.configure(connection=connection, version_table_schema=target.schema)
     with context.begin_transaction():
         context.run_migrations()
-'''
+"""
 
 
-def tenant_repo(root: Path, url: str, targets: str, env_py: str = RUN_ENV, revisions: int = 2) -> tuple[Repo, list[str]]:
+def tenant_repo(
+    root: Path, url: str, targets: str, env_py: str = RUN_ENV, revisions: int = 2
+) -> tuple[Repo, list[str]]:
     """A project whose service ``acme`` has ``monomig.targets = targets``; each revision creates
     a table (unqualified: it lands in the tenant's schema or database)."""
     repo = Repo(root)
@@ -43,7 +45,8 @@ def tenant_repo(root: Path, url: str, targets: str, env_py: str = RUN_ENV, revis
     (root / "tenantenv" / "env.py").write_text(env_py)
     repo.add_service("acme", url, **{"monomig.targets": targets, "script_location": "./tenantenv"})
     revs = repo.chain(
-        "acme", revisions,
+        "acme",
+        revisions,
         upgrade="op.create_table('items_' + revision, sa.Column('id', sa.Integer, primary_key=True))",
         downgrade="op.drop_table('items_' + revision)",
     )
@@ -197,8 +200,13 @@ def test_sqlite_file_targets_status_plan_and_shards(tmp_path: Path) -> None:
     assert sorted(planned) == sorted(r["service"] for r in rows)
     assert all(p["targets"] for p in plan)  # 100 databases: no shard empty
     procs = [
-        subprocess.Popen([MONOMIG, "status", "--json", "--shard", f"{i}/4"], cwd=tmp_path, stdout=subprocess.PIPE,
-                         env=env_without_urls(), text=True)
+        subprocess.Popen(
+            [MONOMIG, "status", "--json", "--shard", f"{i}/4"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            env=env_without_urls(),
+            text=True,
+        )
         for i in range(4)
     ]
     seen = [[r["service"] for r in json.loads(p.communicate(timeout=60)[0])] for p in procs]
@@ -214,8 +222,12 @@ def test_overlapping_shard_processes_migrate_each_target_once(tmp_path: Path) ->
     tenant_repo(tmp_path, None, "file:tenants.txt")  # type: ignore[arg-type]
     # shards 0..2 of 3, plus a second copy of shard 0 (overlapping): the locks keep it safe
     argv = [[MONOMIG, "upgrade", "--all", "-j", "2", "--json", "--shard", f"{i}/3"] for i in (0, 1, 2, 0)]
-    procs = [subprocess.Popen(a, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              env=env_without_urls(), text=True) for a in argv]
+    procs = [
+        subprocess.Popen(
+            a, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_without_urls(), text=True
+        )
+        for a in argv
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
     reports = [json.loads(out) for out, _ in outs]
@@ -287,12 +299,20 @@ def test_resume_after_sigkill(tmp_path: Path, pg_database: ServerDb) -> None:
     (tmp_path / "tenantenv").mkdir()
     (tmp_path / "tenantenv" / "env.py").write_text(RUN_ENV)
     repo.add_service("acme", pg_database.url, **{"monomig.targets": "schemas:k_*", "script_location": "./tenantenv"})
-    repo.chain("acme", 2, upgrade="import time; time.sleep(0.3)\nop.create_table('items_' + revision, "
-               "sa.Column('id', sa.Integer))")
+    repo.chain(
+        "acme",
+        2,
+        upgrade="import time; time.sleep(0.3)\nop.create_table('items_' + revision, sa.Column('id', sa.Integer))",
+    )
     names = [f"k_{i}" for i in range(8)]
     create_schemas(pg_database, names)
-    p = subprocess.Popen([MONOMIG, "upgrade", "--all", "-j", "2"], cwd=tmp_path, env=env_without_urls(),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [MONOMIG, "upgrade", "--all", "-j", "2"],
+        cwd=tmp_path,
+        env=env_without_urls(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if [r["state"] for r in status_rows(tmp_path)].count("up_to_date") >= 2:
@@ -306,7 +326,9 @@ def test_resume_after_sigkill(tmp_path: Path, pg_database: ServerDb) -> None:
     assert results.count("up_to_date") >= 2 and "done" in results and set(results) <= {"done", "up_to_date"}
     assert all(r["state"] == "up_to_date" for r in status_rows(tmp_path))
     with pg_admin(pg_database.name) as conn:
-        (n,) = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'items_acme0001'").fetchone()
+        (n,) = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'items_acme0001'"
+        ).fetchone()
     assert n == len(names)
 
 
@@ -341,8 +363,18 @@ def test_postgres_tenant_databases_within_a_connection_budget(tmp_path: Path, pg
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
-            r = monomig(tmp_path, "upgrade", "--all", "--tenant", f"{prefix}0[0-3]", "--max-connections", "4",
-                        "-j", "8", "--json")
+            r = monomig(
+                tmp_path,
+                "upgrade",
+                "--all",
+                "--tenant",
+                f"{prefix}0[0-3]",
+                "--max-connections",
+                "4",
+                "-j",
+                "8",
+                "--json",
+            )
         finally:
             stop.set()
             watcher.join()

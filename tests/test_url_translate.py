@@ -91,9 +91,11 @@ def check_mysql(text: str) -> None:
         info = native.connect_info(text)
     except monomig.ConfigError as e:
         known = {"host", "port", "database", "user", "password", "charset", "unix_socket", "ssl"}
-        assert set(kw) - known or not 0 < int(kw.get("port", 1)) < 65536 or not str(
-            kw.get("charset", "x")
-        ).replace("_", "").isalnum(), f"{text!r}: monomig raised {e}"
+        assert (
+            set(kw) - known
+            or not 0 < int(kw.get("port", 1)) < 65536
+            or not str(kw.get("charset", "x")).replace("_", "").isalnum()
+        ), f"{text!r}: monomig raised {e}"
         assert "hunter2" not in str(e)
         return
     if "unix_socket" in kw:

@@ -44,11 +44,22 @@ def test_env_var_name() -> None:
 def test_order_env_then_module_then_section_then_fallback(tmp_path: Path) -> None:
     _service_module(tmp_path, "svc", 'DB_URL = "sqlite:///from_module.db"\n')
     env = {"MONOMIG_URL_SVC": "sqlite:///from_env.db"}
-    r = resolve_url("svc", section_url="sqlite:///sec.db", fallback_url="sqlite:///fb.db", environ=env, sys_path=[str(tmp_path)])
+    r = resolve_url(
+        "svc", section_url="sqlite:///sec.db", fallback_url="sqlite:///fb.db", environ=env, sys_path=[str(tmp_path)]
+    )
     assert (r.url, r.source) == ("sqlite:///from_env.db", "environment variable MONOMIG_URL_SVC")
-    assert _resolve(tmp_path, "svc", section_url="sqlite:///sec.db")[:2] == ["sqlite:///from_module.db", "services.svc.config.DB_URL"]
-    assert _resolve(tmp_path, "other", section_url="sqlite:///sec.db")[:2] == ["sqlite:///sec.db", "sqlalchemy.url in [other]"]
-    assert _resolve(tmp_path, "other", fallback_url="sqlite:///fb.db")[:2] == ["sqlite:///fb.db", "sqlalchemy.url in [alembic]"]
+    assert _resolve(tmp_path, "svc", section_url="sqlite:///sec.db")[:2] == [
+        "sqlite:///from_module.db",
+        "services.svc.config.DB_URL",
+    ]
+    assert _resolve(tmp_path, "other", section_url="sqlite:///sec.db")[:2] == [
+        "sqlite:///sec.db",
+        "sqlalchemy.url in [other]",
+    ]
+    assert _resolve(tmp_path, "other", fallback_url="sqlite:///fb.db")[:2] == [
+        "sqlite:///fb.db",
+        "sqlalchemy.url in [alembic]",
+    ]
     assert _resolve(tmp_path, "other") is None
 
 
@@ -100,7 +111,9 @@ def test_broken_module_is_a_config_error_naming_the_service(tmp_path: Path) -> N
     _service_module(tmp_path, "svc", "import no_such_module_anywhere\nDB_URL = compute()\n")
     sys.path.insert(0, str(tmp_path))
     try:
-        with pytest.raises(monomig.ConfigError, match=r"service 'svc': importing services.svc.config .*MONOMIG_URL_SVC"):
+        with pytest.raises(
+            monomig.ConfigError, match=r"service 'svc': importing services.svc.config .*MONOMIG_URL_SVC"
+        ):
             resolve_url("svc")
     finally:
         sys.path.remove(str(tmp_path))

@@ -5,8 +5,27 @@ from __future__ import annotations
 
 import pytest
 
-WORDS = ["true", "True", " YES ", "on", "y", "T", "1", "false", "No", "OFF", "n", "f", "0",
-         "", "maybe", "2", "truee", "ja", " "]
+WORDS = [
+    "true",
+    "True",
+    " YES ",
+    "on",
+    "y",
+    "T",
+    "1",
+    "false",
+    "No",
+    "OFF",
+    "n",
+    "f",
+    "0",
+    "",
+    "maybe",
+    "2",
+    "truee",
+    "ja",
+    " ",
+]
 
 
 @pytest.mark.parametrize("word", WORDS)

@@ -53,6 +53,7 @@ class LazyScript(Script):
             return Script.longdoc.fget(self)  # type: ignore[attr-defined]
         return self._monomig_entry.longdoc or ""
 
+
 class BridgeRevisionMap(alembic_revision.RevisionMap):
     """Alembic's ``RevisionMap`` interface answered by monomig's Rust graph."""
 
@@ -237,7 +238,9 @@ class BridgeRevisionMap(alembic_revision.RevisionMap):
         with _errors():
             return self._graph.resolve_revision_number(self._ident(id_))
 
-    def filter_for_lineage(self, targets: Any, check_against: Any, include_dependencies: bool = False) -> tuple[Any, ...]:
+    def filter_for_lineage(
+        self, targets: Any, check_against: Any, include_dependencies: bool = False
+    ) -> tuple[Any, ...]:
         targets = list(targets)
         with _errors():
             kept = self._graph.filter_for_lineage(self._keys(targets), self._ident(check_against), include_dependencies)
@@ -354,4 +357,3 @@ class BridgeRevisionMap(alembic_revision.RevisionMap):
         for i, s in enumerate(scripts):
             if s is not None:
                 self._fill(s, graph.revision_info(i))
-

@@ -47,8 +47,9 @@ def _advice(dialect: str, service: str, revision: str) -> str:
 
 def _files(svc: monomig.Service) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, str]]]:
     """Parents (down_revision and depends_on) and (path, hash) of each revision id."""
-    entries, _ = _native.scan_revisions([str(p) for p in svc.version_locations], svc.recursive_version_locations,
-                                        svc.sourceless)
+    entries, _ = _native.scan_revisions(
+        [str(p) for p in svc.version_locations], svc.recursive_version_locations, svc.sourceless
+    )
     parents: dict[str, tuple[str, ...]] = {}
     for e in entries:
         if e.revision is None:
@@ -121,20 +122,28 @@ def verify_service(project: monomig.Project | None, svc: monomig.Service, spec: 
     except ValueError as e:
         return [_finding(name, "could_not_verify", f"service {name!r}: {mask(str(e))}")]
     except Exception as e:  # noqa: BLE001 - any driver error: this service could not be verified
-        return [_finding(name, "could_not_verify",
-                         f"service {name!r}: cannot read its database {mask(spec['url'])}: {mask(str(e))}")]
+        return [
+            _finding(
+                name,
+                "could_not_verify",
+                f"service {name!r}: cannot read its database {mask(spec['url'])}: {mask(str(e))}",
+            )
+        ]
     parents, hashes = _files(svc)
     applied, unknown = _applied(heads, parents)
     out: list[dict[str, Any]] = []
     rows = rows or []
     where = f"{schema}.{table}" if schema else table
     for rev in unknown:
-        out.append(_finding(
-            name, "missing_file",
-            f"service {name!r}: revision {rev!r} is applied in its database but no revision file defines it; "
-            "restore the file (from version control) or downgrade/stamp the database to a revision that exists.",
-            rev,
-        ))
+        out.append(
+            _finding(
+                name,
+                "missing_file",
+                f"service {name!r}: revision {rev!r} is applied in its database but no revision file defines it; "
+                "restore the file (from version control) or downgrade/stamp the database to a revision that exists.",
+                rev,
+            )
+        )
     ran: dict[str, dict[str, Any]] = {}
     for row in rows:  # newest first: the first upgrade row done per revision is its last run
         if row["direction"] == "upgrade" and row["outcome"] == "done":
@@ -142,23 +151,33 @@ def verify_service(project: monomig.Project | None, svc: monomig.Service, spec: 
     for rev in applied:
         last = ran.get(rev)
         if last is None:
-            out.append(_finding(
-                name, "applied_without_ledger",
-                f"service {name!r}: revision {rev!r} is applied but {where} has no row of it (applied before "
-                "the ledger, by Alembic without monomig, or with monomig.log = false).",
-                rev,
-            ))
+            out.append(
+                _finding(
+                    name,
+                    "applied_without_ledger",
+                    f"service {name!r}: revision {rev!r} is applied but {where} has no row of it (applied before "
+                    "the ledger, by Alembic without monomig, or with monomig.log = false).",
+                    rev,
+                )
+            )
             continue
         row = last
         path, now_hash = hashes.get(rev, (None, None))
         if row["file_hash"] and now_hash and row["file_hash"] != now_hash:
-            out.append(_finding(
-                name, "changed_after_apply",
-                f"service {name!r}: revision {rev!r} ({path}) changed after it was applied on "
-                f"{row['finished_at']} (then {row['file_hash']}, now {now_hash}): the database has what the "
-                "old file did. Revert the edit, or put the change in a new revision.",
-                rev, path=path, applied_hash=row["file_hash"], file_hash=now_hash, applied_at=row["finished_at"],
-            ))
+            out.append(
+                _finding(
+                    name,
+                    "changed_after_apply",
+                    f"service {name!r}: revision {rev!r} ({path}) changed after it was applied on "
+                    f"{row['finished_at']} (then {row['file_hash']}, now {now_hash}): the database has what the "
+                    "old file did. Revert the edit, or put the change in a new revision.",
+                    rev,
+                    path=path,
+                    applied_hash=row["file_hash"],
+                    file_hash=now_hash,
+                    applied_at=row["finished_at"],
+                )
+            )
     # Steps left running: the latest row of their revision, by a process that is gone.
     latest: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -168,13 +187,18 @@ def verify_service(project: monomig.Project | None, svc: monomig.Service, spec: 
         running = []
     for row in running:
         rev = row["revision"]
-        out.append(_finding(
-            name, "partial_apply",
-            f"service {name!r}: the {row['direction']} of revision {rev!r} started on {row['started_at']} by "
-            f"{row['run_user']}@{row['run_host']} (process {row['run_pid']}) never finished and no process "
-            f"holds the migration lock: {_advice(dialect, name, rev)}.",
-            rev, started_at=row["started_at"], direction=row["direction"],
-        ))
+        out.append(
+            _finding(
+                name,
+                "partial_apply",
+                f"service {name!r}: the {row['direction']} of revision {rev!r} started on {row['started_at']} by "
+                f"{row['run_user']}@{row['run_host']} (process {row['run_pid']}) never finished and no process "
+                f"holds the migration lock: {_advice(dialect, name, rev)}.",
+                rev,
+                started_at=row["started_at"],
+                direction=row["direction"],
+            )
+        )
     return out
 
 

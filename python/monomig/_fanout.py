@@ -43,17 +43,20 @@ class Entry:
 
 def add_selection_arguments(parser: Any) -> None:
     parser.add_argument(
-        "--tenant", metavar="GLOB",
+        "--tenant",
+        metavar="GLOB",
         help="only the tenants (targets of a service's monomig.targets) whose name matches GLOB; "
         "-n service/tenant names one",
     )
     parser.add_argument(
-        "--shard", metavar="I/N",
+        "--shard",
+        metavar="I/N",
         help="only shard I of N (0 <= I < N): a deterministic split of the targets keeping each "
         "database's targets together (see `monomig plan --shards N`)",
     )
     parser.add_argument(
-        "--shard-from-env", action="store_true",
+        "--shard-from-env",
+        action="store_true",
         help=f"the shard index comes from ${SHARD_ENV} (a Kubernetes Indexed Job); needs --shards N",
     )
     parser.add_argument("--shards", type=int, metavar="N", help="with --shard-from-env: the number of shards")
@@ -241,20 +244,31 @@ __all__ = [
 def add_rollout_arguments(group: Any) -> None:
     """``--max-connections``, ``--canary``, ``--max-failures``, ``--on-error`` for ``--all``."""
     group.add_argument(
-        "--max-connections", type=int, default=None, metavar="N",
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
         help="at most N database connections at once across all targets, so on each server too (each "
         "running target holds two: its migration lock's and env.py's); bounds --jobs",
     )
     group.add_argument(
-        "--canary", type=int, default=0, metavar="K",
+        "--canary",
+        type=int,
+        default=0,
+        metavar="K",
         help="run K targets first, and start no other when one of them fails",
     )
     group.add_argument(
-        "--max-failures", type=int, default=None, metavar="K",
+        "--max-failures",
+        type=int,
+        default=None,
+        metavar="K",
         help="start no new target after K failures (the running ones finish)",
     )
     group.add_argument(
-        "--on-error", choices=("continue", "stop"), default="continue",
+        "--on-error",
+        choices=("continue", "stop"),
+        default="continue",
         help="after a failure, go on with the other targets (default) or start no new one (as --fail-fast)",
     )
 
@@ -278,7 +292,9 @@ class Rollout:
     def from_args(cls, a: dict[str, Any]) -> Rollout:
         conns = a.get("max_connections")
         if conns is not None and conns < 2:
-            raise UsageError("--max-connections must be at least 2 (a running target holds its lock's connection and env.py's)")
+            raise UsageError(
+                "--max-connections must be at least 2 (a running target holds its lock's connection and env.py's)"
+            )
         canary = a.get("canary") or 0
         if canary < 0:
             raise UsageError("--canary must be 0 or more")

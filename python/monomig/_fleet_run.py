@@ -101,7 +101,9 @@ class RunOptions:
             target = revisions[0] if len(revisions) == 1 else tuple(revisions)
         if not target:
             if command != "upgrade":
-                raise UsageError(f"`{PROG} {command} --all` needs a target revision (e.g. `{PROG} {command} --all base`)")
+                raise UsageError(
+                    f"`{PROG} {command} --all` needs a target revision (e.g. `{PROG} {command} --all base`)"
+                )
             target = None
         jobs = a.get("jobs") or os.cpu_count() or 1
         if jobs < 1:
@@ -114,7 +116,9 @@ class RunOptions:
                 "--plan reads the databases and prints what would run; --sql prints the SQL instead: use one of them"
             )
         if sql_dir is not None and os.path.exists(sql_dir) and not os.path.isdir(sql_dir):
-            raise UsageError(f"--sql-dir {sql_dir!r} exists and is not a directory: name a directory for the .sql files")
+            raise UsageError(
+                f"--sql-dir {sql_dir!r} exists and is not a directory: name a directory for the .sql files"
+            )
         lock_timeout = a.get("lock_timeout")
         return cls(
             command=command,
@@ -320,7 +324,9 @@ class _Revisions:
         from monomig.setorder import python_set_order
 
         entries, _ = _native.scan_revisions(
-            list(svc.version_locations), recursive=svc.recursive_version_locations, sourceless=svc.sourceless,
+            list(svc.version_locations),
+            recursive=svc.recursive_version_locations,
+            sourceless=svc.sourceless,
             search_path=_importing.search_path(svc),
         )
         unread = [e for e in entries if e.needs_import]
@@ -412,8 +418,14 @@ class FleetRun:
                 target = o.target
             else:
                 target = "heads" if spec["allow_multiple_heads"] else "head"
-            job = Job(row.label, cast("_native.ServiceSpec", spec), target, svc=project.services[row.section],
-                      section=row.section, tenant=row.target)
+            job = Job(
+                row.label,
+                cast("_native.ServiceSpec", spec),
+                target,
+                svc=project.services[row.section],
+                section=row.section,
+                tenant=row.target,
+            )
             if row.error is not None:
                 job.result = "failed"
                 job.code = CODE_TARGETS
@@ -430,8 +442,11 @@ class FleetRun:
         if self.command == "upgrade":
             status_target = "heads" if o.target is None else target_label(o.target)
         answers = fleet_status(
-            [j.spec for j in self.jobs], target=status_target, max_connections=self._read_connections(),
-            services=[j.svc for j in self.jobs], no_import=o.no_import,
+            [j.spec for j in self.jobs],
+            target=status_target,
+            max_connections=self._read_connections(),
+            services=[j.svc for j in self.jobs],
+            no_import=o.no_import,
         )
         by_service = {s["service"]: s for s in answers}
         for job in self.jobs:
@@ -499,15 +514,17 @@ class FleetRun:
             error = job.plan_error
             if job.code == CODE_MULTIPLE_HEADS:
                 state = "refused"
-            items.append({
-                "service": job.service,
-                "state": state,
-                "current": before.get("current") if state != "unreachable" else None,
-                "target": job.target if isinstance(job.target, str) else list(job.target),
-                "steps": job.steps if job.steps is not None else [],
-                "error": error,
-                "code": job.code,
-            })
+            items.append(
+                {
+                    "service": job.service,
+                    "state": state,
+                    "current": before.get("current") if state != "unreachable" else None,
+                    "target": job.target if isinstance(job.target, str) else list(job.target),
+                    "steps": job.steps if job.steps is not None else [],
+                    "error": error,
+                    "code": job.code,
+                }
+            )
         if self.as_json:
             sys.stdout.write(json.dumps(items, indent=2) + "\n")
         else:
@@ -734,7 +751,9 @@ class FleetRun:
             table = ev.get("version_table") or "alembic_version"
             if ev.get("version_table_schema"):
                 table = f"{ev['version_table_schema']}.{table}"
-            self.say(job, f"migrating {mask(str(ev.get('database') or '?'))} ({table}) from {short(ev.get('before') or [])}")
+            self.say(
+                job, f"migrating {mask(str(ev.get('database') or '?'))} ({table}) from {short(ev.get('before') or [])}"
+            )
         elif kind == "after":
             job.after_heads = list(ev.get("heads") or [])
         elif kind == "running":
@@ -879,8 +898,10 @@ class FleetRun:
                     job.message = reason
         after: dict[str, dict[str, Any]] = {}
         if not self.options.sql:
-            after = {s["service"]: s for s in fleet_status([j.spec for j in self.jobs],
-                                                           max_connections=self._read_connections())}
+            after = {
+                s["service"]: s
+                for s in fleet_status([j.spec for j in self.jobs], max_connections=self._read_connections())
+            }
         items: list[dict[str, Any]] = []
         for job in self.jobs:
             read_after = after.get(job.service, {})
@@ -891,18 +912,20 @@ class FleetRun:
                 applied = 0  # e.g. PostgreSQL rolled back the whole run's transaction
             if job.result == "interrupted":
                 job.message = mask(self._interrupted_message(job, after_heads))
-            items.append({
-                "service": job.service,
-                "result": job.result,
-                "code": job.code,
-                "before": before,
-                "after": after_heads,
-                "state": read_after.get("state"),
-                "applied": applied,
-                "seconds": round(job.elapsed, 3),
-                "error": job.message if job.result != "done" else None,
-                "failed_revision": job.revision if job.result in ("failed", "interrupted") else None,
-            })
+            items.append(
+                {
+                    "service": job.service,
+                    "result": job.result,
+                    "code": job.code,
+                    "before": before,
+                    "after": after_heads,
+                    "state": read_after.get("state"),
+                    "applied": applied,
+                    "seconds": round(job.elapsed, 3),
+                    "error": job.message if job.result != "done" else None,
+                    "failed_revision": job.revision if job.result in ("failed", "interrupted") else None,
+                }
+            )
         out = self.report
         for item, job in zip(items, self.jobs, strict=True):
             if job.tenant is not None:
@@ -916,14 +939,16 @@ class FleetRun:
         else:
             rows = [("SERVICE", "RESULT", "BEFORE", "AFTER", "STEPS", "TIME")]
             for s in items:
-                rows.append((
-                    s["service"],
-                    s["result"].replace("_", " "),
-                    "-" if s["before"] is None else short(s["before"]),
-                    "-" if s["after"] is None else short(s["after"]),
-                    str(s["applied"]),
-                    f"{s['seconds']:.1f}s",
-                ))
+                rows.append(
+                    (
+                        s["service"],
+                        s["result"].replace("_", " "),
+                        "-" if s["before"] is None else short(s["before"]),
+                        "-" if s["after"] is None else short(s["after"]),
+                        str(s["applied"]),
+                        f"{s['seconds']:.1f}s",
+                    )
+                )
             out.write("\n" + "\n".join(table(rows)) + "\n")
             notes = [s["error"] for s in items if s["result"] == "interrupted"]
             stopped = [s["service"] for s in items if s["result"] == "not_started"]
@@ -931,8 +956,9 @@ class FleetRun:
                 notes.append(f"not started: {', '.join(stopped)}")
             if self.interrupted is not None:
                 done = [s["service"] for s in items if s["result"] == "done"]
-                notes.insert(0, f"interrupted by {signal.Signals(self.interrupted).name}; "
-                                f"done: {', '.join(done) or 'none'}")
+                notes.insert(
+                    0, f"interrupted by {signal.Signals(self.interrupted).name}; done: {', '.join(done) or 'none'}"
+                )
                 out.write("\n" + "\n".join(n for n in notes if n) + "\n")
         out.flush()
         sys.stdout.flush()

@@ -54,7 +54,8 @@ class ImportFailed(monomig.MonomigError):
 def add_no_import_argument(parser: Any) -> None:
     """``--no-import`` for a fleet command."""
     parser.add_argument(
-        "--no-import", action="store_true",
+        "--no-import",
+        action="store_true",
         help="never import a revision file (CI without the application installed): a file whose values "
         "only an import can give is reported, with the reason (the section option "
         f"{IMPORT_OPTION} = false does the same for one service)",
@@ -120,13 +121,15 @@ def import_values(
                 revision = m.group(1)
             if docs is not None and isinstance(revision, str):
                 docs[revision] = module.__doc__ if isinstance(module.__doc__, str) else None
-            rows.append((
-                revision,
-                module.down_revision,
-                getattr(module, "depends_on", None),
-                getattr(module, "branch_labels", None),
-                path,
-            ))
+            rows.append(
+                (
+                    revision,
+                    module.down_revision,
+                    getattr(module, "depends_on", None),
+                    getattr(module, "branch_labels", None),
+                    path,
+                )
+            )
         except BaseException as e:  # the file's own failure (SystemExit included), reported as such
             if isinstance(e, KeyboardInterrupt):
                 raise

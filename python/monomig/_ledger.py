@@ -261,13 +261,15 @@ class _Ledger:
             try:
                 out = fn(*a, **kw)
             except BaseException as e:
-                ledger.failures.append({
-                    "id": row_id,
-                    "values": values,
-                    "started_at": started,
-                    "duration_ms": int((time.perf_counter() - t0) * 1000),
-                    "error": clean_error(f"{type(e).__name__}: {e}", ledger.password),
-                })
+                ledger.failures.append(
+                    {
+                        "id": row_id,
+                        "values": values,
+                        "started_at": started,
+                        "duration_ms": int((time.perf_counter() - t0) * 1000),
+                        "error": clean_error(f"{type(e).__name__}: {e}", ledger.password),
+                    }
+                )
                 raise
             done = {"finished_at": now(), "duration_ms": int((time.perf_counter() - t0) * 1000), "outcome": "done"}
             if ledger.transactional:

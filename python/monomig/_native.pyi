@@ -40,10 +40,10 @@ __all__ = [
     "fleet_status",
     "import_statements",
     "last_scan_cache_stats",
-    "list_tenant_names",
+    "ledger_last_steps",
     "lint_rules",
     "lint_service",
-    "ledger_last_steps",
+    "list_tenant_names",
     "load_project",
     "mask_password",
     "parse_ini",
@@ -60,14 +60,14 @@ __all__ = [
     "report_show",
     "scan_cache_dir",
     "scan_revisions",
+    "schema_snapshot",
     "shards_of",
-    "tenant_database_url",
-    "tenant_name_error",
     "sum_check",
     "sum_entries",
     "sum_file_hash",
     "sum_write",
-    "schema_snapshot",
+    "tenant_database_url",
+    "tenant_name_error",
 ]
 
 __version__: str
@@ -95,6 +95,7 @@ class DependencyCycleDetected(CycleDetected): ...
 class LoopDetected(CycleDetected): ...
 class DependencyLoopDetected(DependencyCycleDetected): ...
 class CommandError(RevisionError): ...
+
 class DatabaseError(MonomigError):
     # Set by ping(): unreachable, unknown_host, auth_failed, database_absent, tls, timeout,
     # query or other.
@@ -259,9 +260,7 @@ class VersionRead:
     @property
     def error_kind(
         self,
-    ) -> (
-        Literal["config", "unreachable", "unknown_host", "auth_failed", "tls", "timeout", "query", "other"] | None
-    ): ...
+    ) -> Literal["config", "unreachable", "unknown_host", "auth_failed", "tls", "timeout", "query", "other"] | None: ...
 
 _VersionTarget = (
     tuple[str]
@@ -372,14 +371,18 @@ def scan_revisions(
     ``search_path`` (absolute folders: the section's ``prepend_sys_path``): values built from
     names imported from a module found there (``labels.EXPAND``), bound there to a literal,
     are read from that module instead of needing import."""
+
 def last_scan_cache_stats() -> dict[str, int | bool]:
     """What the scan cache did in this process's last ``scan_revisions``:
     ``hits``, ``reads`` and ``written`` (for diagnostics and tests)."""
+
 def scan_cache_dir() -> str | None:
     """The scan cache's folder in this environment, or None when it is off."""
+
 def import_statements(path: str | os.PathLike[str]) -> list[tuple[str, list[str]]]:
     """The absolute imports of a revision file that run at import, in order: ``(module,
     names)``, the names of ``from module import names`` (empty for ``import module``)."""
+
 def read_revision_file(
     path: str | os.PathLike[str], search_path: Sequence[str | os.PathLike[str]] | None = None
 ) -> RevisionEntry: ...
@@ -483,7 +486,9 @@ class RevisionGraph:
     def lookup(self, key: str) -> int | None: ...
     def get_revisions(self, id_: _Ident, *, indices: bool = False) -> tuple[Any, ...]: ...
     def get_revision(self, id_: _Ident, *, indices: bool = False) -> Any: ...
-    def revision_for_ident(self, resolved_id: _Ident, check_branch: str | None = None, *, indices: bool = False) -> Any: ...
+    def revision_for_ident(
+        self, resolved_id: _Ident, check_branch: str | None = None, *, indices: bool = False
+    ) -> Any: ...
     def resolve_branch(self, branch_label: str, *, indices: bool = False) -> Any: ...
     def resolve_revision_number(self, id_: _Ident) -> tuple[tuple[Any, ...], str | None]: ...
     def get_current_head(self, branch_label: str | None = None) -> str | None: ...
@@ -631,12 +636,21 @@ def fleet_check(services: list[ServiceSpec], all_services: list[ServiceSpec] | N
 # CommandError carrying the text Alembic prints after "FAILED: ".
 
 def report_heads(
-    graph: RevisionGraph, docstrings: Sequence[str | RevisionEntry | None], verbose: bool = False, resolve_dependencies: bool = False
+    graph: RevisionGraph,
+    docstrings: Sequence[str | RevisionEntry | None],
+    verbose: bool = False,
+    resolve_dependencies: bool = False,
 ) -> str: ...
 def report_history(
-    graph: RevisionGraph, docstrings: Sequence[str | RevisionEntry | None], base: str = "", head: str = "", verbose: bool = False
+    graph: RevisionGraph,
+    docstrings: Sequence[str | RevisionEntry | None],
+    base: str = "",
+    head: str = "",
+    verbose: bool = False,
 ) -> str: ...
-def report_branches(graph: RevisionGraph, docstrings: Sequence[str | RevisionEntry | None], verbose: bool = False) -> str: ...
+def report_branches(
+    graph: RevisionGraph, docstrings: Sequence[str | RevisionEntry | None], verbose: bool = False
+) -> str: ...
 def report_show(graph: RevisionGraph, docstrings: Sequence[str | RevisionEntry | None], rev: str) -> str: ...
 
 # --- pictures (src/render/): monomig graph and the graphs of monomig report --html ---
@@ -654,14 +668,13 @@ def render_graphs(
     Linear runs of plain revisions collapse into one node unless ``full``; ``since`` (an id, a
     prefix or a branch label, resolved in each service) keeps that revision and what follows it
     (RevisionError when it names none). ``id_prefix`` makes an SVG's ids unique in a page."""
+
 # --- tenants (src/tenants/): the schemas or databases of a multi-tenant service, and shards ---
 
 def tenant_name_error(name: str) -> str | None:
     """Why ``name`` cannot be a tenant (schema or database) name, or None when it can."""
 
-def list_tenant_names(
-    url: str, kind: str, base_dir: _Path | None = None, connect_timeout: float = 5.0
-) -> list[str]:
+def list_tenant_names(url: str, kind: str, base_dir: _Path | None = None, connect_timeout: float = 5.0) -> list[str]:
     """Every schema (``kind="schemas"``) or database (``"databases"``) of the server, system ones
     left out, sorted; raises DatabaseError (with ``kind``) or ConfigError."""
 
@@ -675,9 +688,11 @@ def tenant_database_url(url: str, name: str) -> str:
 
 def shards_of(keys: list[str], shards: int) -> list[int]:
     """The shard (0..shards) of each database key (rendezvous hashing)."""
+
 # monomig lint (src/lint/, src/bindings/lint.rs): JSON in, JSON out.
 def lint_service(request: str) -> str: ...
 def lint_rules() -> str: ...
+
 # --- monomig.sum (src/sum/): the checksum file of a service's revision files ---
 
 class SumEntry(TypedDict):
@@ -735,6 +750,7 @@ def ledger_last_steps(
 ) -> list[LedgerStep | str | None]:
     """For each ``(url, base_dir, table, schema, service)``: the newest row, None without one,
     or the error text when the ledger could not be read."""
+
 # --- schema snapshots (src/schema/): a database's schema read from its catalog ---
 
 @final

@@ -85,7 +85,8 @@ def after_new_revision(args: Any) -> None:
 
 def add_strict_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--strict", action="store_true",
+        "--strict",
+        action="store_true",
         help=f"a revision file missing from its service's {FILE_NAME} is a finding (unhashed_revision), "
         f"as when the section sets {SUM_REQUIRED} = true",
     )

@@ -250,7 +250,9 @@ def _take_lock(real: _Target, service: str | None) -> Any:
         )
 
     try:
-        return take_lock(real.url, real.lock_name, service=service, timeout=timeout, base_dir=real.base_dir, on_wait=on_wait)
+        return take_lock(
+            real.url, real.lock_name, service=service, timeout=timeout, base_dir=real.base_dir, on_wait=on_wait
+        )
     except LockError as e:
         text = _native.mask_password(str(e))
         busy = lock_holder(text) is not None

@@ -93,8 +93,11 @@ def _statements(ctx: Any, section: str | None, opts: dict[str, str]) -> list[str
             if getattr(dialect, "is_mariadb", False):
                 out.append(f"SET SESSION max_statement_time = {ms / 1000:g}")
             else:
-                _warn(section, f"{STATEMENT_TIMEOUT} is not applied: MySQL has no statement timeout for DDL "
-                               "(max_execution_time covers SELECT only)")
+                _warn(
+                    section,
+                    f"{STATEMENT_TIMEOUT} is not applied: MySQL has no statement timeout for DDL "
+                    "(max_execution_time covers SELECT only)",
+                )
     elif lock or stmt:
         _warn(section, f"{LOCK_TIMEOUT} / {STATEMENT_TIMEOUT} are not applied on {name}: it has no such setting")
     return out
@@ -126,8 +129,11 @@ def apply(ctx: Any) -> None:
     if retries == 0:
         return
     if ctx.dialect.name != "postgresql":
-        _warn(section, f"{LOCK_RETRIES} is ignored on {ctx.dialect.name}: its DDL is not transactional, so a "
-                       "failed revision may have left part of its work behind")
+        _warn(
+            section,
+            f"{LOCK_RETRIES} is ignored on {ctx.dialect.name}: its DDL is not transactional, so a "
+            "failed revision may have left part of its work behind",
+        )
         return
     steps_fn = ctx._migrations_fn
     if steps_fn is None:
@@ -195,7 +201,8 @@ class _RetryingStep:
                 print(
                     f"monomig: {who}revision {rev} hit the lock timeout and was rolled back completely; retry {attempt} of {self._retries} "
                     f"in {delay:g}s ({LOCK_RETRIES})",
-                    file=sys.stderr, flush=True,
+                    file=sys.stderr,
+                    flush=True,
                 )
                 time.sleep(delay)
                 continue

@@ -55,7 +55,6 @@ _after_error: list[str] = []  # warnings printed after the failure's traceback (
 _instrumented = False
 
 
-
 def _emit(event: str, **data: Any) -> None:
     if _events is None:
         return
@@ -126,13 +125,15 @@ def _lock_target(spec: dict[str, Any]) -> str:
         table = spec["lock_name"].split(":", 1)[1]
         if "." in table:
             schema, table = table.split(".", 1)
-    return json.dumps({
-        "database": _native.database_identity(spec["url"], spec.get("base_dir")),
-        "display": _native.mask_password(spec["url"]),
-        "version_table": table,
-        "version_table_schema": schema or None,
-        "service": spec["service"],
-    })
+    return json.dumps(
+        {
+            "database": _native.database_identity(spec["url"], spec.get("base_dir")),
+            "display": _native.mask_password(spec["url"]),
+            "version_table": table,
+            "version_table_schema": schema or None,
+            "service": spec["service"],
+        }
+    )
 
 
 def _run(spec: dict[str, Any]) -> int:
@@ -152,8 +153,12 @@ def _run(spec: dict[str, Any]) -> int:
 
         try:
             lock = take_lock(
-                spec["url"], spec["lock_name"], service=spec["service"], timeout=timeout,
-                base_dir=spec.get("base_dir"), on_wait=on_wait,
+                spec["url"],
+                spec["lock_name"],
+                service=spec["service"],
+                timeout=timeout,
+                base_dir=spec.get("base_dir"),
+                on_wait=on_wait,
             )
         except LockError as e:
             if lock_holder(str(e)) is not None:

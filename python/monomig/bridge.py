@@ -312,4 +312,3 @@ def __getattr__(name: str) -> Any:
         _install_classes()
         return _classes[name]
     raise AttributeError(name)
-

@@ -58,6 +58,7 @@ def _fleet() -> ModuleType:
 
     return fleet
 
+
 #: Alembic commands answered without Alembic (see the module docstring).
 FAST_COMMANDS = ("heads", "history", "branches", "show")
 #: Alembic commands that gain the fleet form ``--all``.
@@ -164,8 +165,7 @@ def build_parser(fleet_check: bool = False) -> argparse.ArgumentParser:
         if name == "check" and fleet_check:
             p = sub.add_parser(
                 "check",
-                help="with --all: monomig's static CI checks of every service's revisions; "
-                "without: Alembic's check",
+                help="with --all: monomig's static CI checks of every service's revisions; without: Alembic's check",
             )
             fleet.add_check_arguments(p)
             p.set_defaults(monomig_command="check")
@@ -594,9 +594,7 @@ def _fast(command: str, args: argparse.Namespace) -> int | None:
             return None
         if args.rev_range is not None:
             if ":" not in args.rev_range:
-                return _failed_or_delegate(
-                    "History range requires [start]:[end], [start]:, or :[end]", args
-                )
+                return _failed_or_delegate("History range requires [start]:[end], [start]:, or :[end]", args)
             parts = args.rev_range.strip().split(":")
             if len(parts) != 2:
                 # Alembic stops here with a ValueError traceback.
@@ -780,8 +778,7 @@ def _hint(args: Any) -> None:
         hint = _hints.config_hint(ini)
     if args.alembic_command == "check":
         also = (
-            f"this was Alembic's check (autogenerate); monomig's static check of every service is "
-            f"`{PROG} check --all`."
+            f"this was Alembic's check (autogenerate); monomig's static check of every service is `{PROG} check --all`."
         )
         hint = f"{hint} {also[0].upper()}{also[1:]}" if hint else also
     if hint:

@@ -94,7 +94,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_service_filter(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the screen")
     parser.add_argument(
-        "--connect-timeout", type=float, default=CONNECT_TIMEOUT, metavar="SECONDS",
+        "--connect-timeout",
+        type=float,
+        default=CONNECT_TIMEOUT,
+        metavar="SECONDS",
         help=f"give up on a database after this long (default {CONNECT_TIMEOUT:g})",
     )
 
@@ -203,15 +206,15 @@ def _service(
     present = [loc for loc in svc.version_locations if os.path.isdir(loc)]
     try:
         entries, _warnings = _native.scan_revisions(
-            present, recursive=svc.recursive_version_locations, sourceless=svc.sourceless,
+            present,
+            recursive=svc.recursive_version_locations,
+            sourceless=svc.sourceless,
             search_path=[os.path.abspath(p) for p in svc.prepend_sys_path],
         )
     except monomig.MonomigError:
         entries = []  # the check's unreadable_revision finding says why
     out.revision_files = len(entries)
-    out.needs_import = [
-        {"path": e.path, "reason": e.reason or "unknown"} for e in entries if e.needs_import
-    ]
+    out.needs_import = [{"path": e.path, "reason": e.reason or "unknown"} for e in entries if e.needs_import]
     return out
 
 
@@ -256,7 +259,10 @@ def _databases(report: Report, project: monomig.Project, services: list[monomig.
         state = read["state"]
         if state == "unreachable":
             out.database = {
-                "answers": False, "current": None, "error": read_error, "error_kind": read.get("error_kind"),
+                "answers": False,
+                "current": None,
+                "error": read_error,
+                "error_kind": read.get("error_kind"),
             }
             report.problem(
                 "unreachable",
@@ -302,7 +308,8 @@ def diagnose(args: argparse.Namespace) -> Report:
         hint = _hints.config_hint(ini)
         report.problem(
             "no_config",
-            f"{hint[0].upper()}{hint[1:]}" if hint
+            f"{hint[0].upper()}{hint[1:]}"
+            if hint
             else f"There is no config file {ini} here: create one (`alembic init`) or pass -c FILE.",
         )
         return report

@@ -209,7 +209,11 @@ def short(revs: list[str]) -> str:
 def add_service_filter(parser: argparse.ArgumentParser) -> None:
     """``-n/--name NAME``, repeatable: the services a fleet command works on."""
     parser.add_argument(
-        "-n", "--name", dest="services", action="append", metavar="NAME",
+        "-n",
+        "--name",
+        dest="services",
+        action="append",
+        metavar="NAME",
         help="only this service (an ini section); may be repeated (default: every service)",
     )
 
@@ -230,11 +234,17 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
         "--check", action="store_true", help="exit 1 when any service is not up to date (for deploy gates)"
     )
     parser.add_argument(
-        "--connect-timeout", type=float, default=5.0, metavar="SECONDS",
+        "--connect-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
         help="give up on a database after this long (default 5)",
     )
     parser.add_argument(
-        "--max-connections", type=int, default=MAX_CONNECTIONS, metavar="N",
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
         help=f"open at most N database connections at once (default {MAX_CONNECTIONS}); services on one "
         "database share one connection",
     )
@@ -259,22 +269,41 @@ def _status(args: argparse.Namespace) -> int:
     warn_project(project)
     from monomig import _fanout
 
-    targets = _fanout.entries(project, getattr(args, "services", None), args, select_services, service_spec,
-                              timeout=getattr(args, "connect_timeout", 5.0))
+    targets = _fanout.entries(
+        project,
+        getattr(args, "services", None),
+        args,
+        select_services,
+        service_spec,
+        timeout=getattr(args, "connect_timeout", 5.0),
+    )
     specs = [cast("_native.ServiceSpec", e.spec) for e in targets]
     services = [project.services[e.section] for e in targets]
     max_connections = getattr(args, "max_connections", MAX_CONNECTIONS)
     if max_connections < 1:
         raise UsageError("--max-connections must be at least 1")
     result = fleet_status(
-        specs, timeout=getattr(args, "connect_timeout", 5.0), max_connections=max_connections,
-        services=services, no_import=getattr(args, "no_import", False),
+        specs,
+        timeout=getattr(args, "connect_timeout", 5.0),
+        max_connections=max_connections,
+        services=services,
+        no_import=getattr(args, "no_import", False),
     )
     out = []
     for e, s in zip(targets, result, strict=True):
-        item = {k: s[k] for k in (
-            "service", "database", "version_table", "version_table_schema", "current", "heads", "pending", "state",
-        )}
+        item = {
+            k: s[k]
+            for k in (
+                "service",
+                "database",
+                "version_table",
+                "version_table_schema",
+                "current",
+                "heads",
+                "pending",
+                "state",
+            )
+        }
         if s.get("holder"):
             item["holder"] = mask(s["holder"])
         if s.get("error"):
@@ -348,13 +377,16 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "any of its options; plain `monomig [-n NAME] check` is Alembic's check (autogenerate)."
     )
     parser.add_argument(
-        "--all", action="store_true",
+        "--all",
+        action="store_true",
         help="check every service of the project (the fleet check; -n NAME after `check` narrows it)",
     )
     add_service_filter(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list of findings")
     parser.add_argument(
-        "--format", choices=("text", "github"), default="text",
+        "--format",
+        choices=("text", "github"),
+        default="text",
         help="'github' prints GitHub Actions annotations (::error file=...,line=...::message)",
     )
     add_no_import_argument(parser)
@@ -398,7 +430,10 @@ def _check(args: argparse.Namespace) -> int:
         for name, why in broken
     ]
     findings += answer_check(
-        selected, specs, _native.fleet_check(specs, all_specs), getattr(args, "no_import", False),
+        selected,
+        specs,
+        _native.fleet_check(specs, all_specs),
+        getattr(args, "no_import", False),
         lambda: _native.fleet_check(specs, all_specs),
     )
     findings += _sumfile.findings(selected, strict=getattr(args, "strict", False))
@@ -425,8 +460,10 @@ def _check(args: argparse.Namespace) -> int:
             print(f"{path}:{line}: {f['code']}: {f['message']}")
         count = len(findings)
         summary = "no findings" if not count else f"{count} finding{'s' if count != 1 else ''}"
-        print(f"{PROG} check: {len(specs)} service{'s' if len(specs) != 1 else ''}, {summary}",
-              file=sys.stderr if count else sys.stdout)
+        print(
+            f"{PROG} check: {len(specs)} service{'s' if len(specs) != 1 else ''}, {summary}",
+            file=sys.stderr if count else sys.stdout,
+        )
     sys.stdout.flush()
     return 1 if findings else 0
 
@@ -443,44 +480,63 @@ def add_all_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     )
     group.add_argument("--all", action="store_true", help=f"{command} every service of the project")
     group.add_argument(
-        "-n", "--name", dest="services", action="append", metavar="NAME",
+        "-n",
+        "--name",
+        dest="services",
+        action="append",
+        metavar="NAME",
         help="with --all: only this service; may be repeated",
     )
     group.add_argument(
-        "--jobs", "-j", type=int, default=None, metavar="N",
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
         help="at most N services at once (default: the number of CPU cores)",
     )
     group.add_argument("--fail-fast", action="store_true", help="start no further service after a failure")
     group.add_argument(
-        "-v", "--verbose", action="store_true",
+        "-v",
+        "--verbose",
+        action="store_true",
         help="with --all: on a failure, show the service's whole output and traceback (by default the "
         "exception's last line)",
     )
     group.add_argument(
-        "--lock-timeout", type=float, default=60.0, metavar="SECONDS",
+        "--lock-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
         help="wait at most this long for another process's migration lock (default 60)",
     )
     group.add_argument("--json", action="store_true", help="print the summary as JSON (progress goes to stderr)")
     group.add_argument(
-        "--plan", "--dry-run", dest="plan", action="store_true",
+        "--plan",
+        "--dry-run",
+        dest="plan",
+        action="store_true",
         help="print, for each service, the revisions that would run, in order, with their messages, and "
         "change nothing (reads the databases; imports no revision file; with --json a JSON list)",
     )
     if command == "upgrade":
         group.add_argument(
-            "--verify", action="store_true",
+            "--verify",
+            action="store_true",
             help="run `monomig verify` first and start no service whose verify fails (a revision changed "
             "after it ran, a missing file, a step left half-way)",
         )
     if command == "downgrade":
         group.add_argument(
-            "--yes", action="store_true",
+            "--yes",
+            action="store_true",
             help="go ahead without asking when a service would be downgraded to base or past a branch "
             "point (needed when stdin is not a terminal)",
         )
     add_no_import_argument(group)
     group.add_argument(
-        "--sql-dir", metavar="DIR",
+        "--sql-dir",
+        metavar="DIR",
         help="with --sql (implied): write each service's SQL to DIR/<service>.sql instead of stdout",
     )
     from monomig._fanout import add_rollout_arguments, add_selection_arguments

@@ -157,7 +157,7 @@ def build(report: Report) -> str:
         out.append(f'<span class="pill">{n} {_e(label)}</span>')
     out.append(
         f'<span class="pill {"bad" if report.findings else "ok"}">{len(report.findings)} check finding'
-        f'{"s" if len(report.findings) != 1 else ""}</span></div>'
+        f"{'s' if len(report.findings) != 1 else ''}</span></div>"
     )
     out.append(
         '<p class="noprint"><input id="filter" type="search" placeholder="Filter services, states, findings…" '
@@ -168,8 +168,8 @@ def build(report: Report) -> str:
     # the services table
     out.append('<h2>Services</h2><div class="scroll"><table id="services" class="sortable"><thead><tr>')
     out.append(
-        "<th>Service</th><th>State</th><th>Pending</th><th>Current</th><th class=\"hide-narrow\">Heads</th>"
-        "<th class=\"hide-narrow\">Database</th><th>Last run</th><th>Findings</th></tr></thead><tbody>"
+        '<th>Service</th><th>State</th><th>Pending</th><th>Current</th><th class="hide-narrow">Heads</th>'
+        '<th class="hide-narrow">Database</th><th>Last run</th><th>Findings</th></tr></thead><tbody>'
     )
     for s in report.services:
         tone = _TONE.get(s.state, "")

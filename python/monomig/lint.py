@@ -81,7 +81,11 @@ def _dialect(url: str | None) -> str | None:
 
 
 def lint_service(
-    ini: str, toml: str | None, svc: monomig.Service, url: str | None, rev_range: str | None,
+    ini: str,
+    toml: str | None,
+    svc: monomig.Service,
+    url: str | None,
+    rev_range: str | None,
     only_paths: list[str] | None,
 ) -> tuple[list[dict[str, Any]], str | None, int]:
     """The findings of one service, an error message when it could not be linted, and
@@ -91,11 +95,20 @@ def lint_service(
         return [], f"service {svc.name!r}: no database URL to take the SQL dialect from", 0
     destination, current = _range(rev_range)
     job = {
-        "ini": ini, "toml": toml, "service": svc.name, "dialect": dialect, "destination": destination,
-        "current": current, "only_paths": only_paths, "cwd": os.getcwd(),
+        "ini": ini,
+        "toml": toml,
+        "service": svc.name,
+        "dialect": dialect,
+        "destination": destination,
+        "current": current,
+        "only_paths": only_paths,
+        "cwd": os.getcwd(),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "monomig._lint_render"], input=json.dumps(job), capture_output=True, text=True,
+        [sys.executable, "-m", "monomig._lint_render"],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
         check=False,
     )
     try:
@@ -127,7 +140,10 @@ def lint_service(
 
 
 def run(
-    configs: list[str], toml_file: str | None, names: list[str] | None, rev_range: str | None,
+    configs: list[str],
+    toml_file: str | None,
+    names: list[str] | None,
+    rev_range: str | None,
     since: str | None,
 ) -> tuple[list[dict[str, Any]], list[str], int, int]:
     """Lint the selected services: (findings, errors, services, revisions)."""
@@ -161,8 +177,10 @@ def _rel(path: str) -> str:
 def text(findings: list[dict[str, Any]]) -> str:
     out = []
     for f in findings:
-        out.append(f"{_rel(f['path'])}:{f['line']}: {f['severity']} {f['rule']} [{f['service']} {f['revision']}]: "
-                   f"{f['message']}")
+        out.append(
+            f"{_rel(f['path'])}:{f['line']}: {f['severity']} {f['rule']} [{f['service']} {f['revision']}]: "
+            f"{f['message']}"
+        )
         if f.get("statement"):
             out.append(f"    {f['statement']}")
         out.append(f"    fix: {f['fix']}")
@@ -177,8 +195,10 @@ def github(findings: list[dict[str, Any]]) -> str:
     for f in findings:
         title = _gh_escape(f"monomig lint {f['rule']} ({f['service']})", prop=True)
         body = f["message"] + (f"\n{f['statement']}" if f.get("statement") else "") + f"\nfix: {f['fix']}"
-        out.append(f"::{level[f['severity']]} file={_gh_escape(_rel(f['path']), True)},line={f['line']},"
-                   f"title={title}::{_gh_escape(body)}")
+        out.append(
+            f"::{level[f['severity']]} file={_gh_escape(_rel(f['path']), True)},line={f['line']},"
+            f"title={title}::{_gh_escape(body)}"
+        )
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -189,29 +209,43 @@ def sarif(findings: list[dict[str, Any]]) -> str:
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "monomig lint",
-                "version": _native.__version__,
-                "informationUri": "https://github.com/monomig/monomig/blob/main/docs/lint.md",
-                "rules": [{
-                    "id": r["id"],
-                    "shortDescription": {"text": r["summary"]},
-                    "fullDescription": {"text": r["why"]},
-                    "help": {"text": r["fix"]},
-                    "defaultConfiguration": {"level": level[r["severity"]]},
-                } for r in table],
-            }},
-            "results": [{
-                "ruleId": f["rule"],
-                "ruleIndex": index[f["rule"]],
-                "level": level[f["severity"]],
-                "message": {"text": f"{f['message']} ({f['service']} {f['revision']}). Fix: {f['fix']}"},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": _rel(f["path"]).replace(os.sep, "/")},
-                    "region": {"startLine": f["line"]},
-                }}],
-            } for f in findings],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "monomig lint",
+                        "version": _native.__version__,
+                        "informationUri": "https://github.com/monomig/monomig/blob/main/docs/lint.md",
+                        "rules": [
+                            {
+                                "id": r["id"],
+                                "shortDescription": {"text": r["summary"]},
+                                "fullDescription": {"text": r["why"]},
+                                "help": {"text": r["fix"]},
+                                "defaultConfiguration": {"level": level[r["severity"]]},
+                            }
+                            for r in table
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": f["rule"],
+                        "ruleIndex": index[f["rule"]],
+                        "level": level[f["severity"]],
+                        "message": {"text": f"{f['message']} ({f['service']} {f['revision']}). Fix: {f['fix']}"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": _rel(f["path"]).replace(os.sep, "/")},
+                                    "region": {"startLine": f["line"]},
+                                }
+                            }
+                        ],
+                    }
+                    for f in findings
+                ],
+            }
+        ],
     }
     return json.dumps(doc, indent=2) + "\n"

@@ -128,7 +128,9 @@ path_separator = os
 {logging}"""
 
 
-def write_repo(root: Path, seed: int, services: int = 2, revisions: int = 10, branchy: bool = True) -> dict[str, list[Rev]]:
+def write_repo(
+    root: Path, seed: int, services: int = 2, revisions: int = 10, branchy: bool = True
+) -> dict[str, list[Rev]]:
     rng = random.Random(seed)
     names = [f"svc{i}" for i in range(1, services + 1)]
     sections = "".join(

@@ -36,11 +36,21 @@ class Browser:
         # the child's fd 3 reads what we write, its fd 4 writes what we read
         self.proc = subprocess.Popen(
             [
-                binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--remote-debugging-pipe", "--no-first-run", "--no-default-browser-check",
-                f"--user-data-dir={self.profile}", "--allow-file-access-from-files", "about:blank",
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--remote-debugging-pipe",
+                "--no-first-run",
+                "--no-default-browser-check",
+                f"--user-data-dir={self.profile}",
+                "--allow-file-access-from-files",
+                "about:blank",
             ],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             pass_fds=(3, 4),
             preexec_fn=_dup_fds(to_child_r, from_child_w),
         )

@@ -65,7 +65,7 @@ def revision_file(entry: tuple[Any, ...], index: int, doc: str | None = None) ->
     message = doc if doc is not None else f"step {index} of the schema"
     return (
         f'"""{message}\n\nRevision ID: {rev}\nRevises: {_revs_text(down)}\n'
-        f"Create Date: 2024-01-{index % 28 + 1:02d} 12:{index % 60:02d}:00.000000\n\n\"\"\"\n"
+        f'Create Date: 2024-01-{index % 28 + 1:02d} 12:{index % 60:02d}:00.000000\n\n"""\n'
         "from alembic import op\nimport sqlalchemy as sa\n\n"
         f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = {labels!r}\ndepends_on = {deps!r}\n\n\n"
         "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
@@ -110,7 +110,9 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(tool: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    tool: str, args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``alembic`` or ``monomig`` (the console scripts) with :func:`cli_env` (support.fleet_repo.run)."""
     return run(str(BIN / tool), cwd, *args, env=cli_env(env), timeout=120)
 
@@ -127,7 +129,7 @@ def normalize(text: str) -> str:
     return re.sub(r"(?m)^monomig((?: \w+)?: error:)", r"alembic\1", text)
 
 
-BATCH = r'''
+BATCH = r"""
 import json, os, sys, tempfile, traceback
 tool, argvs, result_path = json.loads(sys.stdin.read())
 if tool == "alembic":
@@ -165,7 +167,7 @@ for argv in argvs:
         results.append([out.read().decode(), err.read().decode(), code % 256 if isinstance(code, int) else code])
 with open(result_path, "w") as f:
     json.dump(results, f)
-'''
+"""
 
 
 def run_batch(tool: str, argvs: list[list[str]], cwd: Path) -> list[tuple[str, str, Any]]:

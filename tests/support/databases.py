@@ -63,7 +63,9 @@ def require_server(backend: str) -> None:
             _reachable[backend] = e
     err = _reachable[backend]
     if err is not None:
-        _unavailable(f"PostgreSQL on {PG_HOST}:{PG_PORT}" if backend == "postgres" else f"MariaDB on {MY_HOST}:{MY_PORT}", err)
+        _unavailable(
+            f"PostgreSQL on {PG_HOST}:{PG_PORT}" if backend == "postgres" else f"MariaDB on {MY_HOST}:{MY_PORT}", err
+        )
 
 
 def pg_admin(dbname: str = "postgres"):
@@ -176,7 +178,7 @@ REVISIONS = {
     "c3c3c3c3c3c3": "a1a1a1a1a1a1",
 }
 
-ENV_PY = '''
+ENV_PY = """
 from alembic import context
 from sqlalchemy import create_engine, pool
 
@@ -188,7 +190,7 @@ with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=None, **opts)
     with context.begin_transaction():
         context.run_migrations()
-'''
+"""
 
 
 def alembic_project(root: Path) -> Path:
@@ -203,7 +205,7 @@ def alembic_project(root: Path) -> Path:
     for rev, down in REVISIONS.items():
         (versions / f"{rev}_rev.py").write_text(
             textwrap.dedent(
-                f'''
+                f"""
                 revision = {rev!r}
                 down_revision = {down!r}
                 branch_labels = None
@@ -214,7 +216,7 @@ def alembic_project(root: Path) -> Path:
 
                 def downgrade():
                     pass
-                '''
+                """
             )
         )
     return proj

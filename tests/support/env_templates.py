@@ -19,7 +19,7 @@ but the standard library.
 
 from __future__ import annotations
 
-_BENCH_BRIDGE = '''
+_BENCH_BRIDGE = """
 import os
 
 # Benchmarks: MONOMIG_BENCH_BRIDGE=1 loads monomig's Alembic bridge first (any
@@ -29,9 +29,9 @@ if os.environ.get("MONOMIG_BENCH_BRIDGE"):
 
     _bridge = os.environ["MONOMIG_BENCH_BRIDGE"]
     _importlib.import_module("monomig" if _bridge in ("1", "true", "yes") else _bridge)
-'''
+"""
 
-_SEED_BODY = '''
+_SEED_BODY = """
 from logging.config import fileConfig
 import importlib
 
@@ -87,7 +87,7 @@ if context.is_offline_mode():
     run_migrations_offline()
 else:
     run_migrations_online()
-'''
+"""
 
 
 def seed_env_py(*, bench_bridge: bool = False, bridge_import: bool = False) -> str:
@@ -121,7 +121,7 @@ if context.get_x_argument(as_dictionary=True).get("fail") == config.config_ini_s
     raise RuntimeError("failing on request (-x fail=" + config.config_ini_section + ")")
 """
 
-_SECTION_RUN = '''
+_SECTION_RUN = """
 
 def run_migrations_offline():
     context.configure(
@@ -148,7 +148,7 @@ if context.is_offline_mode():
     run_migrations_offline()
 else:
     run_migrations_online()
-'''
+"""
 
 _FLEET_OFFLINE = """
         version_table=version_table,

@@ -147,11 +147,15 @@ def run(
     )
 
 
-def monomig(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def monomig(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return run("monomig", root, *args, env=env, timeout=timeout)
 
 
-def alembic(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def alembic(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return run("alembic", root, *args, env=env, timeout=timeout)
 
 

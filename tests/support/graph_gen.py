@@ -32,8 +32,10 @@ def _ids(rng: random.Random, n: int, style: str) -> list[str]:
         elif style == "numeric":
             s = str(rng.randint(0, 9999 if attempts < 2000 else 10**12))
         else:  # words
-            s = rng.choice(["rev", "add", "drop", "mig"]) + "_" + "".join(
-                rng.choice(HEX) for _ in range(rng.randint(1, 4 if attempts < 2000 else 12))
+            s = (
+                rng.choice(["rev", "add", "drop", "mig"])
+                + "_"
+                + "".join(rng.choice(HEX) for _ in range(rng.randint(1, 4 if attempts < 2000 else 12)))
             )
         if s and s not in seen and s not in ("head", "heads", "base"):
             seen.add(s)
@@ -196,8 +198,31 @@ def identifiers(rng: random.Random, entries: list[Entry], count: int = 40) -> li
     """Identifier forms, many of them valid for this graph."""
     ids = [e[0] for e in entries]
     labels = [lbl for e in entries for lbl in _as_list(e[3])]
-    pool: list[Any] = ["heads", "head", "base", None, "", "@", "@head", "@heads", "@base", "-1", "+1",
-                       "+2", "-2", "-0", "+0", "nosuch", "abc", "abcd", "ab", "1", " -1", "1_0", "-1_0"]
+    pool: list[Any] = [
+        "heads",
+        "head",
+        "base",
+        None,
+        "",
+        "@",
+        "@head",
+        "@heads",
+        "@base",
+        "-1",
+        "+1",
+        "+2",
+        "-2",
+        "-0",
+        "+0",
+        "nosuch",
+        "abc",
+        "abcd",
+        "ab",
+        "1",
+        " -1",
+        "1_0",
+        "-1_0",
+    ]
     out: list[Any] = []
 
     def some_id() -> str:
@@ -258,7 +283,9 @@ def identifiers(rng: random.Random, entries: list[Entry], count: int = 40) -> li
     return out
 
 
-def states(rng: random.Random, entries: list[Entry], heads: tuple[str, ...], all_current: Any, count: int = 4) -> list[tuple[str, ...]]:
+def states(
+    rng: random.Random, entries: list[Entry], heads: tuple[str, ...], all_current: Any, count: int = 4
+) -> list[tuple[str, ...]]:
     """Version-table contents to plan from: empty, the heads, and the
     branch heads of random revisions (``all_current(ids)`` gives those)."""
     ids = [e[0] for e in entries]

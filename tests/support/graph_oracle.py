@@ -119,9 +119,7 @@ class Pair:
             warnings.simplefilter("always")
             self.monomig_build = monomig_outcome(lambda: monomig.RevisionGraph(entries, set_order=self.hook))
         self.monomig_warnings = [str(w.message) for w in caught]
-        self.graph: monomig.RevisionGraph | None = (
-            self.monomig_build[1] if self.monomig_build[0] == "ok" else None
-        )
+        self.graph: monomig.RevisionGraph | None = self.monomig_build[1] if self.monomig_build[0] == "ok" else None
         if self.monomig_build[0] == "ok":
             self.monomig_build = ("ok", None)
         self.script = ScriptDirectory.__new__(ScriptDirectory)

@@ -19,8 +19,21 @@ from pathlib import Path
 # --------------------------------------------------------------------------- grammar
 
 SECTION_NAMES = [
-    "alembic", "alembic", "DEFAULT", "DEFAULT", "svc", "Svc", "svc two", "a", "b",
-    "logger_root", "post_write_hooks", "Ünï", "x]y", "s", "s",
+    "alembic",
+    "alembic",
+    "DEFAULT",
+    "DEFAULT",
+    "svc",
+    "Svc",
+    "svc two",
+    "a",
+    "b",
+    "logger_root",
+    "post_write_hooks",
+    "Ünï",
+    "x]y",
+    "s",
+    "s",
 ]
 KEYS = ["a", "b", "c", "A", "B", "key", "Key", "my key", "here", "script_location", "x.y", "ünï", "ΣΑΣ", "k"]
 WORDS = ["v", "value", "/abs/path", "rel/path", "a=b", "x:y", "# not a comment", "; nor this", "[bracket]", "é", "  "]
@@ -108,13 +121,27 @@ def make_tree(root: Path) -> None:
 
 
 SCRIPT_LOCATIONS = [
-    "migrations", "./migrations", "%(here)s/migrations", "%(here)s/./migrations/", "other",
-    "missing_dir", "monomig_gen_pkg:migrations", "no_such_pkg:migrations", "", "%(root)s/migrations",
+    "migrations",
+    "./migrations",
+    "%(here)s/migrations",
+    "%(here)s/./migrations/",
+    "other",
+    "missing_dir",
+    "monomig_gen_pkg:migrations",
+    "no_such_pkg:migrations",
+    "",
+    "%(root)s/migrations",
     "migrations/../migrations",
 ]
 VERSION_ITEMS = [
-    "migrations/versions/one", "%(here)s/migrations/versions/two", "./other/versions", "other/versions/",
-    "monomig_gen_pkg:migrations/versions/a", "missing/versions", "/abs/versions", "",
+    "migrations/versions/one",
+    "%(here)s/migrations/versions/two",
+    "./other/versions",
+    "other/versions/",
+    "monomig_gen_pkg:migrations/versions/a",
+    "missing/versions",
+    "/abs/versions",
+    "",
 ]
 SEPARATORS = {"os": ":", "space": " ", "newline": "\n", ":": ":", ";": ";"}
 BOOLS = ["true", "True", "false", "1", "", "%(flag)s", "yes"]

@@ -13,9 +13,22 @@ from pathlib import Path
 TABLES = ("accounts", "orders", "events", "legacy")
 
 COLUMN_TYPES = (
-    "sa.Integer()", "sa.BigInteger()", "sa.SmallInteger()", "sa.String(20)", "sa.String()", "sa.Text()",
-    "sa.CHAR(2)", "sa.DateTime()", "sa.DateTime(timezone=True)", "sa.Boolean()", "sa.Numeric(10, 2)",
-    "sa.Uuid()", "sa.JSON()", "sa.Date()", "sa.Float()", "sa.LargeBinary()",
+    "sa.Integer()",
+    "sa.BigInteger()",
+    "sa.SmallInteger()",
+    "sa.String(20)",
+    "sa.String()",
+    "sa.Text()",
+    "sa.CHAR(2)",
+    "sa.DateTime()",
+    "sa.DateTime(timezone=True)",
+    "sa.Boolean()",
+    "sa.Numeric(10, 2)",
+    "sa.Uuid()",
+    "sa.JSON()",
+    "sa.Date()",
+    "sa.Float()",
+    "sa.LargeBinary()",
 )
 
 OPS = (
@@ -145,7 +158,5 @@ def write_revisions(versions: Path, bodies: list[str], prefix: str = "c") -> lis
     """One revision file per body, chained, in ``versions``; returns the revision ids."""
     revs = [f"{prefix}{i:05d}" for i in range(len(bodies))]
     for i, (rev, body) in enumerate(zip(revs, bodies, strict=True)):
-        (versions / f"{rev}.py").write_text(
-            REVISION.format(n=i, rev=rev, down=revs[i - 1] if i else None, body=body)
-        )
+        (versions / f"{rev}.py").write_text(REVISION.format(n=i, rev=rev, down=revs[i - 1] if i else None, body=body))
     return revs

@@ -42,7 +42,7 @@ def downgrade():
 {down_body}
 '''
 
-MODELS = '''import sqlalchemy as sa
+MODELS = """import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
@@ -62,32 +62,47 @@ orders = sa.Table(
     sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
     sa.Column("status", sa.Enum("new", "paid", name="order_status"), nullable=False, server_default="new"),
 )
-'''
+"""
 
 #: The healthy service: (revision suffix, upgrade, downgrade, docstring).
 HEALTHY = [
-    ("1", """
+    (
+        "1",
+        """
 op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("name", sa.String(50), nullable=False))
-""", 'op.drop_table("users")', "create users"),
-    ("2", """
+""",
+        'op.drop_table("users")',
+        "create users",
+    ),
+    (
+        "2",
+        """
 op.add_column("users", sa.Column("email", sa.String(100), nullable=True))
 op.create_index("ix_users_email", "users", ["email"])
-""", """
+""",
+        """
 op.drop_index("ix_users_email", table_name="users")
 with op.batch_alter_table("users") as b:
     b.drop_column("email")
-""", "add users.email"),
-    ("3", """
+""",
+        "add users.email",
+    ),
+    (
+        "3",
+        """
 op.create_table(
     "orders",
     sa.Column("id", sa.Integer(), primary_key=True),
     sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
     sa.Column("status", sa.Enum("new", "paid", name="order_status"), nullable=False, server_default="new"),
 )
-""", """
+""",
+        """
 op.drop_table("orders")
 sa.Enum(name="order_status").drop(op.get_bind(), checkfirst=True)
-""", "create orders"),
+""",
+        "create orders",
+    ),
 ]
 
 LOGGING = """
@@ -109,8 +124,16 @@ format = %(levelname)-5.5s [%(name)s] %(message)s
 """
 
 #: Each service's revisions are <prefix>1, <prefix>2, <prefix>3 (and <prefix>3b).
-PREFIX = {"healthy": "hh", "two_heads": "th", "bad_step": "bs", "model_drift": "md", "forgot_index": "fi",
-          "wrong_column": "wc", "down_raises": "dr", "empty_down": "ed"}
+PREFIX = {
+    "healthy": "hh",
+    "two_heads": "th",
+    "bad_step": "bs",
+    "model_drift": "md",
+    "forgot_index": "fi",
+    "wrong_column": "wc",
+    "down_raises": "dr",
+    "empty_down": "ed",
+}
 
 FAULTS = ("two_heads", "bad_step", "model_drift", "forgot_index", "wrong_column", "down_raises")
 
@@ -142,12 +165,16 @@ with op.batch_alter_table("users") as b:
     down = None
     for suffix, up, dn, doc in steps:
         rev = f"{prefix}{suffix}"
-        (versions / f"{rev}_step.py").write_text(REV.format(doc=doc, rev=rev, down=down, up=_body(up), down_body=_body(dn)))
+        (versions / f"{rev}_step.py").write_text(
+            REV.format(doc=doc, rev=rev, down=down, up=_body(up), down_body=_body(dn))
+        )
         revs.append(rev)
         down = rev
     if fault == "two_heads":
         rev = f"{prefix}3b"
-        (versions / f"{rev}_step.py").write_text(REV.format(doc="a second head", rev=rev, down=f"{prefix}2", up="    pass", down_body="    pass"))
+        (versions / f"{rev}_step.py").write_text(
+            REV.format(doc="a second head", rev=rev, down=f"{prefix}2", up="    pass", down_body="    pass")
+        )
         revs.append(rev)
     models = root / "services" / name
     models.mkdir(parents=True, exist_ok=True)
@@ -160,7 +187,9 @@ with op.batch_alter_table("users") as b:
     return revs
 
 
-def write_repo(root: Path, faults: tuple[str, ...] = FAULTS, extra_ini: dict[str, dict[str, str]] | None = None) -> dict[str, list[str]]:
+def write_repo(
+    root: Path, faults: tuple[str, ...] = FAULTS, extra_ini: dict[str, dict[str, str]] | None = None
+) -> dict[str, list[str]]:
     """The healthy service ``healthy`` and one service per fault; returns each one's revisions."""
     (root / "migrations").mkdir(parents=True, exist_ok=True)
     (root / "migrations" / "env.py").write_text(ENV_PY)
@@ -170,8 +199,16 @@ def write_repo(root: Path, faults: tuple[str, ...] = FAULTS, extra_ini: dict[str
     revs = {}
     for name in names:
         revs[name] = write_service(root, name, PREFIX[name], None if name == "healthy" else name)
-    lines = ["[alembic]", f"databases = {', '.join(names)}", "", "[DEFAULT]", "script_location = ./migrations",
-             "prepend_sys_path = .", "path_separator = os", ""]
+    lines = [
+        "[alembic]",
+        f"databases = {', '.join(names)}",
+        "",
+        "[DEFAULT]",
+        "script_location = ./migrations",
+        "prepend_sys_path = .",
+        "path_separator = os",
+        "",
+    ]
     for name in names:
         lines += [f"[{name}]", f"version_locations = ./migrations/versions/{name}"]
         lines += [f"{k} = {v}" for k, v in (extra_ini or {}).get(name, {}).items()]

@@ -18,10 +18,46 @@ from dataclasses import dataclass, field
 HEX = "0123456789abcdef"
 
 WORDS = [
-    "add", "column", "user", "orders", "index", "drop", "table", "Revision", "ID:", "Revises:",
-    "Create", "Date:", "2024-06-20", "merge", "heads", "fix", "naïve", "café", "日本", "données",
-    "ünïcödé", "emoji😀", "tab\there", "x", "-", "*", "#", "'quoted'", '"dq"', "back\\slash",
-    "{brace}", "(paren", "bracket]", "revision", "=", "None", ";", "«»", "\u00a0nbsp", "\u3000wide",
+    "add",
+    "column",
+    "user",
+    "orders",
+    "index",
+    "drop",
+    "table",
+    "Revision",
+    "ID:",
+    "Revises:",
+    "Create",
+    "Date:",
+    "2024-06-20",
+    "merge",
+    "heads",
+    "fix",
+    "naïve",
+    "café",
+    "日本",
+    "données",
+    "ünïcödé",
+    "emoji😀",
+    "tab\there",
+    "x",
+    "-",
+    "*",
+    "#",
+    "'quoted'",
+    '"dq"',
+    "back\\slash",
+    "{brace}",
+    "(paren",
+    "bracket]",
+    "revision",
+    "=",
+    "None",
+    ";",
+    "«»",
+    "\u00a0nbsp",
+    "\u3000wide",
 ]
 
 # Characters a docstring may hold (besides words): whitespace Python's strip() knows.
@@ -292,7 +328,7 @@ class RevFileGen:
             "def _f(x):\n    return f\"{x['a']} {x!r:>10} {{literal}}\"\n",
             "_s = \"# not a comment ([{\"\n_t = '''multi\nline \"\"\" string'''\n",
             "# revision = 'fake'\n# down_revision = 'fake'\n",
-            "_doc = \"\"\"\nrevision = 'in a string'\n\"\"\"\n",
+            '_doc = """\nrevision = \'in a string\'\n"""\n',
             "_v = 2\nmatch _v:\n    case 1:\n        pass\n    case _:\n        pass\n",
             "try:\n    import json as _json\nexcept ImportError:\n    _json = None\n",
             "for _i in range(2):\n    pass\nelse:\n    pass\n",
@@ -303,7 +339,7 @@ class RevFileGen:
             "_a = 1; _b = 2;\n",
             "_x1 = 1 \\\n    + 2\n",
             "def _typed(a: int, *args: str, b: 'str' = \"x\", **kw) -> 'dict[str, int]':\n    ...\n",
-            "class _C:\n    \"\"\"Doc.\"\"\"\n\n    def m(self):\n        revision = self\n        return revision\n",
+            'class _C:\n    """Doc."""\n\n    def m(self):\n        revision = self\n        return revision\n',
             "async def _co():\n    await _co()\n",
             "_nums = [0x1F, 0o17, 0b101, 1_000, 1.5e-3, 2j, .5, 1., 3e+2]\n",
             "_e = ...\n_n = None\n_t = True\n",
@@ -353,7 +389,10 @@ class RevFileGen:
         if k == 11:
             return "for-target", "for branch_labels in [('fortarget',)]:\n    pass\n"
         if k == 12:
-            return "global-in-function", "def _set():\n    global down_revision\n    down_revision = 'setglobal'\n\n\n_set()\n"
+            return (
+                "global-in-function",
+                "def _set():\n    global down_revision\n    down_revision = 'setglobal'\n\n\n_set()\n",
+            )
         if k == 13:
             return "deleted", "del revision\nrevision = 'redefined'\n"
         if k == 14:

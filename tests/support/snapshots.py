@@ -19,5 +19,7 @@ def assert_snapshot(name: str, text: str) -> None:
     if os.environ.get("MONOMIG_UPDATE_SNAPSHOTS") == "1":
         path.write_text(text)
     if not path.exists():
-        pytest.fail(f"no snapshot {path.relative_to(SNAPSHOTS.parent)}: record it with MONOMIG_UPDATE_SNAPSHOTS=1, review and commit it")
+        pytest.fail(
+            f"no snapshot {path.relative_to(SNAPSHOTS.parent)}: record it with MONOMIG_UPDATE_SNAPSHOTS=1, review and commit it"
+        )
     assert text == path.read_text(), f"{name} changed: review, then rerun with MONOMIG_UPDATE_SNAPSHOTS=1"

@@ -42,20 +42,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_service_filter(parser)
     parser.add_argument(
-        "--format", choices=FORMATS, default="mermaid",
+        "--format",
+        choices=FORMATS,
+        default="mermaid",
         help="mermaid (default; for Markdown and pull requests), dot (Graphviz) or svg (laid out by monomig)",
     )
     parser.add_argument(
-        "--since", metavar="REV",
+        "--since",
+        metavar="REV",
         help="draw only REV (an id, a unique prefix or a branch label) and the revisions after it",
     )
     parser.add_argument("--full", action="store_true", help="draw every revision: do not collapse linear runs")
     parser.add_argument(
-        "--status", action="store_true",
+        "--status",
+        action="store_true",
         help="mark where each service's database stands (reads every version table, like `monomig status`)",
     )
     parser.add_argument(
-        "--connect-timeout", type=float, default=5.0, metavar="SECONDS",
+        "--connect-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
         help="with --status: give up on a database after this long (default 5)",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -80,6 +87,7 @@ def load_graph(service: Service) -> tuple[RevisionGraph, list[str | None]]:
 
     import monomig
     from monomig import _native
+
     try:
         entries, _warnings = _native.scan_revisions(
             list(service.version_locations),
@@ -130,9 +138,7 @@ def state_label(status: dict[str, object]) -> str:
     return STATE_LABELS.get(state, state)
 
 
-def database_marks(
-    project: Project, services: list[Service], timeout: float = 5.0
-) -> dict[str, tuple[list[str], str]]:
+def database_marks(project: Project, services: list[Service], timeout: float = 5.0) -> dict[str, tuple[list[str], str]]:
     """Per service name: the revisions in its database and its state, from ``monomig status``'s
     read. A database that cannot be read has no revisions and says why in its state."""
     from monomig import fleet

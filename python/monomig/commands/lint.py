@@ -29,16 +29,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_service_filter(parser)
     parser.add_argument(
-        "rev_range", nargs="?", metavar="REV_RANGE",
+        "rev_range",
+        nargs="?",
+        metavar="REV_RANGE",
         help="[FROM:]TO as for `alembic upgrade --sql` (default: base to heads)",
     )
     parser.add_argument(
-        "--since", metavar="GITREF",
+        "--since",
+        metavar="GITREF",
         help="only the revisions whose files changed since this git ref (committed, staged, unstaged or new)",
     )
     parser.add_argument("--json", action="store_true", help="print the findings as a JSON list")
     parser.add_argument(
-        "--format", choices=("text", "github", "sarif"), default="text",
+        "--format",
+        choices=("text", "github", "sarif"),
+        default="text",
         help="'github': GitHub Actions annotations; 'sarif': SARIF 2.1.0 for code scanning",
     )
     parser.add_argument("--rules", action="store_true", help="list every rule (id, severity, dialects, summary)")
@@ -56,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         findings, errors, services, revisions = lint.run(
-            list(getattr(args, "config", None) or []), getattr(args, "toml_file", None),
-            getattr(args, "services", None), args.rev_range, args.since,
+            list(getattr(args, "config", None) or []),
+            getattr(args, "toml_file", None),
+            getattr(args, "services", None),
+            args.rev_range,
+            args.since,
         )
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
@@ -74,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(lint.text(findings))
         counts = {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "info")}
         summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n) or "no findings"
-        print(f"{PROG} lint: {services} service{'s' if services != 1 else ''}, {revisions} revision"
-              f"{'s' if revisions != 1 else ''}, {summary}", file=sys.stderr if findings else sys.stdout)
+        print(
+            f"{PROG} lint: {services} service{'s' if services != 1 else ''}, {revisions} revision"
+            f"{'s' if revisions != 1 else ''}, {summary}",
+            file=sys.stderr if findings else sys.stdout,
+        )
     sys.stdout.flush()
     if errors:
         return 2

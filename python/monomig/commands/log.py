@@ -76,10 +76,17 @@ def _run(args: argparse.Namespace) -> int:
     table_rows = [("started (UTC)", "service", "step", "revision", "outcome", "took", "by")]
     for r in rows:
         took = "-" if r["duration_ms"] is None else f"{r['duration_ms'] / 1000:.2f}s"
-        table_rows.append((
-            r["started_at"][:19].replace("T", " "), r["service"], r["direction"], r["revision"], r["outcome"], took,
-            f"{r['run_user']}@{r['run_host']}",
-        ))
+        table_rows.append(
+            (
+                r["started_at"][:19].replace("T", " "),
+                r["service"],
+                r["direction"],
+                r["revision"],
+                r["outcome"],
+                took,
+                f"{r['run_user']}@{r['run_host']}",
+            )
+        )
     for line in fleet.table(table_rows):
         print(line)
     for r in rows:

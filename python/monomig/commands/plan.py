@@ -27,7 +27,11 @@ DESCRIPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shards", type=int, required=True, metavar="N", help="the number of shards")
     parser.add_argument(
-        "-n", "--name", dest="services", action="append", metavar="NAME",
+        "-n",
+        "--name",
+        dest="services",
+        action="append",
+        metavar="NAME",
         help="only this service (or service/tenant); may be repeated",
     )
     parser.add_argument("--tenant", metavar="GLOB", help="only the tenants whose name matches GLOB")
@@ -57,20 +61,24 @@ def run(args: argparse.Namespace) -> int:
     plan: list[dict[str, Any]] = []
     for i in range(shards):
         mine = [r for r, s in zip(rows, index, strict=True) if s == i]
-        plan.append({
-            "shard": i,
-            "targets": [r.label for r in mine],
-            "databases": len({_fanout.database_key(r.spec) for r in mine}),
-            "errors": [{"service": r.label, "error": r.error} for r in mine if r.error],
-        })
+        plan.append(
+            {
+                "shard": i,
+                "targets": [r.label for r in mine],
+                "databases": len({_fanout.database_key(r.spec) for r in mine}),
+                "errors": [{"service": r.label, "error": r.error} for r in mine if r.error],
+            }
+        )
     if args.json:
         sys.stdout.write(json.dumps(plan, indent=2) + "\n")
     else:
         for p in plan:
             n = len(p["targets"])
             first = ", ".join(p["targets"][:5]) + (", ..." if n > 5 else "")
-            print(f"shard {p['shard']}/{shards}: {n} target{'s' if n != 1 else ''} on {p['databases']} "
-                  f"database{'s' if p['databases'] != 1 else ''}{': ' + first if n else ''}")
+            print(
+                f"shard {p['shard']}/{shards}: {n} target{'s' if n != 1 else ''} on {p['databases']} "
+                f"database{'s' if p['databases'] != 1 else ''}{': ' + first if n else ''}"
+            )
         for p in plan:
             for bad in p["errors"]:
                 print(f"{bad['service']}: error: {bad['error']}", file=sys.stderr)

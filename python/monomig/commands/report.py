@@ -39,7 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_service_filter(parser)
     parser.add_argument("--full", action="store_true", help="draw every revision: do not collapse linear runs")
     parser.add_argument(
-        "--connect-timeout", type=float, default=5.0, metavar="SECONDS",
+        "--connect-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
         help="give up on a database after this long (default 5)",
     )
     parser.add_argument("--title", default="monomig fleet report", help="the page's title")
@@ -180,7 +183,9 @@ def run(args: argparse.Namespace) -> int:
         with open(args.html, "w", encoding="utf-8") as out:
             out.write(page)
     except OSError as e:
-        print(f"monomig: error: cannot write {args.html}: {e.strerror}; give a writable path to --html", file=sys.stderr)
+        print(
+            f"monomig: error: cannot write {args.html}: {e.strerror}; give a writable path to --html", file=sys.stderr
+        )
         return 2
     print(
         f"monomig report: {len(rows)} service(s), {len(findings)} finding(s) written to {os.path.abspath(args.html)}",

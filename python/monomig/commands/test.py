@@ -37,17 +37,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from monomig.migtest.worker import CHECKS
 
     add_service_filter(parser)
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "mysql"),
-                        help="test on this backend (default: the backend of each service's own URL; "
-                             "postgresql/mysql use the server of the service's URL unless --url names one)")
-    parser.add_argument("--url", metavar="URL",
-                        help="a server to create the throwaway databases on (its database part is not used)")
-    parser.add_argument("--only", action="append", choices=CHECKS, metavar="TEST",
-                        help=f"run only this check; may be repeated ({', '.join(CHECKS)})")
-    parser.add_argument("-j", "--jobs", type=int, metavar="N",
-                        help="services tested at once (default: CPUs, within --max-connections)")
-    parser.add_argument("--max-connections", type=int, default=8, metavar="N",
-                        help="database connections open at once, all services together (default 8)")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "mysql"),
+        help="test on this backend (default: the backend of each service's own URL; "
+        "postgresql/mysql use the server of the service's URL unless --url names one)",
+    )
+    parser.add_argument(
+        "--url", metavar="URL", help="a server to create the throwaway databases on (its database part is not used)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=CHECKS,
+        metavar="TEST",
+        help=f"run only this check; may be repeated ({', '.join(CHECKS)})",
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="services tested at once (default: CPUs, within --max-connections)"
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=8,
+        metavar="N",
+        help="database connections open at once, all services together (default 8)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE")
     parser.add_argument("-v", "--verbose", action="store_true", help="show Alembic's output for every service")
@@ -64,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
         from monomig.migtest.throwaway import backend_of
 
         if backend_of(args.url) != args.backend:
-            raise fleet.UsageError(f"--backend {args.backend} and --url {fleet.mask(args.url)} name two backends; "
-                                   "pass one of them")
+            raise fleet.UsageError(
+                f"--backend {args.backend} and --url {fleet.mask(args.url)} name two backends; pass one of them"
+            )
     try:
         project = fleet.load_project(list(getattr(args, "config", None) or []), getattr(args, "toml_file", None))
         services = fleet.select_services(project, args.services)
@@ -78,12 +94,24 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print("\n".join(report.service_lines(r, args.verbose)), flush=True)
 
-    runner = Runner(project, services, checks=args.only or report.CHECKS, backend=args.backend, url=args.url,
-                    jobs=args.jobs, max_connections=args.max_connections, on_result=progress)
+    runner = Runner(
+        project,
+        services,
+        checks=args.only or report.CHECKS,
+        backend=args.backend,
+        url=args.url,
+        jobs=args.jobs,
+        max_connections=args.max_connections,
+        on_result=progress,
+    )
     if not args.json:
         backends = ", ".join(sorted({s["backend"] for s in runner.specs})) or "-"
-        print(f"monomig test: {len(runner.specs)} service{'s' if len(runner.specs) != 1 else ''} on {backends}, "
-              f"{runner.jobs} at once; checks: {', '.join(runner.checks)}", file=sys.stderr, flush=True)
+        print(
+            f"monomig test: {len(runner.specs)} service{'s' if len(runner.specs) != 1 else ''} on {backends}, "
+            f"{runner.jobs} at once; checks: {', '.join(runner.checks)}",
+            file=sys.stderr,
+            flush=True,
+        )
     restore = sigterm_as_interrupt()
     try:
         results = runner.run()

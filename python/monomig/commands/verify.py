@@ -55,8 +55,10 @@ def _run(args: argparse.Namespace) -> int:
         summary = "no findings" if not n else f"{n} finding{'s' if n != 1 else ''}"
         if broken:
             summary += f", {len(broken)} service{'s' if len(broken) != 1 else ''} could not be verified"
-        print(f"monomig verify: {len(services)} service{'s' if len(services) != 1 else ''}, {summary}",
-              file=sys.stderr if failing else sys.stdout)
+        print(
+            f"monomig verify: {len(services)} service{'s' if len(services) != 1 else ''}, {summary}",
+            file=sys.stderr if failing else sys.stdout,
+        )
     if broken:
         return 2
     return 1 if failing else 0

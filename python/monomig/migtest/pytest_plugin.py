@@ -23,11 +23,18 @@ _RESULTS = pytest.StashKey[dict[str, Any]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("monomig", "monomig test: every service's migrations on throwaway databases")
-    group.addoption("--monomig", action="store_true", default=None,
-                    help="collect monomig's migration checks (a test per service and check)")
+    group.addoption(
+        "--monomig",
+        action="store_true",
+        default=None,
+        help="collect monomig's migration checks (a test per service and check)",
+    )
     group.addoption("--monomig-config", metavar="FILE", help="the alembic.ini (default: alembic.ini)")
-    group.addoption("--monomig-backend", choices=("sqlite", "postgresql", "mysql"),
-                    help="test on this backend (default: each service's own)")
+    group.addoption(
+        "--monomig-backend",
+        choices=("sqlite", "postgresql", "mysql"),
+        help="test on this backend (default: each service's own)",
+    )
     group.addoption("--monomig-url", metavar="URL", help="the server to create throwaway databases on")
     group.addoption("--monomig-jobs", type=int, metavar="N", help="services tested at once")
     parser.addini("monomig", "collect monomig's migration checks", type="bool", default=False)
@@ -85,9 +92,14 @@ class MonomigItem(pytest.Item):
             os.chdir(self.path.parent)  # Alembic's relative paths are relative to the working directory
             try:
                 project = fleet.load_project([ini])
-                runner = Runner(project, [project.services[s] for s in services], checks=checks,
-                                backend=config.getoption("--monomig-backend"), url=config.getoption("--monomig-url"),
-                                jobs=config.getoption("--monomig-jobs"))
+                runner = Runner(
+                    project,
+                    [project.services[s] for s in services],
+                    checks=checks,
+                    backend=config.getoption("--monomig-backend"),
+                    url=config.getoption("--monomig-url"),
+                    jobs=config.getoption("--monomig-jobs"),
+                )
                 results.update({r.service: r for r in runner.run()})
             finally:
                 os.chdir(cwd)

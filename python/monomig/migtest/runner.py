@@ -104,10 +104,18 @@ def server_for(backend: str | None, url: str | None, service_url: str | None, se
 class Runner:
     """Runs the checks; :meth:`run` returns one :class:`ServiceResult` per service."""
 
-    def __init__(self, project: monomig.Project, services: Sequence[monomig.Service], *,
-                 checks: Sequence[str] = CHECKS, backend: str | None = None, url: str | None = None,
-                 jobs: int | None = None, max_connections: int = 8,
-                 on_result: Callable[[ServiceResult], None] | None = None) -> None:
+    def __init__(
+        self,
+        project: monomig.Project,
+        services: Sequence[monomig.Service],
+        *,
+        checks: Sequence[str] = CHECKS,
+        backend: str | None = None,
+        url: str | None = None,
+        jobs: int | None = None,
+        max_connections: int = 8,
+        on_result: Callable[[ServiceResult], None] | None = None,
+    ) -> None:
         from monomig.fleet import service_spec
 
         self.project = project
@@ -117,19 +125,21 @@ class Runner:
         for svc in services:
             base = service_spec(project, svc)
             be, server = server_for(backend, url, base.get("url"), svc.name)
-            self.specs.append({
-                "service": svc.name,
-                "ini": project.config_file,
-                "toml": project.toml_file,
-                "version_table": svc.version_table,
-                "version_table_schema": svc.version_table_schema,
-                "base_dir": os.getcwd(),
-                "sys_path": [os.path.abspath(p) for p in svc.prepend_sys_path],
-                "checks": self.checks,
-                "backend": be,
-                "server": server,
-                **section_options(svc),
-            })
+            self.specs.append(
+                {
+                    "service": svc.name,
+                    "ini": project.config_file,
+                    "toml": project.toml_file,
+                    "version_table": svc.version_table,
+                    "version_table_schema": svc.version_table_schema,
+                    "base_dir": os.getcwd(),
+                    "sys_path": [os.path.abspath(p) for p in svc.prepend_sys_path],
+                    "checks": self.checks,
+                    "backend": be,
+                    "server": server,
+                    **section_options(svc),
+                }
+            )
         budget = max(1, max_connections // CONNECTIONS_PER_SERVICE)
         self.jobs = max(1, min(jobs or (os.cpu_count() or 2), budget, len(self.specs) or 1))
         self._procs: set[subprocess.Popen[bytes]] = set()
@@ -145,7 +155,9 @@ class Runner:
         read_fd, write_fd = os.pipe()
         proc = subprocess.Popen(
             [sys.executable, "-m", "monomig.migtest.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             # The ledger is off on throwaway databases: their history dies with them, and the
             # stairway compares schemas that must not gain a ledger table after the first step.
             env={**os.environ, "PYTHONUNBUFFERED": "1", "MONOMIG_TEST_RESULT_FD": str(write_fd), "MONOMIG_LOG": "0"},
@@ -240,8 +252,12 @@ class Runner:
         try:
             db.drop()
         except Exception as e:  # noqa: BLE001 - the run's answer stands; say what is left
-            self.leftovers.append(mask(f"the throwaway database {db.name} could not be dropped: {e}; the next "
-                                       f"monomig test drops it, or drop it yourself"))
+            self.leftovers.append(
+                mask(
+                    f"the throwaway database {db.name} could not be dropped: {e}; the next "
+                    f"monomig test drops it, or drop it yourself"
+                )
+            )
         with self._lock:
             self._dbs.discard(db)
 
@@ -286,8 +302,10 @@ class Runner:
             if self.on_result:
                 self.on_result(r)
 
-        threads = [threading.Thread(target=self._worker_loop, args=(queue, done), name=f"monomig-test-{i}", daemon=True)
-                   for i in range(self.jobs)]
+        threads = [
+            threading.Thread(target=self._worker_loop, args=(queue, done), name=f"monomig-test-{i}", daemon=True)
+            for i in range(self.jobs)
+        ]
         try:
             for t in threads:
                 t.start()
@@ -301,8 +319,9 @@ class Runner:
             raise
         finally:
             self._dropper.shutdown(wait=True)
-        return [results.get(s["service"]) or ServiceResult(s["service"], s["backend"], error="not run")
-                for s in self.specs]
+        return [
+            results.get(s["service"]) or ServiceResult(s["service"], s["backend"], error="not run") for s in self.specs
+        ]
 
 
 def sigterm_as_interrupt() -> Callable[[], None]:

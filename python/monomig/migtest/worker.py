@@ -33,8 +33,9 @@ class CheckFailed(Exception):
     """A check found a fault: ``message`` (one paragraph), the ``revision`` and the
     ``command`` that showed it, and ``details`` (schema differences, autogenerate diffs)."""
 
-    def __init__(self, message: str, revision: str | None = None, command: str | None = None,
-                 details: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, revision: str | None = None, command: str | None = None, details: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.revision = revision
         self.command = command
@@ -101,14 +102,20 @@ class Service:
                 raise CannotRun(str(e)) from None
             failed = _worker._running or revision
             where = f"revision {failed}" if failed else "the command"
-            raise CheckFailed(f"{where} failed: {last_line(e)}", revision=failed, command=cmdline,
-                              details=where_raised(e, self.script)) from None
+            raise CheckFailed(
+                f"{where} failed: {last_line(e)}",
+                revision=failed,
+                command=cmdline,
+                details=where_raised(e, self.script),
+            ) from None
 
     def heads(self) -> list[str]:
         from monomig import _native
 
-        read = _native.read_versions([(self.url, self.spec["version_table"], self.spec.get("version_table_schema"))],
-                                     base_dir=self.spec.get("base_dir"))[0]
+        read = _native.read_versions(
+            [(self.url, self.spec["version_table"], self.spec.get("version_table_schema"))],
+            base_dir=self.spec.get("base_dir"),
+        )[0]
         return sorted(read.rows or [])
 
     def snapshot(self) -> Any:
@@ -132,7 +139,8 @@ def single_head(s: Service) -> str:
     raise CheckFailed(
         f"{len(heads)} heads ({', '.join(heads)}) where the section allows {allowed}: merge them "
         f"(alembic -n {s.name} merge heads) or set monomig.test.heads in [{s.name}]",
-        revision=heads[-1], command=f"alembic -n {s.name} heads",
+        revision=heads[-1],
+        command=f"alembic -n {s.name} heads",
     )
 
 
@@ -167,8 +175,11 @@ def _apply_hook(s: Service, value: Any, rev: str, when: str) -> None:
             else:
                 _insert(conn, value)
     except Exception as e:  # noqa: BLE001 - a hook's failure is the finding
-        raise CheckFailed(f"the data hook {when} revision {rev} failed: {last_line(e)}", revision=rev,
-                          details=traceback.format_exc().splitlines()[-8:]) from None
+        raise CheckFailed(
+            f"the data hook {when} revision {rev} failed: {last_line(e)}",
+            revision=rev,
+            details=traceback.format_exc().splitlines()[-8:],
+        ) from None
     finally:
         engine.dispose()
 
@@ -207,7 +218,9 @@ def models_match(s: Service) -> str:
         raise CheckFailed(
             f"the models differ from the schema the migrations build ({len(diffs)} difference"
             f"{'s' if len(diffs) != 1 else ''}): add a revision (alembic -n {s.name} revision --autogenerate)",
-            revision=", ".join(s.script.get_heads()), command=cmd, details=diffs,
+            revision=", ".join(s.script.get_heads()),
+            command=cmd,
+            details=diffs,
         ) from None
     except CommandError as e:
         if "does not provide a MetaData object" in str(e):
@@ -268,15 +281,24 @@ def stairway(s: Service) -> str:
         cmd = f"alembic -n {s.name} upgrade {rev}; alembic -n {s.name} downgrade {target}"
         if down != before:
             if down == up and up != before:
-                raise CheckFailed(f"revision {s.label(rev)}'s downgrade changes nothing: it has no real downgrade",
-                                  revision=rev, command=cmd, details=before.diff(up, "before upgrade", "after upgrade"))
+                raise CheckFailed(
+                    f"revision {s.label(rev)}'s downgrade changes nothing: it has no real downgrade",
+                    revision=rev,
+                    command=cmd,
+                    details=before.diff(up, "before upgrade", "after upgrade"),
+                )
             raise CheckFailed(
                 f"revision {s.label(rev)}: the schema after its downgrade differs from the schema before its upgrade",
-                revision=rev, command=cmd, details=before.diff(down, "before upgrade", "after downgrade"),
+                revision=rev,
+                command=cmd,
+                details=before.diff(down, "before upgrade", "after downgrade"),
             )
         if s.heads() != heads:
-            raise CheckFailed(f"revision {s.label(rev)}: after its downgrade the version table holds {s.heads()}, "
-                              f"not {heads}", revision=rev, command=cmd)
+            raise CheckFailed(
+                f"revision {s.label(rev)}: after its downgrade the version table holds {s.heads()}, not {heads}",
+                revision=rev,
+                command=cmd,
+            )
         s.run("upgrade", rev, rev)
         count += 1
     return f"{count} revisions up, down, up: schema restored each time"
@@ -289,6 +311,7 @@ RUNNERS: dict[str, Callable[[Service], str]] = {
     "roundtrip": roundtrip,
     "stairway": stairway,
 }
+
 
 def run_checks(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Set up Alembic for the service and run its checks in order, one result each.
@@ -328,8 +351,7 @@ def run_checks(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
             if check != "single_head":
                 at_heads = True
         except CheckFailed as e:
-            result.update(status="failed", message=str(e), revision=e.revision, command=e.command,
-                          details=e.details)
+            result.update(status="failed", message=str(e), revision=e.revision, command=e.command, details=e.details)
             if check == "upgrade":
                 blocked = "not run: upgrade failed"
             at_heads = False
