@@ -27,16 +27,16 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod hash;
-pub mod lint;
 pub mod ledger;
+pub mod lint;
 pub mod plan;
 pub mod pystr;
 pub mod render;
 pub mod report;
 pub mod schema;
 pub mod scripts;
-pub mod tenants;
 pub mod sum;
+pub mod tenants;
 
 #[cfg(feature = "python")]
 mod bindings;
