@@ -99,6 +99,47 @@ class Row:
     note: str = ""  # shown under the table
 
 
+def _small_rows(n: int) -> tuple[Row, ...]:
+    """`import monomig` must never make a small repository slower: three bridged commands on
+    ``n`` revisions, many runs each (ratios near 1 need them)."""
+    heads_note = (
+        "`alembic heads` does not run env.py, so `import monomig` never happens: both sides run the same "
+        "code (same instruction count under callgrind) and the ratio is 1.0 within noise; context, no target"
+    )
+    repo = f"small_{n}"
+    return (
+        Row(
+            f"small-current-{n}",
+            "`alembic -n svc current` with `import monomig` vs stock",
+            repo,
+            "bridge",
+            ("alembic", "-n", "{svc}", "current"),
+            state="head",
+            target=1,
+            reps=21,
+        ),
+        Row(
+            f"small-upgrade-noop-{n}",
+            "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
+            repo,
+            "bridge",
+            ("alembic", "-n", "{svc}", "upgrade", "head"),
+            state="head",
+            target=1,
+            reps=21,
+        ),
+        Row(
+            f"small-heads-{n}",
+            "`alembic -n svc heads` with `import monomig` vs stock",
+            repo,
+            "bridge",
+            ("alembic", "-n", "{svc}", "heads"),
+            reps=21,
+            note=heads_note,
+        ),
+    )
+
+
 ROWS: tuple[Row, ...] = (
     Row(
         "heads",
@@ -367,66 +408,8 @@ ROWS: tuple[Row, ...] = (
         compare_output=False,
         stock_sample=20,
     ),
-    Row(
-        "small-current-10",
-        "`alembic -n svc current` with `import monomig` vs stock",
-        "small_10",
-        "bridge",
-        ("alembic", "-n", "{svc}", "current"),
-        state="head",
-        target=1,
-        reps=21,
-    ),
-    Row(
-        "small-upgrade-noop-10",
-        "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
-        "small_10",
-        "bridge",
-        ("alembic", "-n", "{svc}", "upgrade", "head"),
-        state="head",
-        target=1,
-        reps=21,
-    ),
-    Row(
-        "small-heads-10",
-        "`alembic -n svc heads` with `import monomig` vs stock",
-        "small_10",
-        "bridge",
-        ("alembic", "-n", "{svc}", "heads"),
-        reps=21,
-        note="`alembic heads` does not run env.py, so `import monomig` never happens: both sides run the same "
-        "code (same instruction count under callgrind) and the ratio is 1.0 within noise; context, no target",
-    ),
-    Row(
-        "small-current-100",
-        "`alembic -n svc current` with `import monomig` vs stock",
-        "small_100",
-        "bridge",
-        ("alembic", "-n", "{svc}", "current"),
-        state="head",
-        target=1,
-        reps=21,
-    ),
-    Row(
-        "small-upgrade-noop-100",
-        "`alembic -n svc upgrade head`, nothing to do, with `import monomig` vs stock",
-        "small_100",
-        "bridge",
-        ("alembic", "-n", "{svc}", "upgrade", "head"),
-        state="head",
-        target=1,
-        reps=21,
-    ),
-    Row(
-        "small-heads-100",
-        "`alembic -n svc heads` with `import monomig` vs stock",
-        "small_100",
-        "bridge",
-        ("alembic", "-n", "{svc}", "heads"),
-        reps=21,
-        note="`alembic heads` does not run env.py, so `import monomig` never happens: both sides run the same "
-        "code (same instruction count under callgrind) and the ratio is 1.0 within noise; context, no target",
-    ),
+    *_small_rows(10),
+    *_small_rows(100),
     # make bench-full: growth in revisions and in services, peak memory at the largest sizes
     Row(
         "history-1000",

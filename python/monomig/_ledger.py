@@ -37,6 +37,7 @@ import uuid
 from typing import Any
 
 import monomig._native as _native
+from monomig import _patch
 
 #: Section options.
 LOG_OPTION = "monomig.log"
@@ -66,7 +67,7 @@ COLUMNS = (
     "python_version",
 )
 
-_originals: dict[str, Any] = {}
+_originals: dict[tuple[type, str], Any] = {}
 
 
 def _ledger_error(message: str) -> Exception:
@@ -381,26 +382,16 @@ def install() -> None:
             for ledger in self.__dict__.pop("_monomig_ledgers", []):
                 ledger.record_failures()
 
-    for fn, original in ((run_migrations, original_run), (__exit__, original_exit)):
-        fn._monomig_ledger = True  # type: ignore[union-attr]  # marks the function patched into Alembic
-        fn.__wrapped__ = original  # type: ignore[union-attr]
-        fn.__doc__ = original.__doc__
-        fn.__qualname__ = original.__qualname__
-    _originals["run_migrations"] = original_run
-    _originals["__exit__"] = original_exit
-    MigrationContext.run_migrations = run_migrations  # type: ignore[method-assign]
-    EnvironmentContext.__exit__ = __exit__  # type: ignore[method-assign]
+    _patch.replace(
+        [(MigrationContext, "run_migrations", run_migrations), (EnvironmentContext, "__exit__", __exit__)],
+        "_monomig_ledger",
+        _originals,
+    )
 
 
 def uninstall() -> None:
     """Give Alembic back its own functions (``monomig.bridge.deactivate``)."""
-    if not _originals:
-        return
-    from alembic.runtime.environment import EnvironmentContext
-    from alembic.runtime.migration import MigrationContext
-
-    MigrationContext.run_migrations = _originals.pop("run_migrations")  # type: ignore[method-assign]
-    EnvironmentContext.__exit__ = _originals.pop("__exit__")  # type: ignore[method-assign]
+    _patch.restore(_originals)
 
 
 # --------------------------------------------------------------------------- reading

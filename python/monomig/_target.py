@@ -41,7 +41,7 @@ from alembic.util import CommandError
 
 import monomig._native as _native
 from monomig import _lock as _lock_module
-from monomig import _preload, _timeouts
+from monomig import _patch, _preload, _timeouts
 from monomig._lock import (
     LOCK_HELD_ENV,
     LOCK_TARGET_ENV,
@@ -56,7 +56,7 @@ from monomig._lock import (
 event_sink: Callable[..., None] | None = None
 
 # The functions of Alembic the hooks wrap, and whether they are installed.
-_originals: dict[str, Any] = {}
+_originals: dict[tuple[type, str], Any] = {}
 
 
 class DeployError(CommandError):
@@ -318,20 +318,13 @@ def install() -> None:
             if run is not None:
                 _release(run, failed=bool(args and args[0] is not None))
 
-    for fn, original in ((run_migrations, original_run), (__exit__, original_exit)):
-        fn._monomig_target = True  # type: ignore[union-attr]  # marks the function patched into Alembic
-        fn.__wrapped__ = original  # type: ignore[union-attr]  # as functools.wraps would set it
-        fn.__doc__ = original.__doc__
-        fn.__qualname__ = original.__qualname__
-    _originals["run_migrations"] = original_run
-    _originals["__exit__"] = original_exit
-    MigrationContext.run_migrations = run_migrations  # type: ignore[method-assign]
-    EnvironmentContext.__exit__ = __exit__  # type: ignore[method-assign]
+    _patch.replace(
+        [(MigrationContext, "run_migrations", run_migrations), (EnvironmentContext, "__exit__", __exit__)],
+        "_monomig_target",
+        _originals,
+    )
 
 
 def uninstall() -> None:
     """Give Alembic back its own functions (``monomig.bridge.deactivate``)."""
-    if not _originals:
-        return
-    MigrationContext.run_migrations = _originals.pop("run_migrations")  # type: ignore[method-assign]
-    EnvironmentContext.__exit__ = _originals.pop("__exit__")  # type: ignore[method-assign]
+    _patch.restore(_originals)
