@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database  # noqa: F401
+from support.databases import ServerDb, my_admin, mysql_database, pg_admin, pg_database, unique_name  # noqa: F401
 from support.fleet_repo import Repo, alembic, monomig
 
 ENV_PY = """\
@@ -189,6 +189,57 @@ def test_postgres_failed_step_leaves_no_done_row_and_no_password(tmp_path: Path,
     ok(monomig(repo.root, "upgrade", "--all"))
     assert [(r["revision"], r["outcome"]) for r in log(repo)] == [("p2", "done"), ("p1", "done"), ("p2", "failed")]
     assert verify(repo) == (0, [])
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_postgres_ledger_of_a_foreign_owner_is_refused_before_any_step(tmp_path: Path, pg_database: ServerDb) -> None:
+    role = unique_name("monomig_r")
+    repo = project(tmp_path / "p", pg_database.url)
+    repo.revision("shop", "o1", None)
+    repo.revision("shop", "o2", "o1", upgrade=CREATE_WIDGETS)
+    ok(monomig(repo.root, "-n", "shop", "upgrade", "o1"))  # as postgres: it owns both tables
+    with pg_admin() as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER')
+    try:
+        with pg_admin(pg_database.name) as conn:
+            conn.execute(f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"')
+            conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON alembic_version TO "{role}"')
+        ini = repo.root / "alembic.ini"
+        ini.write_text(ini.read_text().replace("://postgres@", f"://{role}@"))
+
+        # Alembic's `FAILED: ...` exit (255) for one service, the fleet's 1 for `--all`.
+        for run, args, code in (
+            (monomig, ("-n", "shop", "upgrade", "head"), 255),
+            (alembic, ("-n", "shop", "upgrade", "head"), 255),
+            (monomig, ("upgrade", "--all"), 1),
+        ):
+            r = run(repo.root, *args)
+            out = r.stdout + r.stderr
+            assert r.returncode == code and "Traceback" not in out, out
+            assert (
+                f"service 'shop': the ledger table public.alembic_version_log in postgresql+psycopg://{role}@" in out
+            ), out
+            assert f"is owned by role 'postgres', and the role '{role}' running this migration has no " in out
+            assert "SELECT, INSERT, UPDATE privilege on it; nothing was run." in out
+            assert f"run GRANT SELECT, INSERT, UPDATE ON public.alembic_version_log TO {role}, or set" in out
+            assert "monomig.log_table in the [shop] section" in out and "monomig.log = false" in out
+        with pg_admin(pg_database.name) as conn:
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("o1",)]
+            assert conn.execute("SELECT revision, outcome FROM alembic_version_log").fetchall() == [("o1", "done")]
+            assert conn.execute("SELECT to_regclass('public.widgets')").fetchone() == (None,)
+            conn.execute(f'GRANT SELECT, INSERT, UPDATE ON alembic_version_log TO "{role}"')
+
+        ok(monomig(repo.root, "-n", "shop", "upgrade", "head"))  # granted: the run goes through
+        with pg_admin(pg_database.name) as conn:
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("o2",)]
+            rows = conn.execute("SELECT revision, outcome FROM alembic_version_log ORDER BY started_at").fetchall()
+            assert rows == [("o1", "done"), ("o2", "done")]
+    finally:
+        with pg_admin(pg_database.name) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+        with pg_admin() as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.mark.slow

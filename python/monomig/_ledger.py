@@ -212,6 +212,43 @@ class _Ledger:
                 f"ledger ({detail}); nothing was run. Set {LOG_TABLE_OPTION} in the [{self.service}] section to "
                 f"another table name, or {LOG_OPTION} = false to run without a ledger."
             )
+        if conn.dialect.name == "postgresql":
+            self._check_postgres_privileges(conn, schema)
+
+    def _check_postgres_privileges(self, conn: Any, schema: str | None) -> None:
+        """Refuse, before the first step, a ledger table the migrating role cannot write
+        (another role owns it and granted nothing): the run would otherwise fail on the
+        ledger's first INSERT, or record no failure. UPDATE ... WHERE id needs SELECT too.
+        MySQL/MariaDB are not checked: their grants (global, database, table, role) have
+        no one cheap query that answers."""
+        import sqlalchemy as sa
+
+        row = conn.execute(
+            sa.text(
+                "SELECT n.nspname, pg_get_userbyid(c.relowner), current_user, "
+                "has_table_privilege(c.oid, 'SELECT'), has_table_privilege(c.oid, 'INSERT'), "
+                "has_table_privilege(c.oid, 'UPDATE') "
+                "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = :name AND n.nspname = COALESCE(:schema, current_schema())"
+            ),
+            {"name": self.name, "schema": schema},
+        ).first()
+        if row is None:  # not found through the catalog: nothing this check can say
+            return
+        nspname, owner, user, *granted = row
+        missing = [p for p, ok in zip(("SELECT", "INSERT", "UPDATE"), granted, strict=True) if not ok]
+        if not missing:
+            return
+        where = f"{nspname}.{self.name}"
+        quote = conn.dialect.identifier_preparer.quote  # quotes only a name that needs it
+        grant = f"GRANT SELECT, INSERT, UPDATE ON {quote(nspname)}.{quote(self.name)} TO {quote(user)}"
+        raise _ledger_error(
+            f"service {self.service!r}: the ledger table {where} in {self.display} is owned by role "
+            f"{owner!r}, and the role {user!r} running this migration has no {', '.join(missing)} privilege "
+            f"on it; nothing was run. Have {owner!r} (or a superuser) run {grant}, or set "
+            f"{LOG_TABLE_OPTION} in the [{self.service}] section to a table "
+            f"this role can write, or {LOG_OPTION} = false to run without a ledger."
+        )
 
     def _step_values(self, step: Any) -> dict[str, Any]:
         from alembic.runtime.migration import StampStep
