@@ -12,6 +12,7 @@ stamped in the middle of its graph.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import sqlite3
@@ -264,5 +265,32 @@ def test_a_broken_service_and_a_secret(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     text = page.read_text()
     assert "service &#x27;bad&#x27;" in text and "unreachable" in text
-    for produced in (text, out.stdout, out.stderr):
+    assert "<th>Lint</th>" not in text and "lint finding" not in text  # lint only on request
+    # --lint: the findings of `monomig lint` beside the check findings, counted per service;
+    # the service whose revisions cannot be rendered says why
+    r1 = next((root / "migrations/versions/good").glob("*_r1.py"))
+    r1.write_text(
+        r1.read_text().replace("def upgrade():\n    pass", 'def upgrade():\n    op.drop_column("accounts", "legacy")')
+    )
+    linted = tmp_path / "lint.html"
+    lint_out = monomig(root, "report", "--html", str(linted), "--connect-timeout", "2", "--lint")
+    assert lint_out.returncode == 0, lint_out.stderr
+    # the same findings as `monomig lint` prints for the service (the same function runs)
+    expected = json.loads(monomig(root, "lint", "-n", "good", "--json").stdout)
+    assert f"{len(expected)} lint finding(s) (1 service(s) not linted: bad)" in lint_out.stderr
+    html = linted.read_text()
+    rows = [r for r in html.splitlines() if 'class="finding lint"' in r]
+    assert len(rows) == len(expected) and len(expected) > 1
+    for f, row in zip(expected, rows, strict=True):
+        parts = (f"<code>{f['rule']}</code>", f">{f['severity']}</td>", f"{Path(f['path']).name}:{f['line']}", "fix: ")
+        assert all(p in row for p in parts), (parts, row)
+    drop = next(r for r in rows if "<code>dropping_column</code>" in r)
+    line = r1.read_text().splitlines().index('    op.drop_column("accounts", "legacy")') + 1
+    assert f"versions/good/{r1.name}:{line}" in drop and "ALTER TABLE accounts DROP COLUMN legacy" in drop
+    assert f'<span class="pill bad">{len(expected)} lint findings</span>' in html
+    assert '<td class="bad" data-sort="-1" title="service &#x27;bad&#x27;' in html
+    assert "lint could not run: service &#x27;bad&#x27;" in html
+    good_row = next(r for r in html.splitlines() if r.startswith('<tr data-service="good"'))
+    assert good_row.endswith(f'<td class="warn" data-sort="{len(expected)}">{len(expected)}</td></tr>'), good_row
+    for produced in (text, out.stdout, out.stderr, html, lint_out.stderr):
         assert "s3cret-pw" not in produced

@@ -37,6 +37,9 @@ class ServiceRow:
     svg: str | None
     graph_error: str | None
     findings: int = 0
+    #: with ``--lint``: the number of lint findings, or why the service could not be linted
+    lint: int | None = None
+    lint_error: str | None = None
 
 
 @dataclass
@@ -45,6 +48,11 @@ class Finding:
     code: str
     where: str
     message: str
+    #: "check" (``monomig check --all``) or "lint" (``monomig lint``, with severity, statement and fix)
+    source: str = "check"
+    severity: str | None = None
+    statement: str | None = None
+    fix: str | None = None
 
 
 @dataclass
@@ -57,6 +65,8 @@ class Report:
     findings: list[Finding]
     ledger_note: str
     notes: list[str] = field(default_factory=list)
+    #: ``monomig report --lint``: lint findings are among ``findings`` and counted per service
+    linted: bool = False
 
 
 _CSS = """
@@ -124,6 +134,18 @@ _SCRIPT = """
 """
 
 
+#: the severities of ``monomig lint``
+_SEVERITY_TONE = {"error": "bad", "warning": "warn", "info": "muted"}
+
+
+def _lint_cell(s: ServiceRow) -> str:
+    """The services table's Lint cell: the count, or that (and why) it could not run."""
+    if s.lint_error:
+        return f'<td class="bad" data-sort="-1" title="{_e(s.lint_error)}">could not run</td>'
+    n = s.lint or 0
+    return f'<td class="{"warn" if n else "ok"}" data-sort="{n}">{n}</td>'
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -134,6 +156,15 @@ def _revs(revs: list[str]) -> str:
 
 def _filter_key(*parts: object) -> str:
     return _e(" ".join(str(p) for p in parts if p).lower())
+
+
+#: the longest statement excerpt shown for a lint finding
+_EXCERPT = 240
+
+
+def _excerpt(statement: str) -> str:
+    one = " ".join(statement.split())
+    return one if len(one) <= _EXCERPT else one[: _EXCERPT - 1] + "…"
 
 
 def build(report: Report) -> str:
@@ -155,10 +186,20 @@ def build(report: Report) -> str:
     ]
     for label, n in sorted(counts.items()):
         out.append(f'<span class="pill">{n} {_e(label)}</span>')
+    checks = [f for f in report.findings if f.source == "check"]
     out.append(
-        f'<span class="pill {"bad" if report.findings else "ok"}">{len(report.findings)} check finding'
-        f"{'s' if len(report.findings) != 1 else ''}</span></div>"
+        f'<span class="pill {"bad" if checks else "ok"}">{len(checks)} check finding'
+        f"{'s' if len(checks) != 1 else ''}</span>"
     )
+    if report.linted:
+        lints = len(report.findings) - len(checks)
+        unlinted = sum(1 for s in report.services if s.lint_error)
+        out.append(
+            f'<span class="pill {"bad" if lints else "ok"}">{lints} lint finding{"s" if lints != 1 else ""}</span>'
+        )
+        if unlinted:
+            out.append(f'<span class="pill bad">{unlinted} not linted</span>')
+    out.append("</div>")
     out.append(
         '<p class="noprint"><input id="filter" type="search" placeholder="Filter services, states, findings…" '
         'aria-label="Filter"> <span class="muted"><span id="shown"></span> shown</span></p>'
@@ -169,7 +210,9 @@ def build(report: Report) -> str:
     out.append('<h2>Services</h2><div class="scroll"><table id="services" class="sortable"><thead><tr>')
     out.append(
         '<th>Service</th><th>State</th><th>Pending</th><th>Current</th><th class="hide-narrow">Heads</th>'
-        '<th class="hide-narrow">Database</th><th>Last run</th><th>Findings</th></tr></thead><tbody>'
+        '<th class="hide-narrow">Database</th><th>Last run</th><th>Findings</th>'
+        + ("<th>Lint</th>" if report.linted else "")
+        + "</tr></thead><tbody>"
     )
     for s in report.services:
         tone = _TONE.get(s.state, "")
@@ -183,24 +226,43 @@ def build(report: Report) -> str:
             f'<td class="mono hide-narrow">{_e(_revs(s.heads))}</td>'
             f'<td class="mono hide-narrow">{_e(s.database or "-")}</td>'
             f"<td>{_e(s.last_run or '-')}</td>"
-            f'<td data-sort="{s.findings}">{s.findings}</td></tr>'
+            f'<td data-sort="{s.findings}">{s.findings}</td>' + (_lint_cell(s) if report.linted else "") + "</tr>"
         )
     out.append("</tbody></table></div>")
     if report.ledger_note:
         out.append(f'<p class="muted">Last run: {_e(report.ledger_note)}</p>')
     # findings
-    out.append("<h2>Check findings</h2>")
+    out.append("<h2>Check and lint findings</h2>" if report.linted else "<h2>Check findings</h2>")
     if not report.findings:
-        out.append('<p class="ok">No findings: <code>monomig check --all</code> is clean.</p>')
+        clean = "<code>monomig check --all</code>" + (" and <code>monomig lint</code> are" if report.linted else " is")
+        out.append(f'<p class="ok">No findings: {clean} clean.</p>')
     else:
         out.append('<div class="scroll"><table id="findings" class="sortable"><thead><tr>')
-        out.append("<th>Service</th><th>Code</th><th>Where</th><th>Message</th></tr></thead><tbody>")
+        out.append(
+            "<th>Service</th>"
+            + ("<th>From</th>" if report.linted else "")
+            + "<th>Code</th>"
+            + ("<th>Severity</th>" if report.linted else "")
+            + "<th>Where</th><th>Message</th></tr></thead><tbody>"
+        )
         for f in report.findings:
+            message = _e(f.message)
+            if f.statement:
+                message += f'<br><code class="statement">{_e(_excerpt(f.statement))}</code>'
+            if f.fix:
+                message += f'<br><span class="muted">fix: {_e(f.fix)}</span>'
             out.append(
-                f'<tr class="finding" data-service="{_e(f.service)}" '
-                f'data-filter="{_filter_key(f.service, f.code, f.where, f.message)}">'
-                f"<td>{_e(f.service)}</td><td><code>{_e(f.code)}</code></td>"
-                f'<td class="mono">{_e(f.where)}</td><td>{_e(f.message)}</td></tr>'
+                f'<tr class="finding {_e(f.source)}" data-service="{_e(f.service)}" '
+                f'data-filter="{_filter_key(f.service, f.source, f.code, f.severity, f.where, f.message)}">'
+                f"<td>{_e(f.service)}</td>"
+                + (f"<td>{_e(f.source)}</td>" if report.linted else "")
+                + f"<td><code>{_e(f.code)}</code></td>"
+                + (
+                    f'<td class="{_SEVERITY_TONE.get(f.severity or "", "")}">{_e(f.severity or "-")}</td>'
+                    if report.linted
+                    else ""
+                )
+                + f'<td class="mono">{_e(f.where)}</td><td>{message}</td></tr>'
             )
         out.append("</tbody></table></div>")
     # one section per service, with its graph
@@ -215,6 +277,8 @@ def build(report: Report) -> str:
         )
         if s.error:
             out.append(f'<p class="error">{_e(s.error)}</p>')
+        if s.lint_error:
+            out.append(f'<p class="error">lint could not run: {_e(s.lint_error)}</p>')
         if s.svg is not None:
             out.append(f'<div class="graph">{s.svg}</div>')
         elif s.graph_error:

@@ -147,24 +147,38 @@ def run(
     since: str | None,
 ) -> tuple[list[dict[str, Any]], list[str], int, int]:
     """Lint the selected services: (findings, errors, services, revisions)."""
-    from monomig.fleet import load_project, select_services, service_spec
+    from monomig.fleet import load_project, select_services
 
-    ini, toml = _native.config_paths(configs, os.environ.get("ALEMBIC_CONFIG"))
     project = load_project(configs, toml_file)
     selected = select_services(project, names)
     only = changed_files(since, os.path.dirname(os.path.abspath(project.config_file))) if since else None
-    jobs = [(svc, service_spec(project, svc)["url"]) for svc in selected]
     findings: list[dict[str, Any]] = []
     errors: list[str] = []
     total = 0
-    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 2))) as pool:
-        results = pool.map(lambda j: lint_service(ini, toml_file or toml, j[0], j[1], rev_range, only), jobs)
-        for found, error, count in results:
-            findings += found
-            total += count
-            if error:
-                errors.append(error)
+    for found, error, count in lint_services(configs, toml_file, project, selected, rev_range, only):
+        findings += found
+        total += count
+        if error:
+            errors.append(error)
     return findings, errors, len(selected), total
+
+
+def lint_services(
+    configs: list[str],
+    toml_file: str | None,
+    project: monomig.Project,
+    selected: list[monomig.Service],
+    rev_range: str | None = None,
+    only_paths: list[str] | None = None,
+) -> list[tuple[list[dict[str, Any]], str | None, int]]:
+    """:func:`lint_service` for each of ``selected`` (in that order), a few at a time:
+    what ``monomig lint`` and ``monomig report --lint`` run."""
+    from monomig.fleet import service_spec
+
+    ini, toml = _native.config_paths(configs, os.environ.get("ALEMBIC_CONFIG"))
+    jobs = [(svc, service_spec(project, svc)["url"]) for svc in selected]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 2))) as pool:
+        return list(pool.map(lambda j: lint_service(ini, toml_file or toml, j[0], j[1], rev_range, only_paths), jobs))
 
 
 # --------------------------------------------------------------------------- output

@@ -21,13 +21,15 @@ DESCRIPTION = """\
 Write one self-contained HTML file (no network, no external assets: it opens from a CI
 artifact) with every service's state, pending revisions, database (password masked) and
 last run, each service's revision graph as inline SVG with its database's revision
-marked, and the findings of `monomig check --all`; a filter box and sortable tables; light
+marked, and the findings of `monomig check --all` (with --lint, those of `monomig lint`
+too: rule, severity, file:line, statement and fix); a filter box and sortable tables; light
 and dark; printable. Reads revision files without importing them and every version table
 at once, like `monomig status`.
 
 examples:
   monomig report --html fleet.html
   monomig report --html orders.html -n orders --full
+  monomig report --html fleet.html --lint
 
 exit status: 0 when the page was written (whatever it shows); 2 when it could not be."""
 
@@ -46,6 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="give up on a database after this long (default 5)",
     )
     parser.add_argument("--title", default="monomig fleet report", help="the page's title")
+    parser.add_argument(
+        "--lint",
+        action="store_true",
+        help="also run `monomig lint` on the services shown and list its findings "
+        "(renders every revision through Alembic: seconds per service)",
+    )
 
 
 def check_findings(project: Project, services: list[Service]) -> list[Finding]:
@@ -71,6 +79,42 @@ def check_findings(project: Project, services: list[Service]) -> list[Finding]:
             where += f":{f['line']}"
         found.append(Finding(f["service"], f["code"], where, mask(f["message"])))
     return found
+
+
+def lint_findings(
+    args: argparse.Namespace, project: Project, services: list[Service]
+) -> tuple[list[Finding], dict[str, int], dict[str, str]]:
+    """``monomig lint`` for these services (:func:`monomig.lint.lint_services`, the same
+    run): the findings as the page shows them, their count per service, and why a service
+    could not be linted."""
+    from monomig import lint
+    from monomig.html_report import Finding
+
+    results = lint.lint_services(
+        list(getattr(args, "config", None) or []), getattr(args, "toml_file", None), project, services
+    )
+    found: list[Finding] = []
+    counts: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for svc, (findings, error, _) in zip(services, results, strict=True):
+        if error:
+            errors[svc.name] = error
+            continue
+        counts[svc.name] = len(findings)
+        for f in findings:
+            found.append(
+                Finding(
+                    f["service"],
+                    f["rule"],
+                    f"{lint._rel(f['path'])}:{f['line']}",
+                    f"{f['message']} [{f['revision']}]",
+                    source="lint",
+                    severity=f["severity"],
+                    statement=f.get("statement"),
+                    fix=f.get("fix"),
+                )
+            )
+    return found, counts, errors
 
 
 def last_runs(project: Project, services: list[Service], skip: set[str]) -> tuple[dict[str, str], str]:
@@ -131,13 +175,14 @@ def run(args: argparse.Namespace) -> int:
         specs = [fleet.service_spec(project, s) for s in services]
         statuses = {s["service"]: s for s in fleet.fleet_status(specs, timeout=args.connect_timeout)}
         findings = check_findings(project, services)
+        lint_found, lint_counts, lint_errors = lint_findings(args, project, services) if args.lint else ([], {}, {})
     except (fleet.UsageError, monomig.MonomigError) as e:
         print(f"monomig: error: {mask(str(e))}", file=sys.stderr)
         return 2
     unanswered = {name for name, st in statuses.items() if st["state"] in ("unreachable", "error")}
     runs, ledger_note = last_runs(project, services, unanswered)
     per_service: dict[str, int] = {}
-    for f in findings:
+    for f in findings:  # the check findings; lint's are counted in their own column
         per_service[f.service] = per_service.get(f.service, 0) + 1
     rows = []
     for i, (svc, loaded) in enumerate(zip(services, graph.load_graphs(services), strict=True)):
@@ -166,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
                 svg=svg,
                 graph_error=graph_error,
                 findings=per_service.get(svc.name, 0),
+                lint=lint_counts.get(svc.name),
+                lint_error=lint_errors.get(svc.name),
             )
         )
     page = html_report.build(
@@ -175,8 +222,9 @@ def run(args: argparse.Namespace) -> int:
             generated=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             version=monomig.__version__,
             services=rows,
-            findings=findings,
+            findings=findings + lint_found,
             ledger_note=ledger_note,
+            linted=args.lint,
         )
     )
     try:
@@ -187,8 +235,12 @@ def run(args: argparse.Namespace) -> int:
             f"monomig: error: cannot write {args.html}: {e.strerror}; give a writable path to --html", file=sys.stderr
         )
         return 2
+    linted = f", {len(lint_found)} lint finding(s)" if args.lint else ""
+    if lint_errors:
+        linted += f" ({len(lint_errors)} service(s) not linted: {', '.join(sorted(lint_errors))})"
     print(
-        f"monomig report: {len(rows)} service(s), {len(findings)} finding(s) written to {os.path.abspath(args.html)}",
+        f"monomig report: {len(rows)} service(s), {len(findings)} finding(s){linted} written to "
+        f"{os.path.abspath(args.html)}",
         file=sys.stderr,
     )
     return 0
