@@ -591,7 +591,8 @@ mod tests {
             services: vec![spec("s", d.path())],
             all_services: vec![],
         });
-        assert_eq!(codes(&found), ["unreadable_revision"], "{found:?}");
+        // the refused file, then its child's missing parent
+        assert_eq!(codes(&found), ["unreadable_revision", "missing_parent"], "{found:?}");
         assert!(
             found[0]
                 .message
