@@ -238,3 +238,36 @@ def test_colons_in_revision_ids_follow_the_installed_alembic(tmp_path: Path) -> 
     else:
         assert stock.returncode != 0 and message in stock.stderr
         assert ours.returncode != 0 and message in ours.stderr, ours.stderr
+
+
+@pytest.mark.slow
+def test_colons_in_revision_ids_in_the_fleet_commands_follow_the_installed_alembic(tmp_path: Path) -> None:
+    """`status`, `check --all` and `upgrade --all` read a service's revisions by the id
+    rules of the installed Alembic, as `alembic upgrade head` does: ':' is accepted
+    before 1.17.1 and refused with Alembic's message from then on."""
+    import json
+
+    accepted = not _alembic_support.at_least(1, 17, 1)
+    message = "Character(s) ':' not allowed in revision identifier 'a:b'"
+    repo = FleetRepo(tmp_path / "proj")
+    repo.add_service("svc", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    repo.revision("svc", "a:b", None, filename="ab_rev.py")
+    repo.revision("svc", "c1", "a:b")
+    env = env_without_urls()
+    stock = run("alembic", repo.root, "-n", "svc", "heads", env={**env, "MONOMIG_BRIDGE": "0"})
+    before = run("monomig", repo.root, "status", "--json", env=env)
+    upgrade = run("monomig", repo.root, "upgrade", "--all", env=env)
+    after = run("monomig", repo.root, "status", "--json", env=env)
+    check = run("monomig", repo.root, "check", "--all", env=env)
+    [b], [a] = json.loads(before.stdout), json.loads(after.stdout)
+    if accepted:
+        assert (stock.returncode, stock.stdout) == (0, "c1 (head)\n"), stock.stderr
+        assert (b["state"], b["heads"], b["pending"]) == ("not_initialized", ["c1"], 2), before.stdout
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+        assert (a["state"], a["current"]) == ("up_to_date", ["c1"]), after.stdout
+        assert check.returncode == 0, check.stdout + check.stderr
+    else:
+        assert stock.returncode != 0 and message in stock.stderr
+        assert b["state"] == "error" and message in b["error"], before.stdout
+        assert upgrade.returncode != 0 and message in upgrade.stdout + upgrade.stderr
+        assert message in check.stdout and check.returncode == 1, check.stdout + check.stderr

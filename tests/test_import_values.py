@@ -167,6 +167,7 @@ def test_no_import_reports_the_files(tmp_path: Path) -> None:
     assert "importing is off" in finding["message"] and "line 6" in finding["message"]
     r = monomig(repo.root, "upgrade", "--all", "--plan", "--no-import")
     assert r.returncode != 0 and "importing is off" in r.stdout + r.stderr
+    assert "service 'computed': service 'computed'" not in r.stdout + r.stderr  # named once
 
     # monomig.import = false in a section forbids importing that service's files.
     (repo.root / "lib" / "labels.py").write_text("EXPAND = 'ex' + 'pand'\n")  # no longer a literal

@@ -316,6 +316,14 @@ def _first_line(doc: str | None) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def _about(job: Job, text: str) -> str:
+    """``text`` prefixed with the service it is about, unless it already names it (the
+    import refusal of ``_importing.refusal`` does)."""
+    if any(text.startswith(f"service '{name}': ") for name in (job.service, getattr(job.svc, "name", job.service))):
+        return text
+    return f"service {job.service!r}: {text}"
+
+
 class _Revisions:
     """A service's revision files, read without importing them, and their graph."""
 
@@ -462,7 +470,7 @@ class FleetRun:
             revisions = self._revisions.get(job.section) or _Revisions(job.svc, self.options.no_import)
             self._revisions[job.section or job.service] = revisions
         except monomig.MonomigError as e:
-            job.plan_error = f"service {job.service!r}: {mask(str(e))}"
+            job.plan_error = _about(job, mask(str(e)))
             return
         current = list(before.get("current") or [])
         if self.command == "upgrade" and job.target == "head" and len(revisions.graph.heads) > 1:
@@ -492,7 +500,7 @@ class FleetRun:
         try:
             steps = revisions.steps(self.command, job.target, current, self.options.purge)
         except monomig.MonomigError as e:
-            job.plan_error = f"service {job.service!r}: {mask(str(e))}"
+            job.plan_error = _about(job, mask(str(e)))
             return
         job.steps = [revisions.describe(s) for s in steps]
         if self.command == "downgrade" and steps:

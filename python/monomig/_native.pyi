@@ -583,6 +583,9 @@ class ServiceSpec(_ServiceSpecName, total=False):
     # the values of revision files imported as Alembic would, for those only an import reads:
     # (revision, down_revision, depends_on, branch_labels, path)
     imported: list[tuple[str, Any, Any, Any, str]]
+    # the Alembic release whose revision id rules apply (':' allowed before 1.17.1);
+    # default: the installed one (monomig._alembic_support.installed_version()), else the newest
+    alembic_version: str | None
 
 ServiceState = Literal["up_to_date", "behind", "ahead", "not_initialized", "migrating", "unreachable", "error"]
 

@@ -144,6 +144,7 @@ def service_spec(project: monomig.Project, svc: monomig.Service, with_url: bool 
         "allow_multiple_heads": asbool(svc.options.get(ALLOW_MULTIPLE_HEADS)),
         "search_path": search_path(svc),
         "imported": [],  # filled by monomig._importing for files only an import reads
+        "alembic_version": project.alembic_version,  # its revision id rules (':' before 1.17.1)
     }
 
 

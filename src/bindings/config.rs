@@ -20,7 +20,7 @@ pub(crate) fn id_rules(py: Python<'_>) -> PyResult<crate::graph::IdRules> {
 
 /// The Alembic release whose configuration rules apply: `given`, else the
 /// installed one (`monomig._alembic_support.installed_version()`), else the newest.
-fn alembic_rules(py: Python<'_>, given: Option<&str>) -> PyResult<AlembicVersion> {
+pub(crate) fn alembic_rules(py: Python<'_>, given: Option<&str>) -> PyResult<AlembicVersion> {
     let text: Option<String> = match given {
         Some(v) => Some(v.to_owned()),
         None => py

@@ -19,7 +19,7 @@ use crate::db::DEFAULT_VERSION_TABLE;
 use crate::fleet::{ServiceSpec, check, status};
 
 /// The keys of a service spec dict, in the order of [`ServiceSpec`]'s fields.
-const SPEC_KEYS: [&str; 12] = [
+const SPEC_KEYS: [&str; 13] = [
     "name",
     "version_locations",
     "recursive",
@@ -32,6 +32,7 @@ const SPEC_KEYS: [&str; 12] = [
     "allow_multiple_heads",
     "search_path",
     "imported",
+    "alembic_version",
 ];
 
 /// Reads one dict: every key must be one of `known`; missing keys take their defaults.
@@ -135,6 +136,10 @@ fn service_spec(obj: &Bound<'_, PyAny>, what: String) -> PyResult<ServiceSpec> {
                 .enumerate()
                 .map(|(i, row)| super::graph::to_input(&row?, i))
                 .collect::<PyResult<_>>()?,
+        },
+        ids: crate::graph::IdRules {
+            colon_allowed: super::config::alembic_rules(obj.py(), f.string("alembic_version")?.as_deref())?
+                .colon_in_revision_ids(),
         },
     })
 }

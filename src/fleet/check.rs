@@ -74,7 +74,7 @@ fn scan_service(spec: &ServiceSpec) -> Scanned {
         }
     };
     for path in found.files {
-        match scripts::read_revision_file(&path) {
+        match scripts::read_revision_file_with(&path, &spec.dialect()) {
             Ok(ScriptSource::Static(f)) => out.revs.push(Rev {
                 id: f.revision,
                 down: f.down_revision,
@@ -573,6 +573,31 @@ mod tests {
             all_services: vec![],
         });
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn colons_in_ids_follow_the_specs_rules() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "a.py", "a:b", "None");
+        write(d.path(), "b.py", "cccc", "'a:b'");
+        let mut before_1_17_1 = spec("s", d.path());
+        before_1_17_1.ids.colon_allowed = true;
+        let found = check(CheckRequest {
+            services: vec![before_1_17_1],
+            all_services: vec![],
+        });
+        assert!(found.is_empty(), "{found:?}");
+        let found = check(CheckRequest {
+            services: vec![spec("s", d.path())],
+            all_services: vec![],
+        });
+        // the refused file, then its child's missing parent
+        assert_eq!(codes(&found), ["unreadable_revision", "missing_parent"], "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("Character(s) ':' not allowed in revision identifier 'a:b'")
+        );
     }
 
     #[test]

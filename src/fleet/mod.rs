@@ -45,17 +45,28 @@ pub struct ServiceSpec {
     /// The values of revision files the caller imported as Alembic would (each with
     /// its path): used for the files that cannot be read statically.
     pub imported: Vec<crate::graph::RevisionInput>,
+    /// The revision id rules of the Alembic release imitated (`:` allowed before 1.17.1),
+    /// as the graph and the revision file reader apply them.
+    pub ids: crate::graph::IdRules,
 }
 
 impl ServiceSpec {
+    /// The file reader's rules for this service: its revision id rules.
+    pub(crate) fn dialect(&self) -> crate::scripts::Dialect {
+        crate::scripts::Dialect {
+            ids: self.ids,
+            ..crate::scripts::Dialect::default()
+        }
+    }
+
     /// A file that needs import, answered statically through [`scripts::resolve`] or
     /// by the values the caller imported; Err((path, reason)) when neither can.
     pub(crate) fn answer(
         &self,
         source: crate::scripts::ScriptSource,
     ) -> crate::Result<Result<crate::graph::RevisionInput, (PathBuf, String)>> {
-        use crate::scripts::{self, Dialect, ScriptSource};
-        match scripts::resolve(source, &self.search_path, &Dialect::default())? {
+        use crate::scripts::{self, ScriptSource};
+        match scripts::resolve(source, &self.search_path, &self.dialect())? {
             ScriptSource::Static(f) => Ok(Ok(f.into())),
             ScriptSource::NeedsImport { path, reason, .. } => {
                 match self.imported.iter().find(|i| i.path.as_deref() == Some(path.as_path())) {

@@ -63,8 +63,13 @@ fn service_graph(spec: &ServiceSpec) -> Result<Graph, GraphError> {
     if let Some(loc) = spec.version_locations.iter().find(|l| !l.exists()) {
         return Err((super::missing_version_location(&spec.name, loc), Vec::new()));
     }
-    let scan = scripts::scan(&spec.version_locations, spec.recursive, spec.sourceless)
-        .map_err(|e| (format!("Reading the revision files failed: {e}"), Vec::new()))?;
+    let scan = scripts::scan_with(
+        &spec.version_locations,
+        spec.recursive,
+        spec.sourceless,
+        &spec.dialect(),
+    )
+    .map_err(|e| (format!("Reading the revision files failed: {e}"), Vec::new()))?;
     let mut inputs = Vec::with_capacity(scan.scripts.len());
     let mut unread: Vec<(std::path::PathBuf, String)> = Vec::new();
     for s in scan.scripts {
@@ -101,14 +106,21 @@ fn service_graph(spec: &ServiceSpec) -> Result<Graph, GraphError> {
             unread.into_iter().map(|(p, _)| p.display().to_string()).collect(),
         ));
     }
-    Graph::build(inputs).map_err(|e| (e.to_string(), Vec::new()))
+    Graph::build_with_rules(inputs, &crate::graph::InsertionOrder, spec.ids).map_err(|e| (e.to_string(), Vec::new()))
 }
 
 /// Scan and build every service's graph, on a few threads. The tenants of one service
 /// (specs with the same revision files) share one graph: a thousand tenant schemas cost
 /// one scan.
 fn all_graphs(specs: &[ServiceSpec]) -> Vec<Result<Graph, GraphError>> {
-    let key = |s: &ServiceSpec| (s.version_locations.clone(), s.recursive, s.sourceless);
+    let key = |s: &ServiceSpec| {
+        (
+            s.version_locations.clone(),
+            s.recursive,
+            s.sourceless,
+            s.ids.colon_allowed,
+        )
+    };
     let mut first: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
     let mut unique: Vec<ServiceSpec> = Vec::new();
     let slots: Vec<usize> = specs
