@@ -60,6 +60,7 @@ def _full_spec(tmp_path: Path, versions: Path) -> dict:
         "allow_multiple_heads": False,
         "search_path": [],
         "imported": [],
+        "alembic_version": None,
     }
     assert set(spec) == SPEC_KEYS, "update this test's spec with the stub's ServiceSpec"
     return spec
